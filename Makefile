@@ -1,0 +1,41 @@
+# The two commands: `make run` (set up, load the bundled data, serve on 127.0.0.1) and
+# `make test` (set up, start the servers the tests need, run the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test bench bench-full docs servers clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,docs]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m qualkg load-bundled
+	$(PY) -m qualkg serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) servers
+	$(PY) -m pytest
+
+# Fetch the Java servers the tests start (Neo4j harness, Fuseki) into tests/servers/lib once.
+servers:
+	@if [ -x tests/servers/fetch.sh ]; then tests/servers/fetch.sh; fi
+
+bench: $(STAMP)
+	$(PY) -m bench run --quick
+
+bench-full: $(STAMP)
+	$(PY) -m bench run --full
+
+docs: $(STAMP)
+	$(PY) -m qualkg docs --out docs
+
+clean:
+	rm -rf $(VENV) .qualkg .pytest_cache build dist

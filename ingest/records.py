@@ -1,0 +1,196 @@
+"""Typed, tool-neutral records: what every reader produces and what the mapping consumes.
+
+Readers know file formats and nothing about RDF; the mapping knows RDF and nothing about file
+formats. Ids in records are the source's own local ids (a GUID, a package id, a name); the
+mapping turns them into IRIs with `ontology.iris.IriScheme`. Vocabulary values (role, feature,
+event kind, code level) are the local names of concepts in ontology/vocab (e.g. role
+"peer-practitioner", feature "flattened-hierarchy", kind "joint-interview").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a record or a problem comes from: file, element or row, field."""
+
+    file: str
+    element: str | None = None  # XML element path or id, e.g. "PlainTextSelection[@guid=…]"
+    row: int | None = None  # 1-based data row for tabular input (header is row 1)
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.element:
+            parts.append(self.element)
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    doi: str | None
+    title: str
+    year: int | None = None
+    venue: str | None = None
+    authors: tuple[str, ...] = ()
+    kind: str = "JournalArticle"  # fabio class local name: JournalArticle, SystematicReview, ReviewArticle, Preprint …
+    licence: str | None = None  # IRI, e.g. https://creativecommons.org/licenses/by/4.0/
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    id: str
+    title: str
+    description: str | None = None
+    publication: Publication | None = None
+    design: str | None = None  # e.g. "qualitative interview study"
+    analysis: str | None = None  # e.g. "thematic analysis"
+    countries: tuple[str, ...] = ()
+    setting: str | None = None
+    sample: str | None = None  # the sample as published, verbatim
+    published_themes: tuple[str, ...] = ()  # verbatim from the publication, for study-level records
+    synthetic: bool = False  # the study's participant-level content is synthetic
+    verification: str | None = None  # None = verified; "unverified" kept from the sources
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: str
+    label: str
+    kind: str = "formal"  # formal (e.g. an NHS trust) | unit
+    verification: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: str
+    label: str
+    organisation: str | None = None
+    features: tuple[str, ...] = ()  # feature concept local names
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    id: str
+    pseudonym: str
+    role: str | None = None  # role concept local name
+    team: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()  # (variable name, value) from QDA cases/variables
+    synthetic: bool = False
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: str
+    kind: str  # interview | semi-structured-interview | joint-interview | focus-group
+    label: str | None = None
+    participants: tuple[str, ...] = ()
+    originating_study: str | None = None  # when the data were first collected for another study
+    synthetic: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    id: str
+    label: str
+    text: str | None  # LF-normalised plain text; None when only excerpts are known
+    event: str | None = None
+    synthetic: bool = False
+    source_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    id: str
+    label: str
+    parent: str | None = None
+    level: str = "code"  # code | subtheme | theme
+    description: str | None = None
+    colour: str | None = None
+    placeholder_label: bool = False  # label assigned by the project, not the published name
+    source: str | None = None  # DOI or IRI the definition comes from
+    original_name: str | None = None  # name as the tool wrote it (e.g. "Parent::Child")
+
+
+@dataclass(frozen=True, slots=True)
+class Coder:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    source_file: str
+    tool: str | None = None  # e.g. "NVivo for Windows 12.6" (the export's origin attribute)
+    offset_convention: str | None = None  # e.g. "utf16/exclusive/crlf=2"
+    original_start: int | None = None
+    original_end: int | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    transcript: str
+    start: int  # code points over the LF-normalised text, inclusive
+    end: int  # exclusive
+    text: str  # the exact excerpt text
+    codes: tuple[str, ...]
+    speaker: str | None = None
+    coder: str | None = None
+    synthetic: bool = False
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    id: str
+    text: str
+    target_kind: str  # code | transcript | excerpt | participant | study
+    target: str  # local id of the target (for an excerpt: "transcript:start:end")
+
+
+@dataclass(slots=True)
+class StudyRecords:
+    """Everything read for one study, ready to map to one named graph."""
+
+    study: Study
+    organisations: list[Organisation] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
+    participants: list[Participant] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    transcripts: list[Transcript] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
+    coders: list[Coder] = field(default_factory=list)
+    excerpts: list[Excerpt] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    warnings: list["Problem"] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located problem: where, which value, which rule, in words a researcher understands."""
+
+    where: Where
+    rule: str  # short rule id, e.g. "xml-well-formed", "selection-within-text", "shacl:MinCount"
+    message: str
+    value: str | None = None
+    severity: str = "error"  # error | warning
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.where.file,
+            "element": self.where.element,
+            "row": self.where.row,
+            "field": self.where.field,
+            "value": self.value,
+            "rule": self.rule,
+            "message": self.message,
+            "severity": self.severity,
+        }

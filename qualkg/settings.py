@@ -1,0 +1,42 @@
+"""Settings: the only place qualkg reads configuration (environment variables QUALKG_*, or .env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ontology.namespaces import QKDATA
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QUALKG_", env_file=".env", extra="ignore")
+
+    base_iri: str = Field(str(QKDATA), description="Base of every instance IRI; must end with / or #.")
+    store: str = Field("oxigraph", description="Graph store backend: oxigraph | sparql.")
+    store_path: Path = Field(Path(".qualkg/store"), description="Directory of the embedded Oxigraph store.")
+    sparql_query_url: str | None = None
+    sparql_update_url: str | None = None
+    sparql_gsp_url: str | None = None
+    sparql_user: str | None = None
+    sparql_password: SecretStr | None = None
+
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_keys_file: Path | None = Field(None, description="TOML/JSON file of API keys and their scopes.")
+    min_cell_count: int = Field(3, ge=1, description="Counts below this are suppressed for callers without 'excerpts'.")
+    query_timeout_s: float = Field(10.0, gt=0)
+    max_rows: int = Field(10_000, ge=1)
+    max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1)
+
+    @field_validator("base_iri")
+    @classmethod
+    def _base_ends_with_separator(cls, v: str) -> str:
+        if not v.endswith(("/", "#")):
+            raise ValueError("base_iri must end with '/' or '#'")
+        return v
