@@ -62,6 +62,10 @@ class GraphStore(Protocol):
         """
         ...
 
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> dict[str, int]:
+        """Replace several named graphs in one atomic step (a batch is all or nothing)."""
+        ...
+
     def drop_graph(self, graph: str) -> bool:
         """Remove a named graph; return whether it existed."""
         ...

@@ -1,0 +1,72 @@
+"""Readers by format name. Each turns one input path into tool-neutral StudyRecords.
+
+Readers import lazily so that, for example, reading a CSV never loads the XML schema machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+
+from ingest.errors import fail
+from ingest.records import StudyRecords
+from ontology.iris import slug
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    study_id: str | None = None  # default: a slug of the file name
+    preset: str = "auto"  # tabular presets: auto | taguette | maxqda | generic
+
+
+Reader = Callable[[Path, ReadOptions], list[StudyRecords]]
+
+
+def _qdpx(path: Path, opts: ReadOptions) -> list[StudyRecords]:
+    refi = import_module("ingest.readers.refi")
+    return [refi.read_qdpx(path, study_id=opts.study_id or slug(path.stem))]
+
+
+def _qdc(path: Path, opts: ReadOptions) -> list[StudyRecords]:
+    refi = import_module("ingest.readers.refi")
+    return [refi.read_qdc(path, study_id=opts.study_id or slug(path.stem))]
+
+
+def _tabular(path: Path, opts: ReadOptions) -> list[StudyRecords]:
+    tabular = import_module("ingest.readers.tabular")
+    return [tabular.read_tabular(path, study_id=opts.study_id or slug(path.stem), preset=opts.preset)]
+
+
+def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
+    package = import_module("ingest.package")
+    return package.read_package(path)
+
+
+READERS: dict[str, Reader] = {"qdpx": _qdpx, "qdc": _qdc, "tabular": _tabular, "package": _package}
+EXTENSIONS: dict[str, str] = {".qdpx": "qdpx", ".qdc": "qdc", ".csv": "tabular", ".xlsx": "tabular",
+                              ".zip": "package", ".yaml": "package", ".yml": "package"}
+
+
+def detect_format(path: Path) -> str:
+    """The reader for a path: a folder is a study package; otherwise the file extension decides."""
+    if path.is_dir():
+        return "package"
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise fail(str(path), "file-type", f"cannot tell the format of '{path.name}'; expected one of "
+                   f"{', '.join(sorted(EXTENSIONS))} or a study-package folder", value=path.suffix)
+    return fmt
+
+
+def read(path: Path, fmt: str = "auto", options: ReadOptions | None = None) -> list[StudyRecords]:
+    """Read one input with the named reader (or the detected one for "auto")."""
+    if not path.exists():
+        raise fail(str(path), "file-exists", "no such file or folder")
+    name = detect_format(path) if fmt == "auto" else fmt
+    if name not in READERS:
+        raise fail(str(path), "format", f"unknown format '{name}'; choose one of auto, {', '.join(READERS)}", value=name)
+    if name == "package" and path.suffix.lower() in (".yaml", ".yml"):
+        path = path.parent
+    return READERS[name](path, options or ReadOptions())

@@ -1,0 +1,22 @@
+"""What the API needs to know, passed in by the composition root (the API reads no environment)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ApiKey(BaseModel):
+    key_sha256: str  # only the hash of a key is kept
+    name: str
+    scopes: frozenset[str]
+    revoked: bool = False
+
+
+class ApiConfig(BaseModel):
+    version: str = "0.1.0"
+    open_scopes: frozenset[str] = Field(default_factory=frozenset, description="Scopes granted without a key.")
+    keys: list[ApiKey] = Field(default_factory=list)
+    min_cell_count: int = 3
+    query_timeout_s: float = 10.0
+    max_rows: int = 10_000
+    max_upload_bytes: int = 200 * 1024 * 1024

@@ -1,0 +1,22 @@
+"""Dependencies shared by the routers: the store and the config, taken from app.state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.config import ApiConfig
+from store.base import GraphStore
+
+
+def get_store(request: Request) -> GraphStore:
+    return request.app.state.store
+
+
+def get_config(request: Request) -> ApiConfig:
+    return request.app.state.config
+
+
+StoreDep = Annotated[GraphStore, Depends(get_store)]
+ConfigDep = Annotated[ApiConfig, Depends(get_config)]

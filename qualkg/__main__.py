@@ -1,0 +1,3 @@
+from qualkg.cli import app
+
+app()

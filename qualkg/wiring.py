@@ -1,0 +1,36 @@
+"""Composition root: builds the store, the IRI scheme and the app from Settings. Nothing imports this back."""
+
+from __future__ import annotations
+
+from pyoxigraph import RdfFormat, parse
+
+from ontology import model_graph
+from ontology.iris import IriScheme
+from ontology.namespaces import ONTOLOGY_GRAPH
+from qualkg.settings import Settings
+from store import open_store
+from store.base import GraphStore
+
+
+def build_store(settings: Settings) -> GraphStore:
+    """The configured store, with the current model (ontology + vocabularies) in its own graph."""
+    if settings.store == "oxigraph":
+        settings.store_path.mkdir(parents=True, exist_ok=True)
+        store = open_store("oxigraph", path=settings.store_path)
+    else:
+        store = open_store(settings.store, query_url=settings.sparql_query_url,
+                           update_url=settings.sparql_update_url, gsp_url=settings.sparql_gsp_url,
+                           user=settings.sparql_user,
+                           password=settings.sparql_password.get_secret_value() if settings.sparql_password else None)
+    load_model(store)
+    return store
+
+
+def load_model(store: GraphStore) -> int:
+    """Replace the model graph with the ontology and vocabularies shipped in this version."""
+    data = model_graph().serialize(format="nt", encoding="utf-8")
+    return store.replace_graph(ONTOLOGY_GRAPH, (q.triple for q in parse(data, format=RdfFormat.N_TRIPLES)))
+
+
+def build_iris(settings: Settings) -> IriScheme:
+    return IriScheme(settings.base_iri)

@@ -1,0 +1,181 @@
+"""Named questions as data: `.rq` files with a `#+` YAML header, and safe parameter binding.
+
+Header keys: id, title, description, params (name → type, vocab, default, required, description),
+columns (name, label, count, text). Parameter values arrive as strings (HTTP, CLI) and are bound
+as RDF terms after checking them: vocabulary parameters must name a concept of their scheme,
+numbers must parse, strings become plain literals. Nothing a caller sends is pasted into SPARQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from importlib.resources import files
+from typing import Literal as Lit
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, Field
+from pyoxigraph import Literal, NamedNode
+from rdflib import URIRef
+from rdflib.namespace import RDF, SKOS, XSD
+
+from ontology import vocabulary_graph
+from ontology.iris import IriScheme
+from ontology.namespaces import FEATURE, MODE, PREFIXES, QKDATA, ROLE
+from store.base import GraphStore, Term
+
+# Vocabulary name → (concept namespace, scheme IRI).
+VOCABULARIES: dict[str, str] = {"role": str(ROLE), "feature": str(FEATURE), "mode": str(MODE)}
+
+
+class ParameterError(ValueError):
+    """A parameter value was refused; says which parameter, which value and why."""
+
+    def __init__(self, param: str, value: str, rule: str, message: str) -> None:
+        self.param, self.value, self.rule = param, value, rule
+        super().__init__(f"parameter '{param}': {message} (value {value!r})")
+
+
+class Param(BaseModel):
+    name: str
+    type: Lit["concept", "study", "string", "int", "bool", "iri"]
+    vocab: str | None = None  # for type concept: role | feature | mode
+    default: str | None = None
+    required: bool = False
+    description: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+class Column(BaseModel):
+    name: str
+    label: str | None = None
+    count: bool = False  # a count that disclosure control may suppress
+    text: bool = False  # excerpt text: needs the 'excerpts' scope
+
+
+class Question(BaseModel):
+    id: str
+    title: str
+    description: str
+    params: list[Param] = Field(default_factory=list)
+    columns: list[Column] = Field(default_factory=list)
+    sparql: str = Field(repr=False)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def parse_question(text: str, source: str) -> Question:
+    """Split a .rq file into its `#+` YAML header and the query."""
+    header = "\n".join(line[3:] if line.startswith("#+ ") else line[2:] for line in text.splitlines() if line.startswith("#+"))
+    meta = yaml.safe_load(header) or {}
+    params = [Param(name=name, **(spec or {})) for name, spec in (meta.pop("params", None) or {}).items()]
+    columns = [Column(**c) if isinstance(c, dict) else Column(name=c) for c in meta.pop("columns", None) or []]
+    try:
+        return Question(params=params, columns=columns, sparql=text, **meta)
+    except Exception as e:  # a broken query file is a packaging bug: name the file
+        raise ValueError(f"{source}: bad question header: {e}") from e
+
+
+@cache
+def _concepts(namespace: str) -> frozenset[str]:
+    """IRIs of the vocabulary concepts under a namespace."""
+    g = vocabulary_graph()
+    return frozenset(str(s) for s in g.subjects(SKOS.inScheme, None) if str(s).startswith(namespace)) | frozenset(
+        str(s) for s in g.subjects(RDF.type, SKOS.Concept) if str(s).startswith(namespace))
+
+
+class Catalog:
+    """All named questions, loaded from package data; binds parameters and runs questions."""
+
+    def __init__(self, questions: Mapping[str, Question], iris: IriScheme) -> None:
+        self.questions = dict(questions)
+        self.iris = iris
+
+    def get(self, qid: str) -> Question:
+        if qid not in self.questions:
+            raise KeyError(f"no question '{qid}'; known: {', '.join(sorted(self.questions))}")
+        return self.questions[qid]
+
+    def bind(self, qid: str, raw: Mapping[str, str | None]) -> dict[str, Term]:
+        """Check each value against its parameter's type and vocabulary; return terms to substitute."""
+        q = self.get(qid)
+        unknown = set(raw) - {p.name for p in q.params}
+        if unknown:
+            name = sorted(unknown)[0]
+            raise ParameterError(name, str(raw[name]), "unknown-parameter",
+                                 f"not a parameter of '{qid}' (parameters: {', '.join(p.name for p in q.params) or 'none'})")
+        bound: dict[str, Term] = {}
+        for p in q.params:
+            value = raw.get(p.name)
+            value = p.default if value in (None, "") else value
+            if value in (None, ""):
+                if p.required:
+                    raise ParameterError(p.name, "", "required", "is required")
+                continue
+            bound[p.name] = self._term(p, str(value))
+        return bound
+
+    def _term(self, p: Param, value: str) -> Term:
+        if p.type == "concept":
+            ns = VOCABULARIES[p.vocab or ""]
+            iri = value if value.startswith(ns) else ns + value
+            if iri not in _concepts(ns):
+                allowed = sorted(c[len(ns):] for c in _concepts(ns))
+                raise ParameterError(p.name, value, "vocabulary", f"not a concept of the {p.vocab} vocabulary; one of: {', '.join(allowed)}")
+            return NamedNode(iri)
+        if p.type == "study":
+            if not value or len(value) > 200 or any(c in value for c in "<>\"{}|\\^` \n\t"):
+                raise ParameterError(p.name, value, "study-id", "is not a study id")
+            return NamedNode(self.iris.study(value))
+        if p.type == "int":
+            try:
+                n = int(value)
+            except ValueError:
+                raise ParameterError(p.name, value, "integer", "must be a whole number") from None
+            if (p.minimum is not None and n < p.minimum) or (p.maximum is not None and n > p.maximum):
+                raise ParameterError(p.name, value, "range", f"must be between {p.minimum} and {p.maximum}")
+            return Literal(str(n), datatype=NamedNode(str(XSD.integer)))
+        if p.type == "bool":
+            if value.lower() not in ("true", "false"):
+                raise ParameterError(p.name, value, "boolean", "must be true or false")
+            return Literal(value.lower(), datatype=NamedNode(str(XSD.boolean)))
+        if p.type == "iri":
+            try:
+                return NamedNode(str(URIRef(value))) if value.startswith(("http://", "https://")) else _bad_iri(p, value)
+            except ValueError:
+                raise ParameterError(p.name, value, "iri", "is not a valid IRI") from None
+        if len(value) > 500:
+            raise ParameterError(p.name, value[:40] + "…", "length", "is longer than 500 characters")
+        return Literal(value)
+
+    def run(self, store: GraphStore, qid: str, raw: Mapping[str, str | None]) -> pd.DataFrame:
+        """Run a question with checked parameters; a DataFrame with the declared columns."""
+        q = self.get(qid)
+        df = store.select_df(q.sparql, self.bind(qid, raw))
+        return df
+
+
+def _bad_iri(p: Param, value: str) -> NamedNode:
+    raise ParameterError(p.name, value, "iri", "must be an http(s) IRI")
+
+
+def load_questions() -> dict[str, Question]:
+    """Every .rq file under queries/sparql, by id."""
+    out: dict[str, Question] = {}
+    for f in sorted(files("queries").joinpath("sparql").iterdir(), key=lambda f: f.name):
+        if f.name.endswith(".rq"):
+            q = parse_question(f.read_text(encoding="utf-8"), f.name)
+            if q.id in out:
+                raise ValueError(f"{f.name}: duplicate question id '{q.id}'")
+            out[q.id] = q
+    return out
+
+
+def default_catalog(base_iri: str = str(QKDATA)) -> Catalog:
+    return Catalog(load_questions(), IriScheme(base_iri))
+
+
+SPARQL_PREFIXES = "\n".join(f"PREFIX {k}: <{v}>" for k, v in PREFIXES.items())
