@@ -46,6 +46,7 @@ class Param(BaseModel):
     description: str = ""
     minimum: int | None = None
     maximum: int | None = None
+    choices: list[str] | None = None  # for type string: the only values allowed
 
 
 class Column(BaseModel):
@@ -59,6 +60,7 @@ class Question(BaseModel):
     id: str
     title: str
     description: str
+    paged: bool = False  # accepts limit/offset
     params: list[Param] = Field(default_factory=list)
     columns: list[Column] = Field(default_factory=list)
     sparql: str = Field(repr=False)
@@ -147,15 +149,24 @@ class Catalog:
                 return NamedNode(str(URIRef(value))) if value.startswith(("http://", "https://")) else _bad_iri(p, value)
             except ValueError:
                 raise ParameterError(p.name, value, "iri", "is not a valid IRI") from None
+        if p.choices is not None and value not in p.choices:
+            raise ParameterError(p.name, value, "choice", f"must be one of: {', '.join(p.choices)}")
         if len(value) > 500:
             raise ParameterError(p.name, value[:40] + "…", "length", "is longer than 500 characters")
         return Literal(value)
 
-    def run(self, store: GraphStore, qid: str, raw: Mapping[str, str | None]) -> pd.DataFrame:
-        """Run a question with checked parameters; a DataFrame with the declared columns."""
+    def run(self, store: GraphStore, qid: str, raw: Mapping[str, str | None],
+            limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+        """Run a question with checked parameters; a DataFrame with the declared columns.
+
+        `limit`/`offset` page a paged question inside the engine; they are Python ints, so the
+        LIMIT/OFFSET clause is built from numbers, never from caller text.
+        """
         q = self.get(qid)
-        df = store.select_df(q.sparql, self.bind(qid, raw))
-        return df
+        sparql = q.sparql
+        if q.paged and limit is not None:
+            sparql += f"\nLIMIT {int(limit)} OFFSET {max(0, int(offset))}"
+        return store.select_df(sparql, self.bind(qid, raw))
 
 
 def _bad_iri(p: Param, value: str) -> NamedNode:

@@ -1,0 +1,185 @@
+"""Selection offsets: detect how a tool counted them, and convert to qualkg's one convention.
+
+REFI-QDA says offsets are Unicode code points, but tools disagree (see shared/domain/qda-formats.md
+§2): NVivo counts UTF-16 code units with CRLF as two, ATLAS.ti counts code points with CRLF as
+one, Taguette counts UTF-8 bytes. A convention is one choice of
+
+    unit       codepoint | utf16 | utf8
+    line ends  lf        (CRLF counted as one)  | crlf-raw (CRLF counted as two, as stored)
+    end        exclusive | inclusive
+
+and is written "utf16/crlf-raw/exclusive". For each source every candidate is scored against
+the selections: first by how many selection names (where the tool wrote the quoted text there)
+the candidate reproduces, then by how many starts and ends fall on word boundaries (NVivo's
+names are empty), then by how many selections it can place at all. Ties go to the earlier
+candidate in `CANDIDATES` (the spec's reading first).
+
+qualkg's convention: code points over the LF-normalised text, start inclusive, end exclusive
+(the same as Web Annotation's TextPositionSelector). Offset tables are numpy arrays so that a
+600 000-character transcript is scored in milliseconds, not in a Python loop per character.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+import numpy as np
+
+from ingest.errors import fail
+from ingest.records import Where
+
+UNITS = ("codepoint", "utf16", "utf8")
+LINE_ENDS = ("lf", "crlf-raw")
+ENDS = ("exclusive", "inclusive")
+
+
+@dataclass(frozen=True, slots=True)
+class Convention:
+    unit: str
+    line_ends: str
+    end: str
+
+    def __str__(self) -> str:
+        return f"{self.unit}/{self.line_ends}/{self.end}"
+
+
+CANDIDATES = tuple(Convention(u, l, e) for u in UNITS for l in LINE_ENDS for e in ENDS)
+QUALKG = CANDIDATES[0]  # codepoint/lf/exclusive: what every Excerpt carries
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A selection as the tool wrote it: its numbers, its name (quoted text, if any), its location."""
+
+    start: int
+    end: int
+    name: str | None
+    where: Where
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    convention: Convention
+    ambiguous_with: tuple[Convention, ...]  # equally scored candidates that place spans differently
+
+
+def normalise_line_ends(text: str) -> str:
+    """CRLF and lone CR become LF (a lone CR is one unit either way, so offsets do not move)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class SourceText:
+    """One source's decoded text (BOM removed, line ends as stored) and its offset tables."""
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.text = normalise_line_ends(raw)
+        is_crlf = np.frombuffer(raw.encode("utf-32-le"), dtype="<u4") == 13
+        lf_next = np.frombuffer((raw[1:] + " ").encode("utf-32-le"), dtype="<u4") == 10
+        # crlf_before[i]: how many CRs of CRLF pairs lie before raw index i (raw -> LF-normalised).
+        self._crlf_before = np.concatenate(([0], np.cumsum(is_crlf & lf_next)))
+        self._tables: dict[tuple[str, str], np.ndarray] = {}
+
+    def _units_before(self, unit: str, line_ends: str) -> np.ndarray:
+        """units_before[i] = units the tool counted before character i of the counted text."""
+        key = (unit, line_ends)
+        if key not in self._tables:
+            counted = self.raw if line_ends == "crlf-raw" else self.text
+            cp = np.frombuffer(counted.encode("utf-32-le"), dtype="<u4")
+            if unit == "codepoint":
+                widths = np.ones(len(cp), dtype=np.int64)
+            elif unit == "utf16":
+                widths = 1 + (cp > 0xFFFF).astype(np.int64)
+            else:
+                widths = 1 + (cp > 0x7F).astype(np.int64) + (cp > 0x7FF) + (cp > 0xFFFF)
+            self._tables[key] = np.concatenate(([0], np.cumsum(widths)))
+        return self._tables[key]
+
+    def length(self, conv: Convention) -> int:
+        """How many units long the text is when counted as `conv`."""
+        return int(self._units_before(conv.unit, conv.line_ends)[-1])
+
+    def _chars(self, conv: Convention, offsets: np.ndarray) -> np.ndarray:
+        """Character indices of unit offsets in the counted text; -1 where none starts there."""
+        table = self._units_before(conv.unit, conv.line_ends)
+        idx = np.searchsorted(table, offsets)
+        found = (idx < len(table)) & (table[np.minimum(idx, len(table) - 1)] == offsets)
+        return np.where(found, idx, -1)
+
+    def _to_lf(self, conv: Convention, chars: np.ndarray) -> np.ndarray:
+        if conv.line_ends == "lf":
+            return chars
+        return np.where(chars >= 0, chars - self._crlf_before[np.maximum(chars, 0)], -1)
+
+    def place(self, conv: Convention, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start/end in qualkg's convention for every selection; -1 where `conv` cannot place it."""
+        s = self._chars(conv, starts)
+        if conv.end == "exclusive":
+            e = self._chars(conv, ends)
+        else:  # the end names the last character: move one character on
+            last = self._chars(conv, ends)
+            n = len(self.raw if conv.line_ends == "crlf-raw" else self.text)
+            e = np.where((last >= 0) & (last < n), last + 1, -1)
+        s, e = self._to_lf(conv, s), self._to_lf(conv, e)
+        bad = (s < 0) | (e < 0) | (e < s)
+        return np.where(bad, -1, s), np.where(bad, -1, e)
+
+    def at_word_boundary(self, pos: int) -> bool:
+        """True when `pos` does not cut a word (letters/digits on both sides) in two."""
+        t = self.text
+        return pos <= 0 or pos >= len(t) or not (t[pos - 1].isalnum() and t[pos].isalnum())
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def detect(source: SourceText, spans: Sequence[Span]) -> Detection:
+    """The best-scoring candidate convention for this source's selections (see module docstring)."""
+    starts = np.array([sp.start for sp in spans], dtype=np.int64)
+    ends = np.array([sp.end for sp in spans], dtype=np.int64)
+    scored: list[tuple[tuple[int, int, int], Convention, tuple[np.ndarray, np.ndarray]]] = []
+    for conv in CANDIDATES:
+        s, e = source.place(conv, starts, ends)
+        names = boundaries = placed = 0
+        for sp, a, b in zip(spans, s.tolist(), e.tolist()):
+            if a < 0:
+                continue
+            placed += 1
+            if sp.name and _squash(source.text[a:b]) == _squash(normalise_line_ends(sp.name)):
+                names += 1
+            boundaries += source.at_word_boundary(a) + source.at_word_boundary(b)
+        scored.append(((names, boundaries, placed), conv, (s, e)))
+    best_key = max(key for key, _, _ in scored)
+    winners = [(conv, placed) for key, conv, placed in scored if key == best_key]
+    chosen, (s0, e0) = winners[0]
+    differing = tuple(conv for conv, (s, e) in winners[1:] if not (np.array_equal(s, s0) and np.array_equal(e, e0)))
+    return Detection(chosen, differing)
+
+
+def check_span(span: Span) -> None:
+    """Refuse negative and reversed selections, whatever the convention."""
+    where = span.where
+    if span.start < 0 or span.end < 0:
+        raise fail(where.file, "selection-negative", "A selection position is negative.", element=where.element,
+                   field="startPosition" if span.start < 0 else "endPosition", value=f"{span.start}-{span.end}")
+    if span.end < span.start:
+        raise fail(where.file, "selection-reversed", "The selection ends before it starts.", element=where.element,
+                   field="endPosition", value=f"{span.start}-{span.end}")
+
+
+def convert(source: SourceText, conv: Convention, span: Span) -> tuple[int, int]:
+    """One selection in qualkg's convention, or a located ReaderError saying why it cannot be placed."""
+    check_span(span)
+    where = span.where
+    s, e = source.place(conv, np.array([span.start]), np.array([span.end]))
+    if s[0] >= 0:
+        return int(s[0]), int(e[0])
+    total = source.length(conv)
+    if max(span.start, span.end + (conv.end == "inclusive")) > total:
+        raise fail(where.file, "selection-within-text",
+                   f"The selection runs past the end of the text ({total} units as {conv}).",
+                   element=where.element, field="endPosition", value=f"{span.start}-{span.end}")
+    raise fail(where.file, "selection-splits-character",
+               f"A selection position falls inside a character (a UTF-16 surrogate pair or UTF-8 sequence) "
+               f"when read as {conv}.", element=where.element, value=f"{span.start}-{span.end}")

@@ -1,0 +1,140 @@
+"""One REFI-QDA XML document: safe parse, XSD validation reported as warnings, lenient reading.
+
+Real exports deviate from the 2019 schemas in small ways (shared/domain/qda-formats.md §3), so
+a deviation is a warning Problem, never a refusal: the reader then matches on local names (any
+`urn:QDA-XML:*` namespace, or none), accepts braces and upper case in GUIDs and non-GUID ids.
+Only what makes the content unreadable or ambiguous (a duplicate GUID, a dangling reference)
+is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import xmlschema
+
+from ingest.errors import fail
+from ingest.records import Problem, Where
+from ingest.safe_io import parse_xml
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+MAX_SCHEMA_WARNINGS = 20  # a file that breaks one rule 300 times needs one line, not 300
+XSI_SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
+_GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
+_NS = re.compile(r"\{[^}]*\}")
+
+
+@cache
+def schema(name: str) -> xmlschema.XMLSchema:
+    """The bundled REFI-QDA schema `name` ("Project" or "Codebook"), compiled once per process."""
+    return xmlschema.XMLSchema(SCHEMA_DIR / f"{name}.xsd")
+
+
+@dataclass(slots=True)
+class Document:
+    root: Element  # namespaces stripped: every tag is a local name
+    file: str  # location label, e.g. "study.qdpx/project.qde"
+    warnings: list[Problem] = field(default_factory=list)
+
+    def warn(self, rule: str, message: str, *, element: str | None = None, field: str | None = None,
+             value: str | None = None) -> None:
+        self.warnings.append(Problem(Where(self.file, element, None, field), rule, message, value, "warning"))
+
+    def where(self, el: Element) -> Where:
+        return Where(self.file, locate(el))
+
+
+def norm_id(value: str) -> str:
+    """GUIDs lose braces and case (tools disagree on both); other ids are kept, trimmed."""
+    m = _GUID.match(value.strip())
+    return m.group(1).lower() if m else value.strip()
+
+
+def locate(el: Element) -> str:
+    guid = el.get("guid")
+    return f"{el.tag}[@guid='{guid}']" if guid else el.tag
+
+
+def guid(doc: Document, el: Element) -> str:
+    value = el.get("guid")
+    if not value or not value.strip():
+        raise fail(doc.file, "refi-guid-missing", f"A <{el.tag}> has no guid attribute.", element=el.tag, field="guid")
+    return norm_id(value)
+
+
+def target(el: Element) -> str | None:
+    """The GUID a *Ref or Member* element points at (`targetGUID`, or `guid` as ATLAS.ti's codebook has it)."""
+    value = el.get("targetGUID") or el.get("guid")
+    return norm_id(value) if value else None
+
+
+def child_text(el: Element, tag: str) -> str | None:
+    child = el.find(tag)
+    text = child.text if child is not None else None
+    return text if text and text.strip() else None
+
+
+def load(data: bytes, *, file: str, root_name: str, schema_name: str) -> Document:
+    """Parse safely, validate against the bundled XSD (warnings), then strip namespaces."""
+    root = parse_xml(data, file=file)
+    namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
+    if local != root_name:
+        raise fail(file, "refi-root", f"The root element must be <{root_name}>.", element=local, value=root.tag)
+    doc = Document(root, file)
+    if not namespace.startswith("urn:QDA-XML:"):
+        doc.warn("refi-namespace", "The root element is not in a urn:QDA-XML namespace; reading by local names.",
+                 element=local, value=namespace or None)
+    _schema_location(doc, namespace)
+    _validate(doc, schema(schema_name))
+    for el in root.iter():
+        el.tag = el.tag.rpartition("}")[2]
+    _unique_guids(doc)
+    return doc
+
+
+def _schema_location(doc: Document, namespace: str) -> None:
+    """ATLAS.ti Win 23.4 declares schemaLocation "urn:QDA-XML:codebook:0:4" for a 1.0 document."""
+    hint = doc.root.get(XSI_SCHEMA_LOCATION)
+    declared = hint.split()[0] if hint and hint.split() else None
+    if declared is not None and declared != namespace:
+        doc.warn("xsd-schema-location", f"xsi:schemaLocation names namespace {declared!r}, but the document "
+                 f"uses {namespace!r}; the location hint is ignored.", element=doc.root.tag.rpartition("}")[2],
+                 field="xsi:schemaLocation", value=hint)
+
+
+def _validate(doc: Document, xsd: xmlschema.XMLSchema) -> None:
+    errors = xsd.iter_errors(doc.root, use_location_hints=False)
+    count = 0
+    for err in errors:
+        count += 1
+        if count <= MAX_SCHEMA_WARNINGS:
+            doc.warn("xsd", f"Deviation from the REFI-QDA schema: {err.reason}", element=_NS.sub("", err.path or ""),
+                     value=None if hasattr(err.obj, "tag") else str(err.obj)[:200])
+    if count > MAX_SCHEMA_WARNINGS:
+        doc.warn("xsd", f"{count - MAX_SCHEMA_WARNINGS} further schema deviations not listed.", value=str(count))
+
+
+def _family(tag: str) -> str:
+    """GUIDs must be unique within a kind; TextSource and PDFSource share one (SourceRef), as do selections.
+    Across kinds a shared GUID is a known quirk (codes minted from cases), not an error."""
+    for suffix in ("Source", "Selection"):
+        if tag.endswith(suffix):
+            return suffix
+    return tag
+
+
+def _unique_guids(doc: Document) -> None:
+    seen: set[tuple[str, str]] = set()
+    for el in doc.root.iter():
+        value = el.get("guid")
+        if value is None or el.tag.startswith("Member"):  # MemberCode@guid is a reference, not an id
+            continue
+        key = (_family(el.tag), norm_id(value))
+        if key in seen:
+            raise fail(doc.file, "guid-unique", f"Two <{el.tag}> elements share one GUID.", element=locate(el),
+                       field="guid", value=value)
+        seen.add(key)
