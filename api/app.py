@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+import threading
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api.config import ApiConfig
-from api.routes import health
+from api.routes import export, health, questions, resources, sparql, studies
+from queries.catalog import Catalog
 from store.base import GraphStore
 
 
-def create_app(config: ApiConfig, store: GraphStore) -> FastAPI:
+def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -22,10 +24,14 @@ def create_app(config: ApiConfig, store: GraphStore) -> FastAPI:
         title="qualkg",
         version=config.version,
         description="Coded qualitative excerpts as one validated knowledge graph: named questions, "
-        "matrix coding, co-occurrence, SPARQL and review feeds.",
+        "matrix coding, co-occurrence, a read-only SPARQL endpoint and study ingest. "
+        "Participants appear only by pseudonym; excerpt text needs the 'excerpts' scope.",
         lifespan=lifespan,
     )
     app.state.config = config
     app.state.store = store
-    app.include_router(health.router)
+    app.state.catalog = catalog
+    app.state.write_lock = threading.Lock()
+    for module in (health, questions, studies, resources, sparql, export):
+        app.include_router(module.router)
     return app

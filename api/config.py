@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 
@@ -10,6 +12,7 @@ class ApiKey(BaseModel):
     name: str
     scopes: frozenset[str]
     revoked: bool = False
+    expires: datetime | None = None
 
 
 class ApiConfig(BaseModel):

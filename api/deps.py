@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.config import ApiConfig
+from queries.catalog import Catalog
 from store.base import GraphStore
 
 
@@ -20,3 +21,10 @@ def get_config(request: Request) -> ApiConfig:
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 ConfigDep = Annotated[ApiConfig, Depends(get_config)]
+
+
+def get_catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]

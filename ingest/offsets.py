@@ -10,8 +10,8 @@ one, Taguette counts UTF-8 bytes. A convention is one choice of
 
 and is written "utf16/crlf-raw/exclusive". For each source every candidate is scored against
 the selections: first by how many selection names (where the tool wrote the quoted text there)
-the candidate reproduces, then by how many starts and ends fall on word boundaries (NVivo's
-names are empty), then by how many selections it can place at all. Ties go to the earlier
+the candidate reproduces, then by how many starts and ends fall cleanly on word boundaries
+(NVivo's names are empty), then by how many selections it can place at all. Ties go to the earlier
 candidate in `CANDIDATES` (the spec's reading first).
 
 qualkg's convention: code points over the LF-normalised text, start inclusive, end exclusive
@@ -124,10 +124,20 @@ class SourceText:
         bad = (s < 0) | (e < 0) | (e < s)
         return np.where(bad, -1, s), np.where(bad, -1, e)
 
-    def at_word_boundary(self, pos: int) -> bool:
-        """True when `pos` does not cut a word (letters/digits on both sides) in two."""
+    def starts_cleanly(self, pos: int) -> bool:
+        """A plausible selection start: it cuts no word in two and does not begin on whitespace."""
         t = self.text
-        return pos <= 0 or pos >= len(t) or not (t[pos - 1].isalnum() and t[pos].isalnum())
+        if pos >= len(t):
+            return True
+        return not t[pos].isspace() and (pos == 0 or not (t[pos - 1].isalnum() and t[pos].isalnum()))
+
+    def ends_cleanly(self, pos: int) -> bool:
+        """A plausible exclusive end: it cuts no word in two and does not end on whitespace (which is
+        what an inclusive reading of exclusive ends produces: the space after the last word)."""
+        t = self.text
+        if pos <= 0:
+            return True
+        return not t[pos - 1].isspace() and (pos >= len(t) or not (t[pos - 1].isalnum() and t[pos].isalnum()))
 
 
 def _squash(text: str) -> str:
@@ -148,7 +158,7 @@ def detect(source: SourceText, spans: Sequence[Span]) -> Detection:
             placed += 1
             if sp.name and _squash(source.text[a:b]) == _squash(normalise_line_ends(sp.name)):
                 names += 1
-            boundaries += source.at_word_boundary(a) + source.at_word_boundary(b)
+            boundaries += source.starts_cleanly(a) + source.ends_cleanly(b)
         scored.append(((names, boundaries, placed), conv, (s, e)))
     best_key = max(key for key, _, _ in scored)
     winners = [(conv, placed) for key, conv, placed in scored if key == best_key]
@@ -166,6 +176,17 @@ def check_span(span: Span) -> None:
     if span.end < span.start:
         raise fail(where.file, "selection-reversed", "The selection ends before it starts.", element=where.element,
                    field="endPosition", value=f"{span.start}-{span.end}")
+
+
+def convert_all(source: SourceText, conv: Convention, spans: Sequence[Span]) -> list[tuple[int, int]]:
+    """Every selection in qualkg's convention (vectorised); the first unplaceable one raises via `convert`."""
+    s, e = source.place(conv, np.array([sp.start for sp in spans], dtype=np.int64),
+                        np.array([sp.end for sp in spans], dtype=np.int64))
+    out = list(zip(s.tolist(), e.tolist()))
+    for span, (start, _) in zip(spans, out):
+        if start < 0:
+            convert(source, conv, span)  # raises the located error
+    return out
 
 
 def convert(source: SourceText, conv: Convention, span: Span) -> tuple[int, int]:

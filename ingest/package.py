@@ -19,8 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import stat
-import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -47,6 +45,7 @@ from ingest.records import (
     Transcript,
     Where,
 )
+from ingest.safe_io import SafeZip, ZipLimits
 
 # --- Vocabulary: the allowed local names, in ONE place. They mirror the SKOS schemes in
 # ontology/vocab (roles, organisational features, collection modes) and the code levels of the
@@ -70,7 +69,7 @@ Feature = Literal[
 ]
 EventKind = Literal["interview", "semi-structured-interview", "joint-interview", "focus-group"]
 CodeLevel = Literal["code", "subtheme", "theme"]
-PublicationKind = Literal["JournalArticle", "ReviewArticle", "SystematicReview", "Preprint"]
+PublicationKind = Literal["JournalArticle", "ReviewArticle", "SystematicReview", "Preprint", "Thesis"]
 OrganisationKind = Literal["formal", "unit"]
 Verification = Literal["unverified"]
 
@@ -86,9 +85,8 @@ DIRECT_IDENTIFIERS = frozenset({
     "birth_date", "date_of_birth", "dob", "nhs_number", "nhs_no", "ni_number", "ssn",
 })
 
-# ZIP safety limits (the same checks as QDPX archives get).
-MAX_ZIP_RATIO = 200
-MAX_ZIP_TOTAL = 500 * 1024 * 1024
+# ZIP safety: the checks QDPX archives get (ingest.safe_io), with a 500 MB cap for a package.
+PACKAGE_ZIP_LIMITS = ZipLimits(max_total_bytes=500 * 1024**2, max_ratio=200.0)
 
 STUDY_FILE = "study.yaml"
 PACKAGE_TOOL = "qualkg study package"
@@ -282,35 +280,34 @@ ReadFile = Callable[[str], bytes | None]  # relative path -> bytes, or None when
 
 
 def read_package(path: Path) -> list[StudyRecords]:
-    """Read a study package (folder or .zip), or a folder of package folders.
+    """Read a study package (folder, its study.yaml, or a .zip), or a folder of package folders.
 
     Raises ReaderError with every located problem; returns one StudyRecords per study.
     """
     path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
+        path = path.parent
     if path.is_file():
-        if not zipfile.is_zipfile(path):
-            raise ReaderError([Problem(Where(path.name), "package-format", "a study package is a folder or a .zip of one")])
-        with zipfile.ZipFile(path) as zf:
-            prefix = _checked_zip_root(zf, path.name)
-            return [_read_one(lambda rel: _zip_read(zf, prefix + rel), path, "")]
+        with SafeZip(path, PACKAGE_ZIP_LIMITS) as zf:
+            prefix = _zip_root(zf, path.name)
+            return [_read_one(_zip_reader(zf, prefix), path, "")]
     if (path / STUDY_FILE).is_file():
         return [_read_one(_folder_reader(path), path, "")]
     subs = sorted(p for p in path.iterdir() if (p / STUDY_FILE).is_file()) if path.is_dir() else []
     if not subs:
-        raise ReaderError([Problem(Where(str(path)), "package-format", f"no {STUDY_FILE} in the folder or its sub-folders")])
+        raise ReaderError([Problem(Where(path.name), "package-format", f"no {STUDY_FILE} in the folder or its sub-folders")])
     records = [_read_one(_folder_reader(sub), sub, f"{sub.name}/") for sub in subs]
     _check_unique((r.study.id, Where(f"{sub.name}/{STUDY_FILE}", field="id")) for r, sub in zip(records, subs))
     return records
 
 
 def materialise_coded_data(pointer: CodedData, into: Path) -> Path:
-    """A filesystem path to the coded-data file: in the folder, or extracted from the ZIP into `into`."""
+    """A filesystem path to the coded-data file: in the folder, or copied out of the ZIP into `into`."""
     if pointer.package.is_dir():
         return pointer.package / pointer.file
-    with zipfile.ZipFile(pointer.package) as zf:
-        prefix = _checked_zip_root(zf, pointer.package.name)
-        data = _zip_read(zf, prefix + pointer.file)
-    if data is None:  # checked when the package was read; the zip changed since
+    with SafeZip(pointer.package, PACKAGE_ZIP_LIMITS) as zf:
+        data = _zip_reader(zf, _zip_root(zf, pointer.package.name))(pointer.file)
+    if data is None:  # checked when the package was read; the archive changed since
         raise ReaderError([Problem(Where(pointer.package.name, element=pointer.file), "missing-file", "coded-data file not in the package")])
     target = into / PurePosixPath(pointer.file).name
     target.write_bytes(data)
@@ -329,37 +326,20 @@ def _folder_reader(root: Path) -> ReadFile:
     return read
 
 
-def _zip_read(zf: zipfile.ZipFile, name: str) -> bytes | None:
-    try:
-        return zf.read(name)
-    except KeyError:
-        return None
+def _zip_reader(zf: SafeZip, prefix: str) -> ReadFile:
+    names = set(zf.names)
+
+    def read(rel: str) -> bytes | None:
+        return zf.read(prefix + rel) if prefix + rel in names else None
+
+    return read
 
 
-def _checked_zip_root(zf: zipfile.ZipFile, label: str) -> str:
-    """Refuse unsafe archives; return the member prefix of the package root ('' or 'dir/')."""
-    problems: list[Problem] = []
-    total = 0
-    for info in zf.infolist():
-        name = info.filename.replace("\\", "/")
-        where = Where(label, element=info.filename)
-        if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-            problems.append(Problem(where, "zip-absolute-path", "archive member has an absolute path", info.filename))
-        elif ".." in PurePosixPath(name).parts:
-            problems.append(Problem(where, "zip-slip", "archive member escapes the archive root", info.filename))
-        if stat.S_ISLNK(info.external_attr >> 16):
-            problems.append(Problem(where, "zip-symlink", "archive member is a symbolic link", info.filename))
-        if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-            problems.append(Problem(where, "zip-ratio", f"compression ratio above {MAX_ZIP_RATIO}:1", info.filename))
-        total += info.file_size
-    if total > MAX_ZIP_TOTAL:
-        problems.append(Problem(Where(label), "zip-size", f"uncompressed size above {MAX_ZIP_TOTAL} bytes", str(total)))
-    if problems:
-        raise ReaderError(problems)
-    names = set(zf.namelist())
-    if STUDY_FILE in names:
+def _zip_root(zf: SafeZip, label: str) -> str:
+    """The member prefix of the package root: '' or the one top folder holding study.yaml."""
+    if STUDY_FILE in zf.names:
         return ""
-    roots = {n.split("/", 1)[0] for n in names if n.endswith("/" + STUDY_FILE) and n.count("/") == 1}
+    roots = {n.split("/", 1)[0] for n in zf.names if n.endswith("/" + STUDY_FILE) and n.count("/") == 1}
     if len(roots) != 1:
         raise ReaderError([Problem(Where(label), "package-format", f"the archive needs {STUDY_FILE} at its root or in one top folder")])
     return roots.pop() + "/"

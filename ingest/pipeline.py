@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pyoxigraph import Literal, NamedNode, Triple
-from rdflib.namespace import PROV, RDF, XSD
+from rdflib.namespace import PROV, XSD
 
 from ingest.errors import IngestError, ShapeViolation
 from ingest.mapping import StudyMapper, map_study
@@ -85,14 +85,19 @@ def _locations(mapper: StudyMapper) -> dict[str, Where]:
     return where
 
 
-def _log_triples(mapper: StudyMapper, source: Path, digest: str, now: datetime) -> list[Triple]:
+def _input_triples(mapper: StudyMapper, source: Path, digest: str) -> list[Triple]:
+    """What the ingest read: deterministic, so it belongs in the study graph."""
     act = mapper.activity
     return [
-        Triple(act, NamedNode(str(RDF.type)), NamedNode(str(QK.IngestActivity))),
-        Triple(act, NamedNode(str(PROV.startedAtTime)), Literal(now.isoformat(), datatype=NamedNode(str(XSD.dateTime)))),
         Triple(act, NamedNode(str(PROV.used)), Literal(source.name)),
         Triple(act, NamedNode(str(QK.inputDigest)), Literal(digest)),
     ]
+
+
+def _log_triples(mapper: StudyMapper, now: datetime) -> list[Triple]:
+    """When the ingest ran: changes on every run, so it lives in the study's log graph."""
+    return [Triple(mapper.activity, NamedNode(str(PROV.startedAtTime)),
+                   Literal(now.isoformat(), datatype=NamedNode(str(XSD.dateTime))))]
 
 
 def _summary(rec: StudyRecords, graph: str, triples: int) -> StudySummary:
@@ -121,13 +126,13 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
             continue
         seen.add(rec.study.id)
         mapper = StudyMapper(rec, iris)
-        triples = map_study(rec, iris)
+        triples = map_study(rec, iris) + _input_triples(mapper, path, digest)
         problems = gate(triples, file=str(path), locate=_locations(mapper))
         errors += [p for p in problems if p.severity == "error"]
         report.warnings += rec.warnings + [p for p in problems if p.severity != "error"]
         graph = iris.graph(rec.study.id)
         graphs[graph] = triples
-        graphs[log_graph(iris, rec.study.id)] = _log_triples(mapper, path, digest, when)
+        graphs[log_graph(iris, rec.study.id)] = _log_triples(mapper, when)
         report.studies.append(_summary(rec, graph, len(triples)))
     if errors:
         raise ShapeViolation(errors)

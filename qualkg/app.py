@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.config import ApiConfig
+from queries.catalog import default_catalog
 from qualkg.settings import Settings
 from qualkg.wiring import build_store
 
@@ -22,4 +23,4 @@ def api_config(settings: Settings) -> ApiConfig:
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_app(api_config(settings), build_store(settings))
+    return create_app(api_config(settings), build_store(settings), default_catalog(settings.base_iri))

@@ -94,6 +94,11 @@ class GraphStore(Protocol):
         """Run a CONSTRUCT or DESCRIBE with parameters bound as terms."""
         ...
 
+    def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
+        """Run a caller's read-only query and serialise its result in `media_type` (SPARQL results
+        JSON/XML/CSV/TSV, or an RDF syntax for CONSTRUCT/DESCRIBE). Raises QueryTimeout past `timeout_s`."""
+        ...
+
     def export(self, graph: str | None, fmt: ExportFormat) -> bytes:
         """Serialise one named graph (or, with None, every named graph as a dataset) in `fmt`."""
         ...

@@ -112,7 +112,8 @@ def _validate(doc: Document, xsd: xmlschema.XMLSchema) -> None:
     for err in errors:
         count += 1
         if count <= MAX_SCHEMA_WARNINGS:
-            doc.warn("xsd", f"Deviation from the REFI-QDA schema: {err.reason}", element=_NS.sub("", err.path or ""),
+            reason = _NS.sub("", err.reason or "")
+            doc.warn("xsd", f"Deviation from the REFI-QDA schema: {reason}", element=_NS.sub("", err.path or ""),
                      value=None if hasattr(err.obj, "tag") else str(err.obj)[:200])
     if count > MAX_SCHEMA_WARNINGS:
         doc.warn("xsd", f"{count - MAX_SCHEMA_WARNINGS} further schema deviations not listed.", value=str(count))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
 from ingest.errors import fail
-from ingest.offsets import SourceText, Span, convert, detect
+from ingest.offsets import SourceText, Span, convert_all, detect
 from ingest.readers.refi.document import Document, child_text, guid, locate, norm_id, target
 from ingest.records import Excerpt, Note, Provenance, Transcript
 from ingest.safe_io import SafeZip
@@ -131,8 +131,8 @@ def read_excerpts(doc: Document, sources: list[Source], *, codes: set[str], code
                      f"{', '.join(map(str, detection.ambiguous_with))} scored the same but place spans differently.",
                      element=locate(source.el), value=str(detection.convention))
         groups: dict[tuple[int, int, str | None], _Group] = {}
-        for sel, span in zip(source.selections, spans):
-            start, end = convert(source.text, detection.convention, span)
+        placed = convert_all(source.text, detection.convention, spans)
+        for sel, span, (start, end) in zip(source.selections, spans, placed):
             key = f"{source.transcript.id}:{start}:{end}"
             codings = sel.findall("Coding")
             if start == end or not codings:

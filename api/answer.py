@@ -1,0 +1,61 @@
+"""One path from a named question to an HTTP answer, shared by every read route:
+bind (422 on a bad parameter) → run → disclosure control → notices → JSON / CSV / XLSX."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+
+from api.disclosure import disclose
+from api.security import Principal
+from api.tables import choose_format, table_response
+from queries.catalog import Catalog, ParameterError
+from store.base import QueryError, QueryTimeout
+
+SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
+                    "they are not quotations from any publication.")
+RESERVED = {"format", "limit", "offset"}
+
+
+def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str | None], principal: Principal,
+           *, fmt: str | None = None, limit: int | None = None, offset: int = 0) -> Response:
+    store, config = request.app.state.store, request.app.state.config
+    try:
+        question = catalog.get(qid)
+    except KeyError as e:
+        raise HTTPException(404, str(e.args[0])) from None
+    try:
+        df = catalog.run(store, qid, raw, limit=min(limit or config.max_rows, config.max_rows) if question.paged else None,
+                         offset=offset)
+    except ParameterError as e:
+        raise HTTPException(422, [{"loc": ["query", e.param], "msg": str(e), "type": e.rule, "input": e.value}]) from None
+    except QueryTimeout as e:
+        raise HTTPException(503, f"the question took longer than the configured limit: {e}") from None
+    except QueryError as e:
+        raise HTTPException(400, str(e)) from None
+    truncated = len(df) > config.max_rows
+    df = df.head(config.max_rows)
+    shown = disclose(df, question, may_read_excerpts=principal.can("excerpts"), k=config.min_cell_count)
+    notices = []
+    if _has_synthetic(df):
+        notices.append(SYNTHETIC_NOTICE)
+    if shown.suppressed:
+        notices.append(f"{shown.suppressed} count(s) below {config.min_cell_count} suppressed: "
+                       "reading them needs the 'excerpts' scope.")
+    if shown.text_removed:
+        notices.append("Excerpt text omitted: it needs the 'excerpts' scope.")
+    if truncated:
+        notices.append(f"Only the first {config.max_rows} rows are returned.")
+    payload = {"question": qid, "title": question.title,
+               "params": {k: v for k, v in raw.items() if v not in (None, "")},
+               "suppressed": shown.suppressed, "notices": notices}
+    return table_response(shown.frame, choose_format(request, fmt), payload, qid)
+
+
+def _has_synthetic(df: pd.DataFrame) -> bool:
+    """Whether a `synthetic` column (a flag per excerpt, or a count of synthetic excerpts) is ever true."""
+    return "synthetic" in df.columns and bool(pd.to_numeric(df["synthetic"], errors="coerce").fillna(0).gt(0).any())

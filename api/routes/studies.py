@@ -1,0 +1,71 @@
+"""Studies: list, one study's overview, and ingest by upload (scope `ingest`)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.answer import answer
+from api.deps import CatalogDep
+from api.routes.questions import FormatQ
+from api.security import PrincipalDep, require
+from ingest.errors import IngestError
+from ingest.pipeline import ingest
+from ingest.readers import EXTENSIONS, ReadOptions
+
+router = APIRouter(prefix="/studies", tags=["studies"])
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@router.get("", summary="Every study with citation and counts", dependencies=[require("aggregate")])
+def list_studies(request: Request, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None) -> Response:
+    return answer(request, catalog, "studies", {}, principal, fmt=format)
+
+
+@router.get("/{study}", summary="One study's overview: participants by role, events by type, themes",
+            dependencies=[require("aggregate")])
+def study_overview(study: str, request: Request, catalog: CatalogDep, principal: PrincipalDep,
+                   format: FormatQ = None) -> Response:
+    if not _STUDY_ID.match(study) or catalog.iris.graph(study) not in request.app.state.store.graphs():
+        raise HTTPException(404, f"no study '{study}'")
+    return answer(request, catalog, "study-overview", {"study": study}, principal, fmt=format)
+
+
+@router.post("", summary="Ingest an upload (.qdpx, .qdc, .csv, .xlsx or a study-package .zip); all or nothing",
+             dependencies=[require("ingest")], status_code=201)
+async def upload_study(request: Request, file: Annotated[UploadFile, File()],
+                       study: Annotated[str | None, Form(pattern=_STUDY_ID.pattern)] = None,
+                       preset: Annotated[str, Form(pattern="^(auto|taguette|maxqda)$")] = "auto",
+                       dry_run: Annotated[bool, Form()] = False) -> JSONResponse:
+    config, app_state = request.app.state.config, request.app.state
+    name = _SAFE_NAME.sub("_", Path(file.filename or "upload").name)[-100:] or "upload"
+    if Path(name).suffix.lower() not in EXTENSIONS:
+        raise HTTPException(415, f"unsupported upload '{name}': expected one of {', '.join(sorted(EXTENSIONS))}")
+    with tempfile.TemporaryDirectory(prefix="qualkg-upload-") as tmp:
+        target = Path(tmp) / name
+        size = 0
+        with target.open("wb") as out:
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > config.max_upload_bytes:
+                    raise HTTPException(413, f"upload larger than {config.max_upload_bytes} bytes")
+                out.write(chunk)
+
+        def run() -> JSONResponse:
+            with app_state.write_lock:  # one writer at a time: a batch is replaced atomically
+                try:
+                    report = ingest(target, app_state.store, app_state.catalog.iris,
+                                    options=ReadOptions(study, preset), dry_run=dry_run)
+                except IngestError as e:
+                    return JSONResponse({"written": False, "problems": [p.as_dict() for p in e.problems]},
+                                        status_code=422)
+            return JSONResponse(report.as_dict(), status_code=200 if dry_run else 201)
+
+        return await run_in_threadpool(run)

@@ -1,0 +1,87 @@
+"""Who is calling and what they may do: API keys (or bearer tokens) with scopes.
+
+Scopes:
+  aggregate — counts, with small counts suppressed (see api/disclosure.py)
+  excerpts  — excerpt text and unsuppressed counts
+  sparql    — raw SPARQL (bypasses disclosure control, so it is granted separately)
+  ingest    — write: upload and replace study graphs
+Only the SHA-256 of each key is kept. Without a key a caller gets the config's open scopes
+(on 127.0.0.1 `make run` opens aggregate + excerpts; on any other address none).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from api.config import ApiConfig
+from api.deps import ConfigDep
+
+SCOPES: dict[str, str] = {
+    "aggregate": "counts only; counts below the threshold are suppressed",
+    "excerpts": "excerpt text and exact small counts",
+    "sparql": "raw SPARQL queries (they bypass disclosure control)",
+    "ingest": "upload studies (write)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    scopes: frozenset[str]
+
+    def can(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _presented_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def resolve_principal(key: str | None, config: ApiConfig, now: datetime | None = None) -> Principal:
+    """The principal for a presented key (None = anonymous). A wrong, revoked or expired key is refused."""
+    if key is None:
+        return Principal("anonymous", config.open_scopes)
+    digest = key_hash(key)
+    for k in config.keys:
+        if hmac.compare_digest(k.key_sha256, digest):
+            if k.revoked:
+                raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this API key has been revoked",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            if k.expires is not None and k.expires <= (now or datetime.now(UTC)):
+                raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this API key has expired",
+                                    headers={"WWW-Authenticate": "Bearer"})
+            return Principal(k.name, k.scopes)
+    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(request: Request, config: ConfigDep) -> Principal:
+    return resolve_principal(_presented_key(request), config)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(scope: str):  # noqa: ANN201 - a FastAPI dependency factory
+    """A dependency that refuses callers without `scope` (401 without a key, 403 with one)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.can(scope):
+            code = status.HTTP_401_UNAUTHORIZED if principal.name == "anonymous" else status.HTTP_403_FORBIDDEN
+            raise HTTPException(code, f"this needs the '{scope}' scope ({SCOPES[scope]})",
+                                headers={"WWW-Authenticate": "Bearer"} if code == 401 else None)
+        return principal
+
+    return Depends(check)

@@ -1,0 +1,70 @@
+"""Result tables as JSON, CSV or XLSX, chosen by `?format=` or the Accept header.
+
+CSV and XLSX cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR)
+are prefixed with an apostrophe, so a results page opens in Excel as data, never as code.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import pandas as pd
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def choose_format(request: Request, explicit: str | None) -> str:
+    """`?format=` wins; otherwise the first Accept type we serve; JSON by default."""
+    if explicit:
+        if explicit not in MEDIA:
+            raise HTTPException(422, f"format must be one of: {', '.join(MEDIA)}")
+        return explicit
+    accept = request.headers.get("accept", "")
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        for name, served in MEDIA.items():
+            if media == served.split(";")[0]:
+                return name
+    return "json"
+
+
+def _defuse(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """Plain JSON values: NaN/NA become null, numpy scalars become Python numbers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def table_response(df: pd.DataFrame, fmt: str, payload: dict[str, Any], filename: str) -> Response:
+    """The DataFrame as a response; `payload` carries the JSON envelope (question, params, notices)."""
+    if fmt == "json":
+        rows = [{k: json_value(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+        return JSONResponse({**payload, "columns": list(df.columns), "rows": rows})
+    safe = df.map(_defuse)
+    if fmt == "csv":
+        return Response(safe.to_csv(index=False), media_type=MEDIA["csv"],
+                        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        safe.to_excel(writer, index=False, sheet_name=filename[:31] or "results")
+        notes = pd.DataFrame({"note": [str(n) for n in payload.get("notices", [])] or [""]})
+        notes.to_excel(writer, index=False, sheet_name="notes")
+    return Response(buf.getvalue(), media_type=MEDIA["xlsx"],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'})

@@ -1,0 +1,274 @@
+"""The default backend: an embedded Oxigraph store (pyoxigraph), on disk or in memory.
+
+Serving: RocksDB lets only one process open a directory read-write. Run the API as ONE process
+that owns the store and serve requests from threads: pyoxigraph releases the GIL while it
+evaluates a query, and every read sees one committed snapshot ("repeatable read"), so threads
+need no lock of ours. `OxigraphStore.read_only(path)` is for other processes that read a
+directory no writer holds (a report job, or a copy made with pyoxigraph's `Store.backup`);
+pyoxigraph documents reading while another process writes as undefined behaviour.
+
+What pyoxigraph 0.5 lacks: query cancellation. `query_raw` stops *waiting* after `timeout_s`
+and raises QueryTimeout, but the evaluation runs on in its daemon thread until it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from threading import Thread
+from typing import TypeVar
+
+import pandas as pd
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    Triple,
+    serialize,
+)
+
+from ontology.namespaces import PREFIXES
+from store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
+from store.binding import bind_values
+from store.terms import to_python
+
+RDF_FORMATS: dict[ExportFormat, RdfFormat] = {
+    ExportFormat.turtle: RdfFormat.TURTLE,
+    ExportFormat.nquads: RdfFormat.N_QUADS,
+    ExportFormat.ntriples: RdfFormat.N_TRIPLES,
+    ExportFormat.jsonld: RdfFormat.JSON_LD,
+    ExportFormat.trig: RdfFormat.TRIG,
+}
+
+Result = QuerySolutions | QueryBoolean | QueryTriples
+_R = TypeVar("_R", QuerySolutions, QueryBoolean, QueryTriples)
+_T = TypeVar("_T")
+
+_FORM_NAMES: dict[type, str] = {QuerySolutions: "SELECT", QueryBoolean: "ASK", QueryTriples: "CONSTRUCT/DESCRIBE"}
+
+
+class OxigraphStore:
+    """GraphStore on pyoxigraph: a persistent directory, or memory when `path` is None (tests)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        try:
+            self._store = Store(path) if path is not None else Store()
+        except OSError as e:
+            raise StoreError(f"cannot open Oxigraph store at {path}: {e}") from e
+
+    @classmethod
+    def read_only(cls, path: Path) -> OxigraphStore:
+        """Open `path` without write access, for a process other than the one writer (module doc).
+
+        Writes on it raise StoreError.
+        """
+        reader = cls.__new__(cls)
+        try:
+            reader._store = Store.read_only(str(path))
+        except OSError as e:
+            raise StoreError(f"cannot open Oxigraph store at {path} read-only: {e}") from e
+        return reader
+
+    # --- writes -------------------------------------------------------------------------
+
+    def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int:
+        return self.replace_graphs({graph: triples})[graph]
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> dict[str, int]:
+        """Swap the graphs' contents in ONE SPARQL update, i.e. one Oxigraph transaction.
+
+        Each graph's triples are serialised to N-Triples by pyoxigraph (validated terms, its own
+        escaping; N-Triples is a subset of the SPARQL triple syntax), then
+        `DROP SILENT GRAPH <g> ; … INSERT DATA { GRAPH <g> { … } … }` runs as one update.
+        Nothing is written before every iterable has been consumed, so an exception from one
+        (re-raised unchanged) or a non-Triple item (StoreError) leaves every graph as it was.
+
+        Why not a staging graph + MOVE: two transactions, a staging graph that `GRAPH ?g` queries
+        can see in between and that a crash leaves behind, and it measured about twice as slow
+        (MOVE copies the staging graph, then deletes it).
+        """
+        targets = {graph: _graph_node(graph) for graph in graphs}
+        drops = "".join(f"DROP SILENT GRAPH {node} ;\n" for node in targets.values())
+        inserts = "".join(
+            f"GRAPH {targets[graph]} {{\n{_ntriples(graph, triples)}}}\n" for graph, triples in graphs.items()
+        )
+        try:
+            self._store.update(f"{drops}INSERT DATA {{\n{inserts}}}")
+        except (OSError, SyntaxError, RuntimeError) as e:
+            raise StoreError(f"could not write graphs {_names(graphs)}: {e}") from e
+        return {graph: self.triple_count(graph) for graph in graphs}
+
+    def drop_graph(self, graph: str) -> bool:
+        existed = self.triple_count(graph) > 0
+        try:
+            self._store.update(f"DROP SILENT GRAPH {_graph_node(graph)}")
+        except (OSError, RuntimeError) as e:
+            raise StoreError(f"could not drop graph <{graph}>: {e}") from e
+        return existed
+
+    # --- reads --------------------------------------------------------------------------
+
+    def graphs(self) -> list[str]:
+        # Oxigraph can keep a graph name with no triples (e.g. after a DELETE); the contract
+        # lists only graphs that hold something. One index lookup per graph, no scan.
+        return sorted(
+            g.value
+            for g in self._store.named_graphs()
+            if isinstance(g, NamedNode) and next(self._store.quads_for_pattern(None, None, None, g), None)
+        )
+
+    def triple_count(self, graph: str) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": _graph_node(graph)})
+        count = to_python(rows[0]["n"])
+        assert isinstance(count, int)
+        return count
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        solutions = self._query(query, bindings, QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        return _drain(lambda: [{name: row[name] for name in names} for row in solutions])
+
+    def select_df(self, query: str, bindings: Bindings | None = None) -> pd.DataFrame:
+        """Columns in the query's SELECT order, kept when there are no rows; cells via store.terms.to_python.
+
+        Pandas infers column types: an integer column with unbound cells becomes float with NaN.
+        """
+        solutions = self._query(query, bindings, QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        records = _drain(lambda: [[to_python(row[name]) for name in names] for row in solutions])
+        return pd.DataFrame(records, columns=names)
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        return bool(self._query(query, bindings, QueryBoolean))
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
+        triples = self._query(query, bindings, QueryTriples)
+        return _drain(lambda: list(triples))
+
+    def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
+        """Run a query (never an update: pyoxigraph's query parser refuses one) and serialise it.
+
+        SELECT/ASK go out as a SPARQL results format, CONSTRUCT/DESCRIBE as an RDF syntax,
+        both chosen by media type. Past `timeout_s` this raises QueryTimeout (see module doc).
+        """
+
+        def run() -> bytes:
+            result = self._run(query, None)
+            if isinstance(result, QueryTriples):
+                graph_format = RdfFormat.from_media_type(media_type)
+                if graph_format is not None:
+                    return _drain(lambda: result.serialize(format=graph_format))
+            else:
+                results_format = QueryResultsFormat.from_media_type(media_type)
+                if results_format is not None:
+                    return _drain(lambda: result.serialize(format=results_format))
+            raise QueryError(f"{_FORM_NAMES[type(result)]} results cannot be served as {media_type!r}")
+
+        return run() if timeout_s is None else _wait_at_most(timeout_s, run)
+
+    def export(self, graph: str | None, fmt: ExportFormat) -> bytes:
+        """One graph in any format; all named graphs only in a dataset format (N-Quads, TriG, JSON-LD).
+
+        The whole-dataset dump also holds the default graph, which qualkg never writes (every
+        write goes through replace_graphs into named graphs).
+        """
+        rdf_format = RDF_FORMATS[fmt]
+        if graph is None and not rdf_format.supports_datasets:
+            raise StoreError(f"{fmt.name} holds one graph: name a graph, or export all as nquads, trig or jsonld")
+        source = _graph_node(graph) if graph is not None else None
+        try:
+            data = self._store.dump(format=rdf_format, from_graph=source, prefixes=PREFIXES)
+        except OSError as e:
+            raise StoreError(f"could not export graph <{graph}> as {fmt.name}: {e}") from e
+        assert data is not None  # dump returns bytes when given no output
+        return data
+
+    def close(self) -> None:
+        """Flush writes and drop our reference: pyoxigraph has no explicit close, RocksDB files
+        and the directory lock are released when the Store object is garbage-collected."""
+        try:
+            self._store.flush()
+        except OSError as e:
+            raise StoreError(f"could not flush the Oxigraph store: {e}") from e
+        except RuntimeError:
+            pass  # a read-only store has nothing to flush
+        del self._store
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _run(self, query: str, bindings: Bindings | None) -> Result:
+        """Run `query` with `bindings` bound by store.binding (VALUES blocks, as every backend does)."""
+        try:
+            return self._store.query(bind_values(query, bindings))
+        except SyntaxError as e:
+            raise QueryError(f"SPARQL syntax error: {e}") from e
+        except (RuntimeError, TypeError, ValueError) as e:
+            raise QueryError(f"query rejected: {e}") from e
+        except OSError as e:
+            raise StoreError(f"query failed: {e}") from e
+
+    def _query(self, query: str, bindings: Bindings | None, form: type[_R]) -> _R:
+        result = self._run(query, bindings)
+        if not isinstance(result, form):
+            raise QueryError(f"expected a {_FORM_NAMES[form]} query, got a {_FORM_NAMES[type(result)]} query")
+        return result
+
+
+def _drain(collect: Callable[[], _T]) -> _T:
+    """Run `collect`, which pulls lazily evaluated results, mapping the errors raised on the way."""
+    try:
+        return collect()
+    except OSError as e:
+        raise StoreError(f"query failed while reading results: {e}") from e
+    except RuntimeError as e:
+        raise QueryError(f"query failed while evaluating: {e}") from e
+
+
+def _wait_at_most(timeout_s: float, work: Callable[[], _T]) -> _T:
+    """Run `work` in a daemon thread and wait for it at most `timeout_s` seconds."""
+    outcome: Future[_T] = Future()
+
+    def target() -> None:
+        outcome.set_running_or_notify_cancel()
+        try:
+            outcome.set_result(work())
+        except BaseException as e:  # handed to the waiting caller, who re-raises it
+            outcome.set_exception(e)
+
+    Thread(target=target, name="qualkg-query", daemon=True).start()
+    try:
+        return outcome.result(timeout=timeout_s)
+    except TimeoutError:
+        raise QueryTimeout(
+            f"query still running after {timeout_s} s; stopped waiting (Oxigraph cannot cancel it)"
+        ) from None
+
+
+def _graph_node(graph: str) -> NamedNode:
+    try:
+        return NamedNode(graph)
+    except ValueError as e:
+        raise StoreError(f"invalid graph IRI <{graph}>: {e}") from e
+
+
+def _ntriples(graph: str, triples: Iterable[Triple]) -> str:
+    """The triples as N-Triples text, refusing (by position) anything that is not a pyoxigraph Triple."""
+
+    def checked() -> Iterator[Triple]:
+        for position, triple in enumerate(triples):
+            if not isinstance(triple, Triple):
+                raise StoreError(f"graph <{graph}>: item {position} is a {type(triple).__name__}, not a Triple")
+            yield triple
+
+    data = serialize(checked(), format=RdfFormat.N_TRIPLES)
+    assert data is not None  # serialize returns bytes when given no output
+    return data.decode()
+
+
+def _names(graphs: Mapping[str, object]) -> str:
+    return ", ".join(f"<{g}>" for g in graphs)

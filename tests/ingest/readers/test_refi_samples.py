@@ -1,0 +1,105 @@
+"""The REFI-QDA readers on real exports (tests/ingest/data/refi, see ORIGIN.md there).
+
+Expected numbers are counted here independently of the reader, with plain zipfile and
+ElementTree; expected excerpt texts are cut from the raw UTF-16 encoding of the source file,
+which is how NVivo counts (shared/domain/qda-formats.md §2), not through ingest.offsets.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from ingest.readers.refi import read_qdc, read_qdpx
+from ingest.records import StudyRecords
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "refi"
+NVIVO = DATA / "nvivo12.6-oltas_teszt.qdpx"
+ATLAS_QDC = DATA / "atlasti-win-23.4.0_codebook.qdc"
+NS = "{urn:QDA-XML:project:1.0}"
+
+
+@pytest.fixture(scope="module")
+def nvivo() -> StudyRecords:
+    return read_qdpx(NVIVO, study_id="nvivo-sample")
+
+
+@pytest.fixture(scope="module")
+def raw() -> tuple[ET.Element, dict[str, str]]:
+    """The project XML and each text source's raw text (BOM removed, CRLF kept), read without qualkg."""
+    with zipfile.ZipFile(NVIVO) as z:
+        root = ET.fromstring(z.read("project.qde"))
+        texts = {}
+        for src in root.iter(f"{NS}TextSource"):
+            member = "Sources/" + src.get("plainTextPath").removeprefix("internal://")
+            texts[src.get("guid")] = z.read(member).decode("utf-8-sig")
+    return root, texts
+
+
+def test_counts_match_the_xml(nvivo: StudyRecords, raw: tuple[ET.Element, dict[str, str]]) -> None:
+    root, texts = raw
+    selections = [(src.get("guid"), sel) for src in root.iter(f"{NS}TextSource")
+                  for sel in src.iter(f"{NS}PlainTextSelection")]
+    spans = {(g, int(s.get("startPosition")), int(s.get("endPosition"))) for g, s in selections}
+    span_codes = {(g, s.get("startPosition"), s.get("endPosition"), c.find(f"{NS}CodeRef").get("targetGUID"))
+                  for g, s in selections for c in s.iter(f"{NS}Coding")}
+    assert len(nvivo.codes) == len(list(root.iter(f"{NS}Code")))
+    assert len(nvivo.transcripts) == len(texts)
+    assert len(nvivo.coders) == len(list(root.iter(f"{NS}User")))
+    assert len(nvivo.excerpts) == len(spans)  # NVivo repeats a range once per code; merged here
+    assert len(selections) > len(spans)  # so the merge did happen in this file
+    assert sum(len(e.codes) for e in nvivo.excerpts) == len(span_codes)
+    top_level = root.find(f"{NS}CodeBook/{NS}Codes").findall(f"{NS}Code")
+    assert sum(c.parent is None for c in nvivo.codes) == len(top_level)
+
+
+def test_every_excerpt_is_the_utf16_slice_of_its_source(nvivo: StudyRecords,
+                                                        raw: tuple[ET.Element, dict[str, str]]) -> None:
+    _, texts = raw
+    utf16 = {guid: text.encode("utf-16-le") for guid, text in texts.items()}
+    transcripts = {t.id: t for t in nvivo.transcripts}
+    for e in nvivo.excerpts:
+        assert e.provenance is not None and e.provenance.original_start is not None
+        units = utf16[e.transcript]
+        expected = units[2 * e.provenance.original_start:2 * e.provenance.original_end].decode("utf-16-le")
+        assert e.text == expected.replace("\r\n", "\n"), e.provenance.where
+        assert e.text == transcripts[e.transcript].text[e.start:e.end]
+
+
+def test_offsets_fall_on_word_boundaries(nvivo: StudyRecords) -> None:
+    texts = {t.id: t.text for t in nvivo.transcripts}
+
+    def cuts_word(text: str, i: int) -> bool:
+        return 0 < i < len(text) and bool(re.match(r"\w\w", text[i - 1:i + 1]))
+
+    starts_ok = sum(not cuts_word(texts[e.transcript], e.start) for e in nvivo.excerpts)
+    ends_ok = sum(not cuts_word(texts[e.transcript], e.end) for e in nvivo.excerpts)
+    assert starts_ok >= 0.95 * len(nvivo.excerpts)
+    assert ends_ok >= 0.95 * len(nvivo.excerpts)
+
+
+def test_convention_and_provenance(nvivo: StudyRecords) -> None:
+    assert {e.provenance.offset_convention for e in nvivo.excerpts} == {"utf16/crlf-raw/exclusive"}
+    assert {e.provenance.tool for e in nvivo.excerpts} == {"NVivo for Windows 12.6"}
+    assert all(e.provenance.source_file == "nvivo12.6-oltas_teszt.qdpx/project.qde" for e in nvivo.excerpts)
+    assert all(e.provenance.where.element.startswith("PlainTextSelection[@guid=") for e in nvivo.excerpts)
+    assert {t.text.count("\r") for t in nvivo.transcripts} == {0}  # LF-normalised
+
+
+def test_nvivo_sample_is_schema_valid_and_needs_no_warnings(nvivo: StudyRecords) -> None:
+    assert nvivo.study.title == "Untitled"  # Project@name
+    assert nvivo.warnings == []
+
+
+def test_atlasti_codebook() -> None:
+    """One code with description and colour; the 0:4 schemaLocation is a warning, not an error."""
+    records = read_qdc(ATLAS_QDC, study_id="atlas-codebook")
+    assert [(c.label, c.description, c.colour, c.parent) for c in records.codes] == [
+        ("code1", "description", "#46AA00", None)]
+    assert records.codes[0].id == "1ff58b12-6f6f-4b0c-8be5-bbdc91f55294"
+    assert [(w.rule, w.severity, w.value) for w in records.warnings] == [
+        ("xsd-schema-location", "warning", "urn:QDA-XML:codebook:0:4 Codebook.xsd")]
