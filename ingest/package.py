@@ -48,8 +48,8 @@ from ingest.records import (
 from ingest.safe_io import SafeZip, ZipLimits
 
 # --- Vocabulary: the allowed local names, in ONE place. They mirror the SKOS schemes in
-# ontology/vocab (roles, organisational features, collection modes) and the code levels of the
-# model; derive them from those files once they exist.
+# ontology/vocab (roles, organisational features, collection modes; a test keeps them equal) and
+# the code levels of the model. Literals, so the JSON Schema lists them as enums.
 Role = Literal[
     "peer-practitioner",
     "non-peer-practitioner",
@@ -66,6 +66,13 @@ Feature = Literal[
     "peer-supervision",
     "open-dialogue-training",
     "dual-caseload",
+    "flexible-contracts",
+    "funding-and-resources",
+    "leadership-support",
+    "low-pay",
+    "peer-network",
+    "role-clarity",
+    "team-culture",
 ]
 EventKind = Literal["interview", "semi-structured-interview", "joint-interview", "focus-group"]
 CodeLevel = Literal["code", "subtheme", "theme"]

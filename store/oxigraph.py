@@ -204,7 +204,7 @@ class OxigraphStore:
     def _run(self, query: str, bindings: Bindings | None) -> Result:
         """Run `query` with `bindings` bound by store.binding (VALUES blocks, as every backend does)."""
         try:
-            return self._store.query(bind_values(query, bindings))
+            return self._store.query(bind_values(query, bindings), use_default_graph_as_union=True)
         except SyntaxError as e:
             raise QueryError(f"SPARQL syntax error: {e}") from e
         except (RuntimeError, TypeError, ValueError) as e:

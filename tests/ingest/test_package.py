@@ -19,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rdflib.namespace import SKOS
 
 from ingest.errors import ReaderError
-from ingest.package import PackageRecords, package_json_schema, read_package
+from ingest.package import EVENT_KINDS, FEATURES, ROLES, PackageRecords, package_json_schema, read_package
 from ingest.records import (
     Code,
     Coder,
@@ -37,6 +38,8 @@ from ingest.records import (
     Transcript,
     Where,
 )
+from ontology.load import vocabulary_graph
+from ontology.namespaces import FEATURE, MODE, ROLE
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parent / "data" / "package" / "minimal"
@@ -210,6 +213,15 @@ def test_unsafe_zip_is_refused(case: str, tmp_path: Path) -> None:
     with pytest.raises(ReaderError) as caught:
         read_package(archive)
     assert [(p.rule, p.where.file, p.where.element) for p in caught.value.problems] == [(rule, "bad.zip", member)]
+
+
+@pytest.mark.parametrize(("allowed", "namespace"), [(ROLES, ROLE), (FEATURES, FEATURE), (EVENT_KINDS, MODE)],
+                         ids=["roles", "features", "event kinds"])
+def test_vocabulary_constants_equal_the_skos_schemes(allowed: tuple[str, ...], namespace: str) -> None:
+    """The package's allowed local names are exactly the concepts of the scheme in ontology/vocab."""
+    g = vocabulary_graph()
+    concepts = {str(c).removeprefix(str(namespace)) for c in g.subjects(SKOS.inScheme, namespace["scheme"])}
+    assert set(allowed) == concepts
 
 
 def test_committed_json_schema_is_current() -> None:

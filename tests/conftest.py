@@ -1,0 +1,108 @@
+"""Shared fixtures: the embedded store with the fixture study, the catalog, a live uvicorn server.
+
+Costly things are session-scoped; tests that write get their own store.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.config import ApiConfig, ApiKey
+from api.security import key_hash
+from ingest.mapping import map_study
+from ontology.iris import IriScheme
+from ontology.namespaces import QKDATA
+from queries.catalog import Catalog, default_catalog
+from qualkg.wiring import load_model
+from store import open_store
+from store.base import GraphStore
+from tests.fixture_study import fixture_records
+
+IRIS = IriScheme(str(QKDATA))
+
+
+def fixture_store() -> GraphStore:
+    """An in-memory Oxigraph store holding the model and the fixture study."""
+    store = open_store("oxigraph", path=None)
+    load_model(store)
+    store.replace_graph(IRIS.graph("fx"), map_study(fixture_records(), IRIS))
+    return store
+
+
+@pytest.fixture(scope="session")
+def iris() -> IriScheme:
+    return IRIS
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return default_catalog()
+
+
+@pytest.fixture(scope="session")
+def fx_store() -> Iterator[GraphStore]:
+    """Read-only use: the fixture study. Tests must not write to it."""
+    store = fixture_store()
+    yield store
+    store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    keys: dict[str, str]  # scope set name → API key
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.keys[key]}"} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+# Keys for the access tests: one per scope, one with every scope, a revoked and an expired one.
+TEST_KEYS = {"aggregate": {"aggregate"}, "excerpts": {"aggregate", "excerpts"}, "sparql": {"sparql"},
+             "ingest": {"ingest"}, "all": {"aggregate", "excerpts", "sparql", "ingest"}}
+
+
+def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:  # noqa: ANN001
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    return server, thread
+
+
+@pytest.fixture(scope="session")
+def live() -> Iterator[LiveServer]:
+    """A real uvicorn serving the fixture study; anonymous callers get no scope (as off loopback)."""
+    from datetime import UTC, datetime, timedelta
+
+    keys = {name: f"test-key-{name}" for name in TEST_KEYS}
+    api_keys = [ApiKey(key_sha256=key_hash(keys[n]), name=n, scopes=frozenset(s)) for n, s in TEST_KEYS.items()]
+    keys["revoked"], keys["expired"] = "test-key-revoked", "test-key-expired"
+    api_keys += [ApiKey(key_sha256=key_hash(keys["revoked"]), name="revoked", scopes=frozenset({"aggregate"}), revoked=True),
+                 ApiKey(key_sha256=key_hash(keys["expired"]), name="expired", scopes=frozenset({"aggregate"}),
+                        expires=datetime.now(UTC) - timedelta(days=1))]
+    config = ApiConfig(keys=api_keys, open_scopes=frozenset(), min_cell_count=2, max_rows=1000, query_timeout_s=5)
+    app = create_app(config, fixture_store(), default_catalog())
+    server, thread = serve(app, free_port())
+    yield LiveServer(f"http://127.0.0.1:{server.config.port}", keys)
+    server.should_exit = True
+    thread.join(timeout=10)

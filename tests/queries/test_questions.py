@@ -1,0 +1,146 @@
+"""Every named question against the fixture study (tests/fixture_study.py), answers worked out by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from queries.catalog import Catalog, ParameterError
+from store.base import GraphStore
+
+
+def rows(df: pd.DataFrame, *cols: str) -> set[tuple]:
+    return {tuple(None if pd.isna(v) else v for v in r) for r in df[list(cols)].itertuples(index=False)}
+
+
+def test_challenges_of_peers_in_flattened_hierarchy_teams(catalog: Catalog, fx_store: GraphStore) -> None:
+    """Peers in flattened-hierarchy teams: only P1 (T1). P1 said X1 (Low pay) and X2 (Compromised
+    hierarchy), both under subtheme "Challenges of the role" → two codes, 1 excerpt / 1 participant each."""
+    df = catalog.run(fx_store, "challenges-by-context", {})
+    assert rows(df, "theme", "subtheme", "code", "excerpts", "participants", "studies") == {
+        ("Working as a peer", "Challenges of the role", "Low pay", 1, 1, 1),
+        ("Working as a peer", "Challenges of the role", "Compromised hierarchy", 1, 1, 1),
+    }
+    assert set(df["example"]) == {"SYNTHETIC: The pay is low.", "The hierarchy came back."}
+
+
+def test_challenges_without_the_feature_filter_match_nobody_in_team_two(catalog: Catalog, fx_store: GraphStore) -> None:
+    """Peers in teams with peer-supervision: again only T1 → same two codes; non-peers (N1 in T1) raised
+    only "Shared decisions" under "Team culture", which holds no "challenge" → no rows."""
+    assert len(catalog.run(fx_store, "challenges-by-context", {"feature": "peer-supervision"})) == 2
+    assert catalog.run(fx_store, "challenges-by-context", {"role": "non-peer-practitioner"}).empty
+    culture = catalog.run(fx_store, "challenges-by-context", {"role": "non-peer-practitioner", "topic": "culture"})
+    assert rows(culture, "code", "excerpts") == {("Shared decisions", 1)}
+
+
+def test_matrix_roles_by_themes(catalog: Catalog, fx_store: GraphStore) -> None:
+    """Roles × themes: peers have X1, X2 (P1) under "Working as a peer" and X3 (P2) under "Team culture";
+    the psychiatrist X4 under "Team culture"; the nurse X5 under "Working as a peer"."""
+    df = catalog.run(fx_store, "matrix", {"rows": "role", "columns": "theme"})
+    assert rows(df, "row", "column", "excerpts", "participants") == {
+        ("peer practitioner", "Working as a peer", 2, 1),
+        ("peer practitioner", "Team culture", 1, 1),
+        ("psychiatrist", "Team culture", 1, 1),
+        ("mental health nurse", "Working as a peer", 1, 1),
+    }
+
+
+def test_matrix_features_by_codes(catalog: Catalog, fx_store: GraphStore) -> None:
+    """Features × codes: only T1 has features (both); T1's members are P1 (X1 Low pay, X2 Compromised
+    hierarchy) and N1 (X4 Shared decisions) → 3 codes × 2 features, one excerpt each."""
+    df = catalog.run(fx_store, "matrix", {"rows": "feature", "columns": "code"})
+    assert len(df) == 6
+    assert set(df["excerpts"]) == {1}
+    assert set(df["column"]) == {"Low pay", "Compromised hierarchy", "Shared decisions"}
+
+
+def test_cooccurrence_by_overlap_and_same_excerpt(catalog: Catalog, fx_store: GraphStore) -> None:
+    """X5 carries Low pay and Compromised hierarchy (same excerpt); X2 [27,51) Compromised hierarchy
+    overlaps X3 [31,71) Shared decisions. Each code is on 2 excerpts → c = 1 / (2 + 2 − 1) = 0.333."""
+    df = catalog.run(fx_store, "cooccurrence", {})
+    pairs = {frozenset((r.code1, r.code2)): (r.n12, r.n1, r.n2, r.c) for r in df.itertuples()}
+    assert pairs == {
+        frozenset(("Low pay", "Compromised hierarchy")): (1, 2, 2, 0.333),
+        frozenset(("Compromised hierarchy", "Shared decisions")): (1, 2, 2, 0.333),
+    }
+
+
+def test_cooccurrence_filtered_to_peers(catalog: Catalog, fx_store: GraphStore) -> None:
+    """Among peers' excerpts (X1, X2, X3) only X2 ~ X3 co-occur; n1 = n2 = 1 → c = 1."""
+    df = catalog.run(fx_store, "cooccurrence", {"role": "peer-practitioner"})
+    assert rows(df, "n12", "n1", "n2", "c") == {(1, 1, 1, 1.0)}
+
+
+def test_perspectives(catalog: Catalog, fx_store: GraphStore) -> None:
+    """Team culture: peer X3 (P2) vs non-peer X4 (N1); Challenges: peers X1, X2 (P1) vs non-peer X5 (N2)."""
+    df = catalog.run(fx_store, "perspectives", {})
+    assert rows(df, "theme", "subtheme", "peer_excerpts", "peer_participants", "other_excerpts",
+                "other_participants", "spoken_by") == {
+        ("Team culture", "", 1, 1, 1, 1, "both"),
+        ("Working as a peer", "Challenges of the role", 2, 1, 1, 1, "both"),
+    }
+
+
+def test_excerpts_filters(catalog: Catalog, fx_store: GraphStore, iris) -> None:  # noqa: ANN001
+    """Five excerpts; peers' are X1–X3; focus-group ones X4, X5; under ST1 (with descendants) X1, X2, X5."""
+    all_ = catalog.run(fx_store, "excerpts", {})
+    assert len(all_) == 5 and all_["synthetic"].all()
+    assert set(catalog.run(fx_store, "excerpts", {"role": "peer-practitioner"})["speaker"]) == {"P1", "P2"}
+    assert set(catalog.run(fx_store, "excerpts", {"mode": "focus-group"})["speaker"]) == {"N1", "N2"}
+    st1 = iris.scoped("fx", "code", "ST1")
+    assert len(catalog.run(fx_store, "excerpts", {"code": st1})) == 3
+    assert list(catalog.run(fx_store, "excerpts", {"contains": "HOPE"})["speaker"]) == ["N1"]
+    assert catalog.run(fx_store, "excerpts", {"synthetic": "false"}).empty
+    page = catalog.run(fx_store, "excerpts", {}, limit=2, offset=1)
+    assert list(page["start"]) == list(all_["start"][1:3])
+
+
+def test_study_overview_counts(catalog: Catalog, fx_store: GraphStore) -> None:
+    df = catalog.run(fx_store, "study-overview", {"study": "fx"})
+    got = {(r.section, r.item): r.n for r in df.itertuples()}
+    assert got == {
+        ("participants by role", "peer practitioner"): 2, ("participants by role", "psychiatrist"): 1,
+        ("participants by role", "mental health nurse"): 1, ("events by type", "joint interview"): 1,
+        ("events by type", "focus group"): 1, ("themes", "Working as a peer"): 3, ("themes", "Team culture"): 2,
+        ("subthemes", "Challenges of the role"): 3, ("totals", "excerpts"): 5,
+    }
+
+
+def test_contexts_and_teams(catalog: Catalog, fx_store: GraphStore) -> None:
+    """T1 members P1 (X1, X2: Working as a peer) and N1 (X4: Team culture); T2 members P2 (X3) and N2 (X5)."""
+    df = catalog.run(fx_store, "contexts", {"feature": "flattened-hierarchy"})
+    assert rows(df, "team", "theme", "excerpts", "participants") == {
+        ("Team One", "Working as a peer", 2, 1), ("Team One", "Team culture", 1, 1)}
+    teams = catalog.run(fx_store, "teams", {})
+    assert rows(teams, "team", "participants") == {("Team One", 2), ("Team Two", 2)}
+
+
+def test_participants_and_codebook(catalog: Catalog, fx_store: GraphStore) -> None:
+    people = catalog.run(fx_store, "participants", {"role": "non-peer-practitioner"})
+    assert rows(people, "pseudonym", "role_name", "excerpts") == {("N1", "psychiatrist", 1), ("N2", "mental health nurse", 1)}
+    themes = catalog.run(fx_store, "codebook", {"level": "theme"})
+    assert rows(themes, "label", "excerpts") == {("Working as a peer", 3), ("Team culture", 2)}
+
+
+@pytest.mark.parametrize(("qid", "params", "param", "rule"), [
+    ("challenges-by-context", {"role": "wizard"}, "role", "vocabulary"),
+    ("challenges-by-context", {"role": "peer-practitioner> } UNION { ?s ?p ?o"}, "role", "vocabulary"),
+    ("challenges-by-context", {"feature": "https://evil.example/x"}, "feature", "vocabulary"),
+    ("matrix", {"rows": "role } UNION {"}, "rows", "choice"),
+    ("excerpts", {"synthetic": "maybe"}, "synthetic", "boolean"),
+    ("excerpts", {"code": "not an iri"}, "code", "iri"),
+    ("excerpts", {"code": "http://x/a> } ; DROP ALL ; <b"}, "code", "iri"),
+    ("study-overview", {}, "study", "required"),
+    ("study-overview", {"study": 'fx" }'}, "study", "study-id"),
+    ("teams", {"bogus": "1"}, "bogus", "unknown-parameter"),
+])
+def test_bad_parameters_are_refused(catalog: Catalog, qid: str, params: dict, param: str, rule: str) -> None:
+    with pytest.raises(ParameterError) as err:
+        catalog.bind(qid, params)
+    assert (err.value.param, err.value.rule) == (param, rule)
+
+
+def test_text_parameter_is_a_literal_not_syntax(catalog: Catalog, fx_store: GraphStore) -> None:
+    """A crafted `contains` value is matched as text: no excerpt contains it, so no rows — and no error."""
+    df = catalog.run(fx_store, "excerpts", {"contains": '") || true || ("'})
+    assert df.empty
