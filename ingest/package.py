@@ -76,7 +76,7 @@ Feature = Literal[
 ]
 EventKind = Literal["interview", "semi-structured-interview", "joint-interview", "focus-group"]
 CodeLevel = Literal["code", "subtheme", "theme"]
-PublicationKind = Literal["JournalArticle", "ReviewArticle", "SystematicReview", "Preprint", "Thesis"]
+PublicationKind = Literal["JournalArticle", "ReviewArticle", "SystematicReview", "Preprint"]
 OrganisationKind = Literal["formal", "unit"]
 Verification = Literal["unverified"]
 
@@ -84,6 +84,7 @@ ROLES: tuple[str, ...] = get_args(Role)
 FEATURES: tuple[str, ...] = get_args(Feature)
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 CODE_LEVELS: tuple[str, ...] = get_args(CodeLevel)
+PUBLICATION_KINDS: tuple[str, ...] = get_args(PublicationKind)  # FaBiO classes the ontology declares
 
 # Column names that identify a person directly; a package holds pseudonyms only.
 DIRECT_IDENTIFIERS = frozenset({
@@ -303,9 +304,17 @@ def read_package(path: Path) -> list[StudyRecords]:
     subs = sorted(p for p in path.iterdir() if (p / STUDY_FILE).is_file()) if path.is_dir() else []
     if not subs:
         raise ReaderError([Problem(Where(path.name), "package-format", f"no {STUDY_FILE} in the folder or its sub-folders")])
-    records = [_read_one(_folder_reader(sub), sub, f"{sub.name}/") for sub in subs]
+    records: list[PackageRecords] = []
+    problems: list[Problem] = []
+    for sub in subs:  # report the problems of every package in the collection at once
+        try:
+            records.append(_read_one(_folder_reader(sub), sub, f"{sub.name}/"))
+        except ReaderError as e:
+            problems += e.problems
+    if problems:
+        raise ReaderError(problems)
     _check_unique((r.study.id, Where(f"{sub.name}/{STUDY_FILE}", field="id")) for r, sub in zip(records, subs))
-    return records
+    return list(records)
 
 
 def materialise_coded_data(pointer: CodedData, into: Path) -> Path:

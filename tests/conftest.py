@@ -100,7 +100,7 @@ def live() -> Iterator[LiveServer]:
     api_keys += [ApiKey(key_sha256=key_hash(keys["revoked"]), name="revoked", scopes=frozenset({"aggregate"}), revoked=True),
                  ApiKey(key_sha256=key_hash(keys["expired"]), name="expired", scopes=frozenset({"aggregate"}),
                         expires=datetime.now(UTC) - timedelta(days=1))]
-    config = ApiConfig(keys=api_keys, open_scopes=frozenset(), min_cell_count=2, max_rows=1000, query_timeout_s=5)
+    config = ApiConfig(keys=api_keys, open_scopes=frozenset(), min_cell_count=2, max_rows=1000, query_timeout_s=1)
     app = create_app(config, fixture_store(), default_catalog())
     server, thread = serve(app, free_port())
     yield LiveServer(f"http://127.0.0.1:{server.config.port}", keys)

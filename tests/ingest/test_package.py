@@ -19,10 +19,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rdflib.namespace import SKOS
+from rdflib.namespace import RDFS, SKOS
 
 from ingest.errors import ReaderError
-from ingest.package import EVENT_KINDS, FEATURES, ROLES, PackageRecords, package_json_schema, read_package
+from ingest.package import (
+    EVENT_KINDS,
+    FEATURES,
+    PUBLICATION_KINDS,
+    ROLES,
+    CodedData,
+    PackageRecords,
+    materialise_coded_data,
+    package_json_schema,
+    read_package,
+)
 from ingest.records import (
     Code,
     Coder,
@@ -38,8 +48,8 @@ from ingest.records import (
     Transcript,
     Where,
 )
-from ontology.load import vocabulary_graph
-from ontology.namespaces import FEATURE, MODE, ROLE
+from ontology.load import ontology_graph, vocabulary_graph
+from ontology.namespaces import FABIO, FEATURE, MODE, ROLE
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parent / "data" / "package" / "minimal"
@@ -98,6 +108,39 @@ def test_zip_of_fixture_reads_the_same(tmp_path: Path) -> None:
         for f in sorted(FIXTURE.iterdir()):
             zf.write(f, f"minimal/{f.name}")
     assert read_package(archive) == [EXPECTED]
+
+
+def test_coded_data_pointer_is_recorded_and_materialised(tmp_path: Path) -> None:
+    """The pointer names the file relative to the package; from a ZIP it is copied out intact."""
+    root = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, root)
+    (root / "study.yaml").write_text((root / "study.yaml").read_text(encoding="utf-8")
+                                     + "coded_data: {tabular: coded/export.csv, preset: taguette}\n", encoding="utf-8")
+    (root / "coded").mkdir()
+    (root / "coded" / "export.csv").write_bytes(b"id,document,tag,content\n")
+    [records] = read_package(root)
+    assert isinstance(records, PackageRecords)
+    assert records.coded_data == CodedData("tabular", "coded/export.csv", "taguette", root)
+    archive = tmp_path / "pkg.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in sorted(p for p in root.rglob("*") if p.is_file()):
+            zf.write(f, f.relative_to(root).as_posix())
+    [zipped] = read_package(archive)
+    assert isinstance(zipped, PackageRecords) and zipped.coded_data is not None
+    out = tmp_path / "out"
+    out.mkdir()
+    assert materialise_coded_data(zipped.coded_data, out).read_bytes() == b"id,document,tag,content\n"
+
+
+def test_collection_reports_problems_of_every_package(tmp_path: Path) -> None:
+    """Two broken packages in one folder: both problems come back, each prefixed by its folder."""
+    for name in ("a", "b"):
+        shutil.copytree(FIXTURE, tmp_path / name)
+        sub("participants.csv", "N1,N1,psychiatrist", "N1,N1,wizard")(tmp_path / name)
+    with pytest.raises(ReaderError) as caught:
+        read_package(tmp_path)
+    assert [(p.rule, p.where.file) for p in caught.value.problems] == [
+        ("vocabulary", "a/participants.csv"), ("vocabulary", "b/participants.csv")]
 
 
 Edit = Callable[[Path], None]
@@ -222,6 +265,11 @@ def test_vocabulary_constants_equal_the_skos_schemes(allowed: tuple[str, ...], n
     g = vocabulary_graph()
     concepts = {str(c).removeprefix(str(namespace)) for c in g.subjects(SKOS.inScheme, namespace["scheme"])}
     assert set(allowed) == concepts
+
+
+def test_publication_kinds_are_the_fabio_classes_the_ontology_declares() -> None:
+    declared = {str(c).removeprefix(str(FABIO)) for c in ontology_graph().subjects(RDFS.subClassOf, FABIO.Expression)}
+    assert set(PUBLICATION_KINDS) == declared
 
 
 def test_committed_json_schema_is_current() -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import threading
 
+from collections.abc import Iterator
+
 import pytest
 import rdflib
-from rdflib.compare import isomorphic
 from pyoxigraph import Literal, NamedNode, Triple
+from rdflib.compare import isomorphic
 
 from store.base import ExportFormat, GraphStore, QueryError, QueryTimeout, StoreError
 from tests.store.cases import AGE, EX, G1, G2, LABEL, Opener, ex, people
@@ -26,7 +28,7 @@ class Boom(Exception):
     """Raised by a triple source half-way through, as a failing reader would."""
 
 
-def failing_after(triples: list[Triple], n: int):
+def failing_after(triples: list[Triple], n: int) -> Iterator[Triple]:
     yield from triples[:n]
     raise Boom("source failed")
 
@@ -206,7 +208,7 @@ def test_select_unbound_is_none(store: GraphStore) -> None:
 def test_binding_cannot_escape(store: GraphStore, text: str) -> None:
     """A crafted bound value is one literal: it matches nothing here and the store is unchanged."""
     store.replace_graph(G1, people())
-    assert store.select(LABELS_IN_G1.replace("ORDER BY ?s", ""), {"label": Literal(text)}) == []
+    assert store.select(LABELS_IN_G1, {"label": Literal(text)}) == []
     assert store.ask(f"ASK WHERE {{ GRAPH ?g {{ ?s <{LABEL.value}> ?label }} }}", {"label": Literal(text)}) is False
     assert store.graphs() == [G1]
     assert content(store, G1) == set(people())
@@ -215,7 +217,7 @@ def test_binding_cannot_escape(store: GraphStore, text: str) -> None:
 @pytest.mark.parametrize("text", TRICKY_TEXT)
 def test_binding_matches_crafted_text_literally(store: GraphStore, text: str) -> None:
     store.replace_graph(G1, [*people(), Triple(ex("mallory"), LABEL, Literal(text))])
-    rows = store.select(LABELS_IN_G1.replace("ORDER BY ?s", ""), {"label": Literal(text)})
+    rows = store.select(LABELS_IN_G1, {"label": Literal(text)})
     assert rows == [{"s": ex("mallory"), "label": Literal(text)}]
 
 
