@@ -5,6 +5,7 @@ Readers import lazily so that, for example, reading a CSV never loads the XML sc
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -40,8 +41,21 @@ def _tabular(path: Path, opts: ReadOptions) -> list[StudyRecords]:
 
 
 def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
+    """A study package, merged with the QDA or tabular export it points to (see ingest/merge.py)."""
     package = import_module("ingest.package")
-    return package.read_package(path)
+    merge = import_module("ingest.merge")
+    out: list[StudyRecords] = []
+    for rec in package.read_package(path):
+        pointer = getattr(rec, "coded_data", None)
+        if pointer is None:
+            out.append(rec)
+            continue
+        with tempfile.TemporaryDirectory(prefix="qualkg-coded-") as tmp:
+            coded_path = package.materialise_coded_data(pointer, Path(tmp))
+            reader = _qdpx if pointer.kind == "qdpx" else _tabular
+            coded = reader(coded_path, ReadOptions(rec.study.id, pointer.preset or "auto"))[0]
+        out.append(merge.merge_coded(rec, coded))
+    return out
 
 
 READERS: dict[str, Reader] = {"qdpx": _qdpx, "qdc": _qdc, "tabular": _tabular, "package": _package}

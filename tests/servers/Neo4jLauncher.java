@@ -2,9 +2,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.connectors.HttpConnector;
 import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
@@ -41,6 +43,10 @@ public final class Neo4jLauncher {
                 .withConfig(HttpConnector.enabled, false)
                 .withConfig(HttpsConnector.enabled, false)
                 .withConfig(GraphDatabaseSettings.auth_enabled, false)
+                .withConfig(GraphDatabaseSettings.udc_enabled, false) // no usage reports: offline machine
+                // Netty waits 2 s of quiet (up to 15 s) per event loop on shutdown; tests need none.
+                .withConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
+                .withConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout, Duration.ofSeconds(1))
                 // Small page cache: the test graphs are tiny and the machine is shared.
                 .withConfig(GraphDatabaseSettings.pagecache_memory, 64L * 1024 * 1024)
                 .build();
