@@ -73,7 +73,8 @@ def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | 
     """
     problems = []
     for res in shacl_results(to_rdflib(triples)):
-        where = (locate or {}).get(res.focus) or Where(file, element=res.focus)
+        # Per-transcript checks report the transcript as focus and the excerpt as value: locate either.
+        where = (locate or {}).get(res.focus) or (locate or {}).get(res.value or "") or Where(file, element=res.focus)
         where = Where(where.file, where.element or res.focus, where.row, _local(res.path))
         problems.append(Problem(
             where=where,
