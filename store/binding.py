@@ -41,7 +41,13 @@ def bind_values(query: str, bindings: Bindings | None) -> str:
     return "".join(out) + query[last:]
 
 
+_IRI_OR_STRING = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
+
+
 def _in_comment(query: str, pos: int) -> bool:
-    """Whether `pos` lies in a `#` comment (the metadata header of a .rq file is one)."""
+    """Whether `pos` lies in a `#` comment (the metadata header of a .rq file is one).
+
+    A `#` inside an IRI (`<…rdf-schema#label>`) or a string on the same line does not start one.
+    """
     line_start = query.rfind("\n", 0, pos) + 1
-    return "#" in query[line_start:pos]
+    return "#" in _IRI_OR_STRING.sub("", query[line_start:pos])

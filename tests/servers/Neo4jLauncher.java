@@ -4,9 +4,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
-import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.connectors.HttpConnector;
 import org.neo4j.configuration.connectors.HttpsConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
@@ -16,7 +16,8 @@ import org.neo4j.harness.Neo4jBuilders;
 /**
  * Starts an in-process Neo4j 5.26 Community server (the official test harness) for qualkg's tests.
  *
- * <p>Usage: {@code java -cp lib/neo4j/*:build Neo4jLauncher <bolt-port> <workdir>}.
+ * <p>Usage: {@code java -cp lib/launcher:lib/neo4j/* Neo4jLauncher <bolt-port> <workdir>}
+ * (tests/servers/fetch.sh compiles it into lib/launcher; port 0 picks any free port).
  * Bolt listens on 127.0.0.1 only, auth is off and the HTTP/HTTPS connectors are disabled, because
  * the tests talk Bolt and nothing else. Once Bolt accepts connections the launcher prints one line
  * {@code READY bolt://127.0.0.1:<port>} on stdout. It shuts the database down cleanly on SIGTERM

@@ -229,11 +229,6 @@ def test_ask_and_construct_with_bindings(store: GraphStore) -> None:
     assert store.construct(construct, {"s": ex("alice")}) == [Triple(ex("alice"), LABEL, Literal("Alice"))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=QueryError,
-    reason="store/binding.py _in_comment takes the '#' of an IRI (rdf-schema#label) before WHERE for a comment",
-)
 def test_bindings_with_hash_iri_before_where_on_one_line(store: GraphStore) -> None:
     store.replace_graph(G1, people())
     construct = f"CONSTRUCT {{ ?s <{LABEL.value}> ?l }} WHERE {{ GRAPH <{G1}> {{ ?s <{LABEL.value}> ?l }} }}"
