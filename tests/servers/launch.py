@@ -1,0 +1,224 @@
+"""Start and stop the real servers the tests use: Neo4j 5.26 (in-process harness) and Fuseki 5.6.
+
+Each `start_*` function picks a free port on 127.0.0.1, starts the JVM with a small heap, waits
+until the server answers its own protocol (Bolt handshake, Fuseki's /$/ping) and returns a
+`Server` that stops it (`.stop()` or `with start_fuseki(dir) as fuseki: ...`). A server that dies
+or does not answer in time raises `ServerStartError` carrying the tail of its console log,
+because "timed out" alone never says why. The jars come from `fetch.sh`, run here on first use.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import httpx
+from neo4j import GraphDatabase
+from neo4j.exceptions import DriverError, Neo4jError
+
+HERE = Path(__file__).resolve().parent
+LIB = HERE / "lib"
+FETCH_SCRIPT = HERE / "fetch.sh"
+FUSEKI_JAR = LIB / "fuseki" / "jena-fuseki-server-5.6.0.jar"
+NEO4J_CLASSPATH = f"{LIB / 'launcher'}:{LIB / 'neo4j'}/*"
+FUSEKI_DATASET = "ds"
+
+START_TIMEOUT_S = 180.0  # generous: on a busy 2-core machine Neo4j has taken ~50 s to start
+STOP_GRACE_S = 20.0
+LOG_TAIL_LINES = 40
+
+# Short-lived test servers: C1-only JIT and the serial collector start faster and use fewer
+# threads than the defaults, which matters on 2 cores shared with the rest of the suite.
+JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+
+
+class ServerStartError(RuntimeError):
+    """A server process exited or did not become ready; the message holds its log's tail."""
+
+
+@dataclass
+class Server:
+    """A running server process, its console log, and how to stop it."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    _log: IO[bytes] = field(repr=False)
+
+    def stop(self) -> None:
+        """Ask politely (SIGTERM), wait, then kill; safe to call twice."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self._log.close()
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The last `lines` lines of the console log, for error messages."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+@dataclass
+class Neo4jServer(Server):
+    """Neo4j with Bolt on 127.0.0.1, auth disabled (connect with auth=None)."""
+
+    bolt_uri: str = ""
+
+
+@dataclass
+class FusekiServer(Server):
+    """Fuseki with one in-memory, updatable dataset /ds."""
+
+    base_url: str = ""
+
+    @property
+    def query_url(self) -> str:
+        """SPARQL 1.1 Protocol query endpoint."""
+        return f"{self.base_url}/{FUSEKI_DATASET}/query"
+
+    @property
+    def update_url(self) -> str:
+        """SPARQL 1.1 Protocol update endpoint."""
+        return f"{self.base_url}/{FUSEKI_DATASET}/update"
+
+    @property
+    def gsp_url(self) -> str:
+        """Graph Store Protocol endpoint (add ?graph=<iri> or ?default)."""
+        return f"{self.base_url}/{FUSEKI_DATASET}/data"
+
+    @property
+    def ping_url(self) -> str:
+        return f"{self.base_url}/$/ping"
+
+
+def ensure_fetched() -> None:
+    """Run fetch.sh (idempotent, silent and instant when everything is already there)."""
+    result = subprocess.run(
+        [str(FETCH_SCRIPT)], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
+    )
+    if result.returncode != 0:
+        raise ServerStartError(
+            f"{FETCH_SCRIPT} failed with exit code {result.returncode}:\n"
+            f"{result.stdout}{result.stderr}"
+        )
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the test process dies, so no JVM outlives a crashed run."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _spawn(
+    name: str, command: list[str], workdir: Path, env: dict[str, str] | None
+) -> tuple[subprocess.Popen[bytes], Path, IO[bytes]]:
+    """Start `command` in `workdir`, console output to <workdir>/<name>-console.log."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / f"{name}-console.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.PIPE,  # the Neo4j launcher also stops when this pipe closes
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_die_with_parent,
+    )
+    return process, log_path, log
+
+
+def _wait_ready(server: Server, probe: Callable[[], bool], timeout_s: float) -> None:
+    """Poll `probe` until it returns True; stop the server and raise if it dies or times out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        exit_code = server.process.poll()
+        if exit_code is not None:
+            problem = f"exited with code {exit_code} before it was ready"
+        elif probe():
+            return
+        elif time.monotonic() > deadline:
+            problem = f"was not ready after {timeout_s:.0f} s"
+        else:
+            time.sleep(0.25)
+            continue
+        server.stop()
+        raise ServerStartError(
+            f"{server.name} {problem}; last lines of {server.log_path}:\n{server.log_tail()}"
+        )
+
+
+def _bolt_answers(uri: str) -> bool:
+    try:
+        with GraphDatabase.driver(uri, auth=None, connection_timeout=2.0) as driver:
+            driver.verify_connectivity()
+    except (DriverError, Neo4jError, OSError):
+        return False
+    return True
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_neo4j(workdir: Path, timeout_s: float = START_TIMEOUT_S) -> Neo4jServer:
+    """Start Neo4j 5.26 Community (harness) with its store under `workdir`; ready for Bolt."""
+    ensure_fetched()
+    port = free_port()
+    store_dir = workdir / "neo4j"
+    command = ["java", "-Xmx1g", *JVM_FLAGS, "-cp", NEO4J_CLASSPATH, "Neo4jLauncher", str(port)]
+    command.append(str(store_dir))
+    process, log_path, log = _spawn("neo4j", command, workdir, env=None)
+    server = Neo4jServer("neo4j", process, log_path, log, bolt_uri=f"bolt://127.0.0.1:{port}")
+    _wait_ready(server, lambda: _bolt_answers(server.bolt_uri), timeout_s)
+    return server
+
+
+def start_fuseki(workdir: Path, timeout_s: float = START_TIMEOUT_S) -> FusekiServer:
+    """Start Fuseki 5.6 with an empty in-memory dataset /ds that accepts updates and GSP writes."""
+    ensure_fetched()
+    port = free_port()
+    command = ["java", "-Xmx512m", *JVM_FLAGS, "-jar", str(FUSEKI_JAR), "--localhost"]
+    command += [f"--port={port}", "--ping", "--update", "--mem", f"/{FUSEKI_DATASET}"]
+    # Fuseki writes its run area (config, shiro.ini) under FUSEKI_BASE: keep it in workdir.
+    env = {**os.environ, "FUSEKI_BASE": str(workdir / "fuseki-base")}
+    process, log_path, log = _spawn("fuseki", command, workdir, env=env)
+    server = FusekiServer("fuseki", process, log_path, log, base_url=f"http://127.0.0.1:{port}")
+    _wait_ready(server, lambda: _http_ok(server.ping_url), timeout_s)
+    return server
