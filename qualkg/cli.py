@@ -18,7 +18,7 @@ from ingest.readers import READERS, ReadOptions
 from ingest.records import Problem
 from qualkg.settings import Settings
 from qualkg.wiring import build_iris, build_store
-from store.base import MEDIA_TYPES, ExportFormat
+from store.base import MEDIA_TYPES, ExportFormat, GraphStore
 
 app = typer.Typer(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
 console = Console()
@@ -55,26 +55,34 @@ def _summary_table(report: IngestReport) -> Table:
     return table
 
 
-def _run_ingest(path: Path, fmt: str, study: str | None, preset: str, dry_run: bool, report_file: Path | None) -> None:
-    settings = Settings()
-    store = None if dry_run else build_store(settings)
+def _ingest_one(path: Path, store: GraphStore | None, settings: Settings, fmt: str, options: ReadOptions,
+                dry_run: bool, report_file: Path | None) -> IngestReport:
+    """Ingest one input; on failure print the located problems (and write them to --report) and exit 1."""
     try:
-        report = ingest(path, store, build_iris(settings), fmt=fmt, options=ReadOptions(study, preset),
-                        dry_run=dry_run, progress=_progress)
+        report = ingest(path, store, build_iris(settings), fmt=fmt, options=options, dry_run=dry_run,
+                        progress=_progress)
     except IngestError as e:
         err.print(_problems_table(e.problems, f"Not ingested: {len(e.problems)} problem(s) in {path}"))
         if report_file:
             report_file.write_text(json.dumps({"source": str(path), "written": False,
                                                "problems": [p.as_dict() for p in e.problems]}, indent=2))
         raise typer.Exit(code=1) from None
+    if report_file:
+        report_file.write_text(json.dumps(report.as_dict(), indent=2))
+    return report
+
+
+def _run_ingest(path: Path, fmt: str, study: str | None, preset: str, dry_run: bool, report_file: Path | None) -> None:
+    settings = Settings()
+    store = None if dry_run else build_store(settings)
+    try:
+        report = _ingest_one(path, store, settings, fmt, ReadOptions(study, preset), dry_run, report_file)
     finally:
         if store is not None:
             store.close()
     console.print(_summary_table(report))
     if report.warnings:
         err.print(_problems_table(report.warnings, f"{len(report.warnings)} warning(s)"))
-    if report_file:
-        report_file.write_text(json.dumps(report.as_dict(), indent=2))
 
 
 @app.command("ingest")
@@ -94,13 +102,25 @@ def validate_cmd(path: Path, fmt: FormatOpt = "auto", study: StudyOpt = None, pr
 
 @app.command("load-bundled")
 def load_bundled(data: Annotated[Path, typer.Option(help="Folder of bundled study packages.")] = Path("data")) -> None:
-    """Ingest every study package bundled in DATA (what `make run` loads)."""
+    """Ingest every study package bundled in DATA (what `make run` loads); one summary at the end."""
     packages = sorted(p.parent for p in data.rglob("study.yaml"))
     if not packages:
         err.print(f"no study packages (study.yaml) under {data}")
         raise typer.Exit(code=1)
-    for pkg in packages:
-        _run_ingest(pkg, "package", None, "auto", False, None)
+    settings = Settings()
+    store = build_store(settings)
+    combined = IngestReport(source=str(data), written=True)
+    try:
+        for pkg in track(packages, description="loading bundled studies", console=err):
+            report = _ingest_one(pkg, store, settings, "package", ReadOptions(), False, None)
+            combined.studies += report.studies
+            combined.warnings += report.warnings
+    finally:
+        store.close()
+    console.print(_summary_table(combined))
+    if combined.warnings:
+        err.print(f"{len(combined.warnings)} warning(s), mostly recommended study metadata the sources do not give; "
+                  "`qualkg validate PACKAGE` lists them.")
 
 
 @app.command("export")

@@ -90,12 +90,21 @@ class Neo4jServer(Server):
 
     bolt_uri: str = ""
 
+    def reset(self) -> None:
+        """Delete every node and relationship, so each test starts from an empty graph."""
+        with GraphDatabase.driver(self.bolt_uri, auth=None) as driver:
+            driver.execute_query("MATCH (n) DETACH DELETE n")
+
 
 @dataclass
 class FusekiServer(Server):
     """Fuseki with one in-memory, updatable dataset /ds."""
 
     base_url: str = ""
+
+    def reset(self) -> None:
+        """Drop the default and every named graph, so each test starts from an empty dataset."""
+        httpx.post(self.update_url, data={"update": "DROP ALL"}).raise_for_status()
 
     @property
     def query_url(self) -> str:
@@ -197,25 +206,35 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def start_neo4j(workdir: Path, timeout_s: float = START_TIMEOUT_S) -> Neo4jServer:
-    """Start Neo4j 5.26 Community (harness) with its store under `workdir`; ready for Bolt."""
+def start_neo4j(
+    workdir: Path, port: int | None = None, timeout_s: float = START_TIMEOUT_S
+) -> Neo4jServer:
+    """Start Neo4j 5.26 Community (harness) with its store under `workdir`; ready for Bolt.
+
+    `port` defaults to a free one; pass one to run by hand on a fixed port.
+    """
     ensure_fetched()
-    port = free_port()
-    store_dir = workdir / "neo4j"
-    command = ["java", "-Xmx1g", *JVM_FLAGS, "-cp", NEO4J_CLASSPATH, "Neo4jLauncher", str(port)]
-    command.append(str(store_dir))
+    port = port or free_port()
+    java = ["java", "-Xmx1g", *JVM_FLAGS, "-cp", NEO4J_CLASSPATH]
+    command = [*java, "Neo4jLauncher", str(port), str(workdir / "neo4j")]
     process, log_path, log = _spawn("neo4j", command, workdir, env=None)
     server = Neo4jServer("neo4j", process, log_path, log, bolt_uri=f"bolt://127.0.0.1:{port}")
     _wait_ready(server, lambda: _bolt_answers(server.bolt_uri), timeout_s)
     return server
 
 
-def start_fuseki(workdir: Path, timeout_s: float = START_TIMEOUT_S) -> FusekiServer:
-    """Start Fuseki 5.6 with an empty in-memory dataset /ds that accepts updates and GSP writes."""
+def start_fuseki(
+    workdir: Path, port: int | None = None, timeout_s: float = START_TIMEOUT_S
+) -> FusekiServer:
+    """Start Fuseki 5.6 with an empty in-memory dataset /ds that accepts updates and GSP writes.
+
+    `port` defaults to a free one; pass one to run by hand on a fixed port.
+    """
     ensure_fetched()
-    port = free_port()
-    command = ["java", "-Xmx512m", *JVM_FLAGS, "-jar", str(FUSEKI_JAR), "--localhost"]
-    command += [f"--port={port}", "--ping", "--update", "--mem", f"/{FUSEKI_DATASET}"]
+    port = port or free_port()
+    java = ["java", "-Xmx512m", *JVM_FLAGS, "-jar", str(FUSEKI_JAR)]
+    options = ["--localhost", f"--port={port}", "--ping", "--update", "--mem"]
+    command = [*java, *options, f"/{FUSEKI_DATASET}"]
     # Fuseki writes its run area (config, shiro.ini) under FUSEKI_BASE: keep it in workdir.
     env = {**os.environ, "FUSEKI_BASE": str(workdir / "fuseki-base")}
     process, log_path, log = _spawn("fuseki", command, workdir, env=env)
