@@ -1,0 +1,80 @@
+"""The `qualkg` command, through typer's CliRunner, on a store in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from typer.testing import CliRunner
+
+from qualkg.cli import app
+
+MINIMAL = Path(__file__).parents[1] / "ingest" / "data" / "package" / "minimal"
+SEED = Path(__file__).parents[2] / "data" / "seed-anestis-2025"
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    store = tmp_path / "store"
+    monkeypatch.setenv("QUALKG_STORE_PATH", str(store))
+    monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
+    return store
+
+
+def test_ingest_then_list_and_export(env: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    r = runner.invoke(app, ["ingest", str(MINIMAL), "--report", str(report)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(report.read_text())
+    assert data["written"] is True and data["studies"][0]["study"] == "fixture-study"
+    assert data["studies"][0]["excerpts"] == 5  # the five rows of excerpts.csv
+    listed = runner.invoke(app, ["studies"])
+    assert "Fixture study (SYNTHETIC)" in listed.output
+    out = tmp_path / "fx.ttl"
+    r = runner.invoke(app, ["export", "fixture-study", "--format", "ttl", "--out", str(out)])
+    assert r.exit_code == 0
+    assert len(Graph().parse(out, format="turtle")) == data["studies"][0]["triples"]
+
+
+def test_validate_writes_nothing(env: Path) -> None:
+    r = runner.invoke(app, ["validate", str(MINIMAL)])
+    assert r.exit_code == 0 and "nothing written" in r.output
+    assert not env.exists()
+
+
+def test_bad_input_exit_code_and_located_report(env: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,document,label,content\n1,doc,x,SYNTHETIC text\n")
+    report = tmp_path / "problems.json"
+    r = runner.invoke(app, ["ingest", str(bad), "--report", str(report)])
+    assert r.exit_code == 1
+    problems = json.loads(report.read_text())["problems"]
+    assert problems[0]["file"].endswith("bad.csv") and problems[0]["rule"]
+    listed = runner.invoke(app, ["studies"])
+    assert "bad" not in listed.output.lower().replace("bad.csv", "")
+
+
+def test_export_unknown_study(env: Path) -> None:
+    r = runner.invoke(app, ["export", "no-such-study"])
+    assert r.exit_code == 1 and "no study" in r.output
+
+
+def test_seed_study_overview_equals_the_published_design(env: Path) -> None:
+    """Abstract: 9 peer practitioners (semi-structured and joint interviews); 18 non-peer practitioners
+    from 11 interviews and 4 focus groups; three themes."""
+    assert runner.invoke(app, ["ingest", str(SEED)]).exit_code == 0
+    import qualkg
+
+    with qualkg.connect(env) as kg:
+        df = kg.ask("study-overview", study="anestis-2025")
+        roles = kg.ask("participants", study="anestis-2025")
+    n = {(r.section, r.item): r.n for r in df.itertuples()}
+    assert n[("participants by role", "peer practitioner")] == 9
+    assert sum(v for (s, item), v in n.items() if s == "participants by role" and item != "peer practitioner") == 18
+    assert n[("events by type", "interview")] == 11 and n[("events by type", "focus group")] == 4
+    assert n[("events by type", "joint interview")] >= 1 and n[("events by type", "semi-structured interview")] >= 1
+    assert sum(1 for (s, _), _v in n.items() if s == "themes") == 3
+    assert len(roles) == 27
