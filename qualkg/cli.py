@@ -152,7 +152,7 @@ def studies_cmd() -> None:
     settings = Settings()
     store = build_store(settings)
     try:
-        df = default_catalog().run(store, "studies", {})
+        df = default_catalog().run(store, "studies", {})[["title", "doi", "participants", "events", "excerpts"]]
     finally:
         store.close()
     table = Table(title="Studies")

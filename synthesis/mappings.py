@@ -1,0 +1,327 @@
+"""Theme-to-theme mappings with provenance, read and written as SSSOM TSV (sssom-py).
+
+A mapping says how a concept of one study (a theme, code, published theme or published finding)
+relates to a concept of another study or of a review frame. Predicates are the SKOS mapping
+relations (closeMatch by default; exactMatch only when asserted, since it is transitive) plus
+`qk:refutes` for refutational translations (meta-ethnography). Every mapping carries its
+provenance: author, date, semapv justification, confidence and comment.
+
+In the graph a mapping is kept as its SSSOM/RDF record (an owl:Axiom with owl:annotatedSource,
+owl:annotatedProperty, owl:annotatedTarget and sssom: slots) attached to its mapping set with
+sssom:mappings. The plain SKOS triple is materialised only for records a person judged (see
+`is_accepted`); machine suggestions stay records until someone reviews them.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from curies import Converter
+from pyoxigraph import Literal, NamedNode, Triple
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from sssom.constants import SchemaValidationType
+from sssom.parsers import parse_sssom_table
+from sssom.util import MappingSetDataFrame
+from sssom.validators import validate
+from sssom.writers import write_table
+
+from ontology.iris import digest
+from ontology.namespaces import QK, SEMAPV
+from queries.catalog import Catalog
+from store.base import GraphStore
+from synthesis.errors import SynthesisError, SynthesisProblem, fail
+
+SSSOM = "https://w3id.org/sssom/"
+PAV = "http://purl.org/pav/"
+NO_TERM_FOUND = f"{SSSOM}NoTermFound"
+REFUTES = str(QK.refutes)
+
+# The relations a mapping may use; the first four let a study concept support a review finding.
+SUPPORTING = tuple(str(p) for p in (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch))
+PREDICATES = (*SUPPORTING, str(SKOS.relatedMatch), REFUTES)
+# Justifications that mean a person judged the mapping; anything else needs a reviewer_id.
+HUMAN_JUSTIFICATIONS = (str(SEMAPV.ManualMappingCuration), str(SEMAPV.MappingReview))
+
+STANDARD_PREFIXES: dict[str, str] = {
+    "skos": str(SKOS), "semapv": str(SEMAPV), "qk": str(QK), "sssom": SSSOM, "orcid": "https://orcid.org/",
+}
+# Columns in the order SSSOM TSV files list them (multi-valued ones are tuples below).
+COLUMNS = ("subject_id", "subject_label", "predicate_id", "predicate_modifier", "object_id", "object_label",
+           "mapping_justification", "author_id", "author_label", "reviewer_id", "mapping_date", "confidence",
+           "subject_source", "object_source", "comment")
+_MULTI = ("author_id", "author_label", "reviewer_id")
+_IRI_COLUMNS = ("subject_id", "predicate_id", "object_id", "mapping_justification", "author_id", "reviewer_id",
+                "subject_source", "object_source")
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """One SSSOM mapping with every IRI expanded (CURIEs exist only in files)."""
+
+    subject_id: str
+    subject_label: str
+    predicate_id: str
+    object_id: str
+    object_label: str | None
+    mapping_justification: str
+    author_id: tuple[str, ...] = ()
+    author_label: tuple[str, ...] = ()
+    reviewer_id: tuple[str, ...] = ()
+    mapping_date: str | None = None  # ISO date
+    confidence: float | None = None
+    comment: str | None = None
+    subject_source: str | None = None
+    object_source: str | None = None
+    predicate_modifier: str | None = None  # only "Not"
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSet:
+    id: str  # mapping_set_id, an IRI
+    license: str
+    mappings: tuple[Mapping, ...]
+    description: str | None = None
+    curie_map: dict[str, str] = field(default_factory=dict)
+
+
+def is_accepted(m: Mapping) -> bool:
+    """Whether the plain SKOS (or qk:refutes) triple may be asserted: a person judged it and it is not negated."""
+    judged = m.mapping_justification in HUMAN_JUSTIFICATIONS or bool(m.reviewer_id)
+    return judged and m.predicate_modifier is None and m.object_id != NO_TERM_FOUND
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def read_sssom(path: Path) -> MappingSet:
+    """Parse and validate one SSSOM TSV file; raise SynthesisError naming row, field and rule."""
+    name = str(path)
+    try:
+        msdf = parse_sssom_table(path)
+    except Exception as e:  # sssom-py raises many kinds; all mean the file is not valid SSSOM TSV
+        raise fail(name, "sssom-parse", f"not a readable SSSOM TSV file: {e}") from None
+    problems = [SynthesisProblem(name, None, None, None, f"sssom-{kind.value}", str(result))
+                for kind, report in validate(msdf, fail_on_error=False).items() for result in report.results]
+    mappings = []
+    for i, row in enumerate(msdf.df.to_dict(orient="records"), start=1):
+        m = _mapping(row, msdf.converter, name, i, problems)
+        if m is not None:
+            mappings.append(m)
+    meta = msdf.metadata
+    for key in ("mapping_set_id", "license"):
+        if not meta.get(key):
+            problems.append(SynthesisProblem(name, None, key, None, "required", f"the mapping set needs a {key}"))
+    if problems:
+        raise SynthesisError(problems)
+    return MappingSet(str(meta["mapping_set_id"]), str(meta["license"]), tuple(mappings),
+                      meta.get("mapping_set_description"), dict(msdf.converter.bimap))
+
+
+def _cell(row: dict, key: str) -> str | None:
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    return str(value)
+
+
+def _values(row: dict, key: str) -> list[str]:
+    value = row.get(key)
+    if isinstance(value, list):
+        return [str(v) for v in value if v not in (None, "")]
+    one = _cell(row, key)
+    return one.split("|") if one else []
+
+
+def _mapping(row: dict, conv: Converter, file: str, i: int, problems: list[SynthesisProblem]) -> Mapping | None:
+    start = len(problems)
+
+    def problem(fld: str, value: str | None, rule: str, message: str) -> None:
+        problems.append(SynthesisProblem(file, i, fld, value, rule, message))
+
+    def expand(fld: str, curie: str) -> str:
+        iri = conv.expand(curie)
+        if iri is None:
+            problem(fld, curie, "curie", "prefix not declared in the curie_map")
+            return curie
+        return iri
+
+    iris = {k: [expand(k, v) for v in _values(row, k)] for k in _IRI_COLUMNS}
+    for k in ("subject_id", "predicate_id", "object_id", "mapping_justification"):
+        if not iris[k]:
+            problem(k, None, "required", f"every mapping needs a {k}")
+    if problems[start:]:
+        return None
+    predicate, justification = iris["predicate_id"][0], iris["mapping_justification"][0]
+    if predicate not in PREDICATES:
+        problem("predicate_id", _cell(row, "predicate_id"), "predicate",
+                "must be skos:exactMatch, closeMatch, broadMatch, narrowMatch, relatedMatch or qk:refutes")
+    if not justification.startswith(str(SEMAPV)):
+        problem("mapping_justification", _cell(row, "mapping_justification"), "justification",
+                "must be a semapv: term")
+    confidence = row.get("confidence")
+    if confidence is None or (isinstance(confidence, float) and math.isnan(confidence)):
+        problem("confidence", None, "confidence", "always set a confidence (SSSOM reads a missing one as 1.0)")
+    if not (iris["author_id"] or _values(row, "author_label")):
+        problem("author_id", None, "author", "say who made the mapping (author_id or author_label)")
+    modifier = _cell(row, "predicate_modifier")
+    if modifier not in (None, "Not"):
+        problem("predicate_modifier", modifier, "modifier", "the only predicate modifier is Not")
+    if predicate == str(SKOS.exactMatch) and not _cell(row, "comment"):
+        problem("comment", None, "exact-match", "skos:exactMatch is transitive: a comment must say why the two are identical")
+    if problems[start:]:
+        return None
+    return Mapping(
+        subject_id=iris["subject_id"][0], subject_label=_cell(row, "subject_label") or "", predicate_id=predicate,
+        object_id=iris["object_id"][0], object_label=_cell(row, "object_label"), mapping_justification=justification,
+        author_id=tuple(sorted(iris["author_id"])), author_label=tuple(sorted(_values(row, "author_label"))),
+        reviewer_id=tuple(sorted(iris["reviewer_id"])), mapping_date=_cell(row, "mapping_date"),
+        confidence=float(confidence), comment=_cell(row, "comment"),
+        subject_source=(iris["subject_source"] or [None])[0], object_source=(iris["object_source"] or [None])[0],
+        predicate_modifier=modifier)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+def to_msdf(mset: MappingSet, prefixes: dict[str, str]) -> MappingSetDataFrame:
+    """The mapping set as sssom-py's MappingSetDataFrame, IRIs compressed with `prefixes`."""
+    conv = Converter.from_prefix_map({**STANDARD_PREFIXES, **prefixes})
+
+    def compress(iri: str) -> str:
+        curie = conv.compress(iri)
+        if curie is None:
+            raise fail(mset.id, "curie", "no prefix covers this IRI", value=iri)
+        return curie
+
+    rows = []
+    for m in mset.mappings:
+        row: dict[str, object] = {}
+        for col in COLUMNS:
+            value = getattr(m, col)
+            if col in _IRI_COLUMNS and value:
+                value = tuple(compress(v) for v in value) if col in _MULTI else compress(value)
+            if col in _MULTI:
+                value = list(value) if value else None
+            row[col] = value
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=list(COLUMNS)).dropna(axis=1, how="all")
+    meta = {"mapping_set_id": mset.id, "license": mset.license}
+    if mset.description:
+        meta["mapping_set_description"] = mset.description
+    return MappingSetDataFrame(df=df, converter=conv, metadata=meta)
+
+
+def write_sssom(mset: MappingSet, prefixes: dict[str, str]) -> str:
+    """The mapping set as SSSOM TSV text (YAML metadata block with curie_map, then the table)."""
+    buf = io.StringIO()
+    write_table(to_msdf(mset, prefixes), buf)
+    return buf.getvalue()
+
+
+def validate_sssom_text(text: str) -> list[str]:
+    """sssom-py's validator on SSSOM TSV text (JSON schema, prefix map, CURIE format): the errors, if any."""
+    msdf = parse_sssom_table(io.StringIO(text))
+    kinds = [SchemaValidationType.JsonSchema, SchemaValidationType.PrefixMapCompleteness,
+             SchemaValidationType.StrictCurieFormat]
+    return [str(r) for report in validate(msdf, kinds, fail_on_error=False).values() for r in report.results]
+
+
+def study_prefixes(iris: Iterable[str], base: str) -> dict[str, str]:
+    """CURIE prefixes for qualkg instance IRIs: one per study, frame and agent namespace.
+
+    `{base}study/anestis-2025/code/x` → prefix `anestis2025` for `{base}study/anestis-2025/`; the same
+    rule names the prefixes of the bundled files, so an export reads like what was authored.
+    """
+    out: dict[str, str] = {}
+    for iri in iris:
+        if not iri.startswith(base):
+            continue
+        parts = iri[len(base):].split("/")
+        if parts[0] in ("study", "review") and len(parts) > 2:
+            out[re.sub(r"[^A-Za-z0-9]", "", parts[1]).lower()] = f"{base}{parts[0]}/{parts[1]}/"
+        elif parts[0] == "agent":
+            out["qkagent"] = f"{base}agent/"
+    return out
+
+
+# -- graph -------------------------------------------------------------------------------------
+
+def _n(iri: object) -> NamedNode:
+    return NamedNode(str(iri))
+
+
+def record_iri(base: str, set_id: str, m: Mapping) -> NamedNode:
+    return _n(f"{base}synthesis/mapping/{digest(set_id, m.subject_id, m.predicate_id, m.object_id, m.predicate_modifier)}")
+
+
+def record_triples(mset: MappingSet, base: str) -> list[Triple]:
+    """The SSSOM/RDF records of a mapping set and the set's own metadata (nothing materialised)."""
+    s = _n(mset.id)
+    out = [Triple(s, _n(RDF.type), _n(f"{SSSOM}MappingSet")), Triple(s, _n(DCTERMS.license), _n(mset.license))]
+    if mset.description:
+        out.append(Triple(s, _n(DCTERMS.description), Literal(mset.description)))
+    for m in mset.mappings:
+        r = record_iri(base, mset.id, m)
+        out += [Triple(s, _n(f"{SSSOM}mappings"), r), Triple(r, _n(RDF.type), _n(OWL.Axiom)),
+                Triple(r, _n(OWL.annotatedSource), _n(m.subject_id)),
+                Triple(r, _n(OWL.annotatedProperty), _n(m.predicate_id)),
+                Triple(r, _n(OWL.annotatedTarget), _n(m.object_id)),
+                Triple(r, _n(f"{SSSOM}mapping_justification"), _n(m.mapping_justification)),
+                Triple(r, _n(f"{SSSOM}subject_label"), Literal(m.subject_label))]
+        optional: list[tuple[str, NamedNode | Literal | None]] = [
+            (f"{SSSOM}object_label", Literal(m.object_label) if m.object_label else None),
+            (f"{DCTERMS}created", Literal(m.mapping_date, datatype=_n(XSD.date)) if m.mapping_date else None),
+            (f"{SSSOM}confidence", Literal(repr(m.confidence), datatype=_n(XSD.double)) if m.confidence is not None else None),
+            (str(RDFS.comment), Literal(m.comment) if m.comment else None),
+            (f"{SSSOM}subject_source", _n(m.subject_source) if m.subject_source else None),
+            (f"{SSSOM}object_source", _n(m.object_source) if m.object_source else None),
+            (f"{SSSOM}predicate_modifier", Literal(m.predicate_modifier) if m.predicate_modifier else None),
+        ]
+        optional += [(f"{PAV}authoredBy", _n(a)) for a in m.author_id]
+        optional += [(f"{SSSOM}author_label", Literal(a)) for a in m.author_label]
+        optional += [(f"{SSSOM}reviewer_id", _n(a)) for a in m.reviewer_id]
+        out += [Triple(r, _n(p), o) for p, o in optional if o is not None]
+    return out
+
+
+# Record predicates → Mapping fields, for reading records back from the store.
+_FIELDS: dict[str, str] = {
+    str(OWL.annotatedSource): "subject_id", str(OWL.annotatedProperty): "predicate_id",
+    str(OWL.annotatedTarget): "object_id", f"{SSSOM}mapping_justification": "mapping_justification",
+    f"{SSSOM}subject_label": "subject_label", f"{SSSOM}object_label": "object_label",
+    f"{DCTERMS}created": "mapping_date", f"{SSSOM}confidence": "confidence", str(RDFS.comment): "comment",
+    f"{SSSOM}subject_source": "subject_source", f"{SSSOM}object_source": "object_source",
+    f"{SSSOM}predicate_modifier": "predicate_modifier", f"{PAV}authoredBy": "author_id",
+    f"{SSSOM}author_label": "author_label", f"{SSSOM}reviewer_id": "reviewer_id",
+}
+
+
+def mapping_sets_in_store(store: GraphStore, catalog: Catalog) -> list[str]:
+    """IRIs of the mapping sets held in the store."""
+    return sorted(catalog.run(store, "mapping-sets", {})["set"])
+
+
+def read_mapping_set(store: GraphStore, catalog: Catalog, set_id: str) -> MappingSet:
+    """A mapping set back from its SSSOM/RDF records in the store (what `export` writes out)."""
+    meta = catalog.run(store, "mapping-set-metadata", {"set": set_id})
+    if meta.empty:
+        raise fail(set_id, "unknown-set", "no such mapping set in the store", value=set_id)
+    props = dict(zip(meta["p"], meta["o"], strict=True))
+    records: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r, p, o in catalog.run(store, "mapping-set-records", {"set": set_id}).itertuples(index=False):
+        if p in _FIELDS:
+            records[r][_FIELDS[p]].append(o)
+    mappings = []
+    for rec in records.values():
+        single = {k: v[0] for k, v in rec.items() if k not in _MULTI}
+        multi = {k: tuple(sorted(str(x) for x in rec.get(k, []))) for k in _MULTI}
+        if "confidence" in single:
+            single["confidence"] = float(single["confidence"])
+        mappings.append(Mapping(**{"object_label": None, **single, **multi}))
+    mappings.sort(key=lambda m: (m.subject_id, m.predicate_id, m.object_id))
+    return MappingSet(set_id, props[str(DCTERMS.license)], tuple(mappings), props.get(str(DCTERMS.description)))
