@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ingest.errors import ReaderError
+from ingest.readers.identifiers import identifier_column, identifier_value
 from ingest.records import (
     Code,
     Coder,
@@ -85,13 +86,6 @@ FEATURES: tuple[str, ...] = get_args(Feature)
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 CODE_LEVELS: tuple[str, ...] = get_args(CodeLevel)
 PUBLICATION_KINDS: tuple[str, ...] = get_args(PublicationKind)  # FaBiO classes the ontology declares
-
-# Column names that identify a person directly; a package holds pseudonyms only.
-DIRECT_IDENTIFIERS = frozenset({
-    "name", "full_name", "first_name", "last_name", "surname", "given_name", "forename",
-    "email", "e_mail", "phone", "telephone", "mobile", "address", "postcode", "zip_code",
-    "birth_date", "date_of_birth", "dob", "nhs_number", "nhs_no", "ni_number", "ssn",
-})
 
 # ZIP safety: the checks QDPX archives get (ingest.safe_io), with a 500 MB cap for a package.
 PACKAGE_ZIP_LIMITS = ZipLimits(max_total_bytes=500 * 1024**2, max_ratio=200.0)
@@ -282,6 +276,21 @@ class PackageRecords(StudyRecords):
     cases: dict[str, str] = field(default_factory=dict)
 
 
+class _AliasRefused(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"alias at line {line}")
+        self.line = line
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (anchors alone are harmless; reusing them is what multiplies)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasRefused(self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
 # --- reading ------------------------------------------------------------------------------
 
 ReadFile = Callable[[str], bytes | None]  # relative path -> bytes, or None when absent
@@ -395,9 +404,13 @@ class _Reader:
         if raw is None:
             raise ReaderError([Problem(self.where(STUDY_FILE), "missing-file", f"a package needs {STUDY_FILE}")])
         try:
-            data = yaml.safe_load(raw.decode("utf-8"))
+            data = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
         except UnicodeDecodeError as e:
             raise ReaderError([Problem(self.where(STUDY_FILE), "utf-8", f"not UTF-8: {e.reason}")]) from None
+        except _AliasRefused as e:
+            raise ReaderError([Problem(self.where(STUDY_FILE, element=f"line {e.line}"), "yaml-alias",
+                                       "YAML aliases (*name) are refused: nested aliases expand exponentially "
+                                       "(a 'billion laughs' attack) and a study.yaml never needs them")]) from None
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             element = f"line {mark.line + 1}" if mark else None
@@ -425,12 +438,19 @@ class _Reader:
         except UnicodeDecodeError as e:
             self.problem(self.where(name), "utf-8", f"not UTF-8: {e.reason}")
             return []
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = [h.strip() for h in next(reader, [])]
+        records: list[list[str]] = []
+        try:
+            for record in csv.reader(io.StringIO(text, newline="")):
+                records.append(record)
+        except csv.Error as e:  # e.g. a cell over csv.field_size_limit() (131 072 characters by default)
+            rule = "field-size" if "field limit" in str(e) else "csv-syntax"
+            self.problem(self.where(name, row=len(records) + 1), rule, f"unreadable CSV record: {e}")
+            return []
+        header = [h.strip() for h in records[0]] if records else []
         if not self._header_ok(name, header):
             return []
         rows: list[_Located] = []
-        for number, cells in enumerate(reader, start=2):
+        for number, cells in enumerate(records[1:], start=2):
             if not any(c.strip() for c in cells):
                 continue
             where = self.where(name, row=number)
@@ -458,7 +478,7 @@ class _Reader:
             elif header.count(column) > 1:
                 self.problem(where, "csv-header", "duplicate column name", column)
                 ok = False
-            elif re.sub(r"[\s-]+", "_", column.lower()) in DIRECT_IDENTIFIERS:
+            elif identifier_column(column):
                 self.problem(where, "direct-identifier", "participants are pseudonymised: this column identifies a person directly", column)
                 ok = False
         return ok
@@ -512,6 +532,7 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
         r.refs(p.where, "team", [p.item.team], teams, "team")
         if meta.roles and p.item.role is not None and p.item.role not in meta.roles:
             r.problem(replace(p.where, field="role"), "role-not-declared", "role not in study.yaml roles", p.item.role)
+        _check_identifiers(r, p)
     for e in events.values():
         r.refs(e.where, "participants", e.item.participants, participants, "participant")
     for case, participant in meta.cases.items():
@@ -573,6 +594,16 @@ def _participant(located: _Located) -> Participant:
     p: ParticipantRow = located.item
     attributes = tuple((k, str(v)) for k, v in (p.model_extra or {}).items())
     return Participant(p.id, p.pseudonym, p.role, p.team, attributes, p.synthetic, located.where)
+
+
+def _check_identifiers(r: _Reader, located: _Located) -> None:
+    """A pseudonym or participant attribute that is an e-mail address or phone number is refused."""
+    p: ParticipantRow = located.item
+    for name, value in [("pseudonym", p.pseudonym), *(p.model_extra or {}).items()]:
+        kind = identifier_value(str(value))
+        if kind:
+            r.problem(replace(located.where, field=name), "direct-identifier",
+                      f"participants are pseudonymised: this value looks like {kind}", value)
 
 
 def _check_code_tree(r: _Reader, codes: dict[str, _Located]) -> None:

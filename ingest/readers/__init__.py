@@ -69,7 +69,7 @@ def detect_format(path: Path) -> str:
         return "package"
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
-        raise fail(str(path), "file-type", f"cannot tell the format of '{path.name}'; expected one of "
+        raise fail(path.name, "file-type", f"cannot tell the format of '{path.name}'; expected one of "
                    f"{', '.join(sorted(EXTENSIONS))} or a study-package folder", value=path.suffix)
     return fmt
 
@@ -77,10 +77,10 @@ def detect_format(path: Path) -> str:
 def read(path: Path, fmt: str = "auto", options: ReadOptions | None = None) -> list[StudyRecords]:
     """Read one input with the named reader (or the detected one for "auto")."""
     if not path.exists():
-        raise fail(str(path), "file-exists", "no such file or folder")
+        raise fail(path.name, "file-exists", "no such file or folder")
     name = detect_format(path) if fmt == "auto" else fmt
     if name not in READERS:
-        raise fail(str(path), "format", f"unknown format '{name}'; choose one of auto, {', '.join(READERS)}", value=name)
+        raise fail(path.name, "format", f"unknown format '{name}'; choose one of auto, {', '.join(READERS)}", value=name)
     if name == "package" and path.suffix.lower() in (".yaml", ".yml"):
         path = path.parent
     return READERS[name](path, options or ReadOptions())

@@ -38,12 +38,15 @@ from pathlib import Path
 import pandas as pd
 
 from ingest.errors import ReaderError, fail
+from ingest.readers.identifiers import identifier_value
 from ingest.readers.presets import TAGUETTE, ColumnMapping, PresetName, detect, maxqda
 from ingest.records import (Code, Coder, Excerpt, Participant, Problem, Provenance, Study, StudyRecords,
                             Transcript, Where)
+from ingest.safe_io import SafeZip, ZipLimits
 
 __all__ = ["ColumnMapping", "MAX_FIELD_CHARS", "OFFSET_CONVENTION", "read_tabular"]
 
+XLSX_LIMITS = ZipLimits(max_total_bytes=500 * 1024**2)  # what openpyxl would hold in memory
 MAX_FIELD_CHARS = 1_000_000  # a longer cell is not a coded segment; refuse it rather than load it
 OFFSET_CONVENTION = "reconstructed"
 SEGMENT_JOINER = "\n\n"
@@ -103,6 +106,8 @@ def _read_xlsx(path: Path, data: bytes, file: str) -> pd.DataFrame:
     if not data.startswith(_ZIP_MAGIC):
         raise fail(file, "file-type", "named .xlsx but is not an Excel workbook (an .xlsx is a ZIP "
                    "archive; this looks like text - a CSV renamed?)", value=data[:16].hex(" "))
+    with SafeZip(path, XLSX_LIMITS):  # a workbook is a ZIP: bombs, zip-slip and symlinks are refused first
+        pass
     try:  # first sheet only: a coded-segments export has one
         return pd.read_excel(path, header=None, dtype=str, keep_default_na=False, engine="openpyxl")
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
@@ -261,6 +266,11 @@ def _cell_problems(raw: dict[str, str], columns: dict[str, str], n: int, file: s
                          "text (never evaluated) - escape it before opening any export in a spreadsheet",
                          value=raw[f][:80], severity="warning")
                  for f in _CHECKED_FOR_FORMULAS if f in raw and raw[f].startswith(_FORMULA_START)]
+    kind = identifier_value(raw["participant"]) if raw.get("participant", "").strip() else None
+    if kind:
+        problems.append(Problem(Where(file, row=n, field=columns["participant"]), "direct-identifier",
+                                f"participants are pseudonymised: this speaker looks like {kind}",
+                                value=raw["participant"]))
     return problems
 
 

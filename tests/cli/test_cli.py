@@ -32,7 +32,7 @@ def test_ingest_then_list_and_export(env: Path, tmp_path: Path) -> None:
     assert data["written"] is True and data["studies"][0]["study"] == "fixture-study"
     assert data["studies"][0]["excerpts"] == 5  # the five rows of excerpts.csv
     listed = runner.invoke(app, ["studies"])
-    assert "Fixture study (SYNTHETIC)" in listed.output
+    assert "Fixture study" in listed.output
     out = tmp_path / "fx.ttl"
     r = runner.invoke(app, ["export", "fixture-study", "--format", "ttl", "--out", str(out)])
     assert r.exit_code == 0

@@ -73,14 +73,14 @@ function heatmap(answer, params, measure, detail) {
     if (v === null || v === undefined) {
       return h("td", { class: "suppressed" }, h("button", {
         type: "button", "aria-label": `${row}, ${col}: suppressed (a small count)`,
-        onclick: (e) => select_(e, detail, h("p", {}, `${row} × ${col}: this count is below the disclosure threshold, `
+        onclick: (e) => openCell(e, detail, h("p", {}, `${row} × ${col}: this count is below the disclosure threshold, `
           + "so neither it nor its excerpts are shown. Reading them needs the 'excerpts' scope.")),
       }, "suppressed"));
     }
     const c = colour(v / max);
     const button = h("button", {
       type: "button", "data-row": row, "data-column": col, "aria-label": `${row}, ${col}: ${v} ${measureLabel}`,
-      onclick: (e) => select_(e, detail, drill(params, row, col)),
+      onclick: (e) => openCell(e, detail, drill(params, row, col)),
     }, String(v));
     button.style.background = c.bg;
     button.style.color = c.ink;
@@ -112,7 +112,7 @@ function legend(max, label) {
 }
 
 /** Mark the chosen cell and show `content` (a node or a promise of one) below the grid. */
-async function select_(event, detail, content) {
+async function openCell(event, detail, content) {
   for (const b of document.querySelectorAll("table.heatmap button.selected")) b.classList.remove("selected");
   event.currentTarget.classList.add("selected");
   detail.dataset.state = "loading";

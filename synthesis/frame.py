@@ -1,0 +1,135 @@
+"""The review frame: a review-level concept scheme (Thomas & Harden 2008).
+
+Descriptive themes stay close to the primary studies; analytical themes go beyond them and are
+derived (prov:wasDerivedFrom) from descriptive themes. Both are review findings, the unit a
+GRADE-CERQual assessment is made for. Study themes and codes are linked to the findings by SSSOM
+mappings (synthesis.mappings); the loader turns accepted mappings into prov:wasDerivedFrom links.
+
+A frame is authored as YAML (data/synthesis/*.frame.yaml):
+
+    id: peer-support
+    title: ...
+    context: {countries: [GB], roles: [peer-practitioner], features: [flattened-hierarchy]}
+    descriptive_themes: [{id: low-pay, notation: F1, label: Low pay, statement: ...}]
+    analytical_themes: [{id: ..., notation: A1, label: ..., statement: ..., derived_from: [low-pay]}]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pyoxigraph import Literal, NamedNode, Triple
+from rdflib import URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
+
+from ontology import vocabulary_graph
+from ontology.iris import slug
+from ontology.namespaces import FEATURE, QK, ROLE
+from synthesis.errors import SynthesisError, SynthesisProblem, fail
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Context(_Strict):
+    """The review question's context, against which relevance is judged (CERQual)."""
+
+    countries: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)  # role vocabulary local names
+    features: list[str] = Field(default_factory=list)  # feature vocabulary local names
+
+
+class Finding(_Strict):
+    id: str
+    notation: str  # the short id reviewers cite, e.g. F1
+    label: str
+    statement: str  # the summarised review finding
+    derived_from: list[str] = Field(default_factory=list)  # analytical themes: ids of descriptive themes
+
+
+class Frame(_Strict):
+    id: str
+    title: str
+    description: str | None = None
+    creator: str = "qualkg contributors"
+    note: str | None = None
+    synthetic: bool = False  # the frame and its statements were written for demonstration
+    context: Context = Field(default_factory=Context)
+    descriptive_themes: list[Finding]
+    analytical_themes: list[Finding] = Field(default_factory=list)
+
+    def findings(self) -> list[Finding]:
+        return [*self.descriptive_themes, *self.analytical_themes]
+
+
+def frame_iri(base: str, frame_id: str) -> str:
+    return f"{base}review/{frame_id}"
+
+
+def finding_iri(base: str, frame_id: str, finding_id: str) -> str:
+    return f"{base}review/{frame_id}/finding/{finding_id}"
+
+
+def read_frame(path: Path) -> Frame:
+    """Parse a frame file; every problem names the file and the field path."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        frame = Frame.model_validate(data)
+    except yaml.YAMLError as e:
+        raise fail(str(path), "yaml", f"not valid YAML: {e}") from None
+    except ValidationError as e:
+        raise SynthesisError([SynthesisProblem(str(path), None, ".".join(str(x) for x in err["loc"]),
+                                               str(err.get("input"))[:80], err["type"], err["msg"])
+                              for err in e.errors()]) from None
+    _check(frame, str(path))
+    return frame
+
+
+def _check(frame: Frame, file: str) -> None:
+    problems: list[SynthesisProblem] = []
+    ids = [f.id for f in frame.findings()]
+    for f in frame.findings():
+        if slug(f.id) != f.id or ids.count(f.id) > 1:
+            problems.append(SynthesisProblem(file, None, "id", f.id, "finding-id", "finding ids must be unique slugs"))
+    descriptive = {f.id for f in frame.descriptive_themes}
+    for a in frame.analytical_themes:
+        problems += [SynthesisProblem(file, None, f"analytical_themes.{a.id}.derived_from", d, "reference",
+                                      "not a descriptive theme of this frame") for d in a.derived_from if d not in descriptive]
+    vocab = vocabulary_graph()
+    for kind, ns, names in (("roles", ROLE, frame.context.roles), ("features", FEATURE, frame.context.features)):
+        problems += [SynthesisProblem(file, None, f"context.{kind}", n, "vocabulary", f"not a concept of the {kind} vocabulary")
+                     for n in names if (URIRef(ns[n]), None, None) not in vocab]
+    if problems:
+        raise SynthesisError(problems)
+
+
+def _n(iri: object) -> NamedNode:
+    return NamedNode(str(iri))
+
+
+def frame_triples(frame: Frame, base: str) -> list[Triple]:
+    """The frame as a qk:ReviewFrame concept scheme with its findings (types stated, no inference needed)."""
+    s = _n(frame_iri(base, frame.id))
+    a = _n(RDF.type)
+    out = [Triple(s, a, _n(QK.ReviewFrame)), Triple(s, a, _n(SKOS.ConceptScheme)),
+           Triple(s, _n(SKOS.prefLabel), Literal(frame.title)), Triple(s, _n(DCTERMS.creator), Literal(frame.creator))]
+    if frame.description:
+        out.append(Triple(s, _n(DCTERMS.description), Literal(frame.description)))
+    if frame.note:
+        out.append(Triple(s, _n(SKOS.editorialNote), Literal(frame.note)))
+    if frame.synthetic:
+        out.append(Triple(s, _n(QK.isSynthetic), Literal("true", datatype=_n(XSD.boolean))))
+    out += [Triple(s, _n(QK.contextCountry), Literal(c)) for c in frame.context.countries]
+    out += [Triple(s, _n(QK.contextRole), _n(ROLE[r])) for r in frame.context.roles]
+    out += [Triple(s, _n(QK.contextFeature), _n(FEATURE[f])) for f in frame.context.features]
+    for cls, findings in ((QK.DescriptiveTheme, frame.descriptive_themes), (QK.AnalyticalTheme, frame.analytical_themes)):
+        for f in findings:
+            node = _n(finding_iri(base, frame.id, f.id))
+            out += [Triple(node, a, _n(cls)), Triple(node, a, _n(QK.ReviewFinding)), Triple(node, a, _n(SKOS.Concept)),
+                    Triple(node, _n(SKOS.inScheme), s), Triple(node, _n(SKOS.prefLabel), Literal(f.label)),
+                    Triple(node, _n(SKOS.notation), Literal(f.notation)), Triple(node, _n(SKOS.definition), Literal(f.statement))]
+            out += [Triple(node, _n(PROV.wasDerivedFrom), _n(finding_iri(base, frame.id, d))) for d in f.derived_from]
+    return out

@@ -1,0 +1,205 @@
+"""Bundled synthesis files → one named graph, `{base}graph/synthesis`, replaced as a whole.
+
+A synthesis folder holds review frames (`*.frame.yaml`) and mapping sets (`*.sssom.tsv`). Every
+term a mapping names must be one of:
+  - a finding of a frame being loaded (its label must match);
+  - a concept the store already holds (a study's code, subtheme or theme; its prefLabel must match);
+  - a *published theme* of a study-level record, `{base}study/{id}/published-theme/{slug}`, whose
+    label is one of the study's qk:publishedTheme strings, verbatim;
+  - a *published finding*, `{base}study/{id}/published-finding/{slug}`, whose label is a fragment
+    quoted verbatim ("…") in a note of the study tagged [verbatim…];
+  - sssom:NoTermFound as an object.
+Published themes and findings are minted here, from the study record's own words only: nothing
+else about a real paper is ever invented. Studies must therefore be loaded before the synthesis.
+
+All or nothing: any problem raises SynthesisError listing every problem; the graph is untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
+
+from ontology.iris import IriScheme, slug
+from ontology.namespaces import QK
+from queries.catalog import Catalog
+from store.base import GraphStore
+from synthesis.errors import SynthesisError, SynthesisProblem
+from synthesis.frame import Frame, finding_iri, frame_triples, read_frame
+from synthesis.mappings import NO_TERM_FOUND, SUPPORTING, Mapping, MappingSet, is_accepted, read_sssom, record_triples
+from synthesis.questions import synthesis_catalog
+
+MINTED_KINDS = {"published-theme": QK.PublishedTheme, "published-finding": QK.PublishedFinding}
+_QUOTED = re.compile(r"\"([^\"]+)\"")
+
+
+def synthesis_graph(iris: IriScheme) -> str:
+    return f"{iris.base}graph/synthesis"
+
+
+@cache
+def terms_triples() -> tuple[Triple, ...]:
+    """synthesis/terms.ttl: the local terms to move into ontology/qualkg.ttl (see that file's header)."""
+    data = files("synthesis").joinpath("terms.ttl").read_bytes()
+    return tuple(q.triple for q in parse(data, format=RdfFormat.TURTLE))
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesisReport:
+    graph: str
+    frames: list[str]
+    mapping_sets: list[str]
+    mappings: int
+    accepted: int  # materialised as SKOS / qk:refutes triples
+    minted: int  # published themes and findings minted from study records
+    triples: int
+
+
+def read_folder(folder: Path, extra: tuple[Path, ...] = ()) -> tuple[list[tuple[str, Frame]], list[tuple[str, MappingSet]]]:
+    """Every frame and mapping set in `folder` (plus `extra` mapping files), each with its file name."""
+    frames = [(str(p), read_frame(p)) for p in sorted(folder.glob("*.frame.yaml"))]
+    tsvs = [*sorted(folder.glob("*.sssom.tsv")), *extra]
+    problems: list[SynthesisProblem] = []
+    sets = []
+    for p in tsvs:
+        try:
+            sets.append((str(p), read_sssom(p)))
+        except SynthesisError as e:
+            problems += e.problems
+    if problems:
+        raise SynthesisError(problems)
+    return frames, sets
+
+
+class _Resolver:
+    """Checks each mapped term (see module docstring) and mints published themes and findings."""
+
+    def __init__(self, store: GraphStore, catalog: Catalog, iris: IriScheme, frames: list[tuple[str, Frame]]) -> None:
+        self.store, self.catalog, self.iris = store, catalog, iris
+        self.findings = {finding_iri(iris.base, fr.id, f.id): f.label for _, fr in frames for f in fr.findings()}
+        self.minted: dict[str, list[Triple]] = {}
+
+    def check(self, iri: str, label: str | None, where: tuple[str, int, str], problems: list[SynthesisProblem]) -> None:
+        file, row, fld = where
+
+        def problem(rule: str, message: str, value: str | None = iri) -> None:
+            problems.append(SynthesisProblem(file, row, fld, value, rule, message))
+
+        if iri in self.findings:
+            if label and label != self.findings[iri]:
+                problem("label", f"the frame calls this finding {self.findings[iri]!r}", label)
+            return
+        if iri == NO_TERM_FOUND:
+            if fld != "object_id":
+                problem("no-term-found", "sssom:NoTermFound may only be an object")
+            return
+        labels = list(self.catalog.run(self.store, "concept-labels", {"concept": iri})["label"])
+        if labels and iri not in self.minted:
+            if label and label not in labels:
+                problem("label", f"the store labels this concept {labels[0]!r}", label)
+            return
+        kind = self._minted_kind(iri)
+        if kind is None:
+            problem("unknown-term", "neither a frame finding, a concept in the store, nor a published theme or "
+                                    "finding of a loaded study (load the studies first)")
+            return
+        study_id, kind_name = kind
+        if not label or iri.rsplit("/", 1)[1] != slug(label):
+            problem("minted-iri", f"a {kind_name} IRI must end in the slug of its label ({slug(label or '')})")
+            return
+        sources = self.catalog.run(self.store, "study-sources", {"study": study_id})
+        if sources.empty:
+            problem("unknown-study", f"study {study_id!r} is not in the store")
+            return
+        texts = {k: [t for kk, t in zip(sources["kind"], sources["text"], strict=True) if kk == k] for k in ("theme", "note")}
+        if kind_name == "published-theme" and label not in texts["theme"]:
+            problem("verbatim", f"not one of the published themes of {study_id}: {texts['theme']}", label)
+            return
+        if kind_name == "published-finding" and label not in {q for n in texts["note"] if "[verbatim" in n
+                                                               for q in _QUOTED.findall(n)}:
+            problem("verbatim", f"not a fragment quoted in a [verbatim] note of {study_id}", label)
+            return
+        self.minted[iri] = self._mint(iri, label, study_id, kind_name, sources["pub"].iloc[0],
+                                      bool(sources["unverified"].iloc[0]))
+
+    def _minted_kind(self, iri: str) -> tuple[str, str] | None:
+        prefix = f"{self.iris.base}study/"
+        parts = iri[len(prefix):].split("/") if iri.startswith(prefix) else []
+        if len(parts) == 3 and parts[1] in MINTED_KINDS:
+            return parts[0], parts[1]
+        return None
+
+    def _mint(self, iri: str, label: str, study_id: str, kind_name: str, pub: str | None, unverified: bool) -> list[Triple]:
+        node, study = NamedNode(iri), NamedNode(self.iris.study(study_id))
+        out = [Triple(node, NamedNode(str(RDF.type)), NamedNode(str(MINTED_KINDS[kind_name]))),
+               Triple(node, NamedNode(str(RDF.type)), NamedNode(str(SKOS.Concept))),
+               Triple(node, NamedNode(str(SKOS.prefLabel)), Literal(label)),
+               Triple(node, NamedNode(str(QK.inStudy)), study),
+               Triple(node, NamedNode(str(SKOS.scopeNote)), Literal(
+                   f"Minted by qualkg from the {kind_name.replace('-', ' ')} of the study record {study_id}, "
+                   "label verbatim; not part of the study's own codebook."))]
+        if pub:
+            out.append(Triple(node, NamedNode(str(DCTERMS.source)), NamedNode(pub)))
+        if unverified:
+            out.append(Triple(node, NamedNode(str(QK.verificationStatus)), NamedNode(str(QK.Unverified))))
+        return out
+
+
+def build_synthesis(frames: list[tuple[str, Frame]], sets: list[tuple[str, MappingSet]], store: GraphStore,
+                    iris: IriScheme) -> tuple[list[Triple], SynthesisReport]:
+    """The synthesis graph's triples: terms, frames, mapping records, minted concepts and what
+    accepted mappings assert (the SKOS/qk:refutes triple; prov:wasDerivedFrom into frame findings)."""
+    resolver = _Resolver(store, synthesis_catalog(iris), iris, frames)
+    problems: list[SynthesisProblem] = []
+    triples: list[Triple] = [*terms_triples()]
+    for _, frame in frames:
+        triples += frame_triples(frame, iris.base)
+    accepted = 0
+    for file, mset in sets:
+        triples += record_triples(mset, iris.base)
+        for row, m in enumerate(mset.mappings, start=1):
+            resolver.check(m.subject_id, m.subject_label, (file, row, "subject_id"), problems)
+            resolver.check(m.object_id, m.object_label, (file, row, "object_id"), problems)
+            if m.subject_id in resolver.findings:
+                problems.append(SynthesisProblem(file, row, "subject_id", m.subject_id, "finding-as-object",
+                                                 "a review finding goes in object_id, the study concept in subject_id"))
+            if is_accepted(m):
+                accepted += 1
+                triples += _asserted(m, resolver.findings)
+    if problems:
+        raise SynthesisError(problems)
+    for minted in resolver.minted.values():
+        triples += minted
+    triples = list(dict.fromkeys(triples))
+    report = SynthesisReport(synthesis_graph(iris), [f for f, _ in frames], [s.id for _, s in sets],
+                             sum(len(s.mappings) for _, s in sets), accepted, len(resolver.minted), len(triples))
+    return triples, report
+
+
+def _asserted(m: Mapping, findings: dict[str, str]) -> list[Triple]:
+    s, o = NamedNode(m.subject_id), NamedNode(m.object_id)
+    out = [Triple(s, NamedNode(m.predicate_id), o)]
+    if m.object_id in findings and m.predicate_id in SUPPORTING:
+        out.append(Triple(o, NamedNode(str(PROV.wasDerivedFrom)), s))
+    return out
+
+
+def load_synthesis(folder: Path, store: GraphStore, iris: IriScheme, extra: tuple[Path, ...] = (),
+                   *, dry_run: bool = False) -> SynthesisReport:
+    """Read, check and (unless `dry_run`) write the synthesis graph from `folder` plus `extra` mapping files."""
+    frames, sets = read_folder(folder, extra)
+    ids = [s.id for _, s in sets]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise SynthesisError([SynthesisProblem(f, None, "mapping_set_id", s.id, "duplicate-set",
+                                               "two files share this mapping_set_id") for f, s in sets if s.id in dupes])
+    triples, report = build_synthesis(frames, sets, store, iris)
+    if not dry_run:
+        store.replace_graph(report.graph, triples)
+    return report
