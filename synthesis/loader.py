@@ -99,13 +99,14 @@ class _Resolver:
             if fld != "object_id":
                 problem("no-term-found", "sssom:NoTermFound may only be an object")
             return
-        labels = list(self.catalog.run(self.store, "concept-labels", {"concept": iri})["label"])
-        if labels and iri not in self.minted:
-            if label and label not in labels:
-                problem("label", f"the store labels this concept {labels[0]!r}", label)
-            return
         kind = self._minted_kind(iri)
         if kind is None:
+            labels = list(self.catalog.run(self.store, "concept-labels",
+                                           {"concept": iri, "exclude": synthesis_graph(self.iris)})["label"])
+            if labels and label and label not in labels:
+                problem("label", f"the store labels this concept {labels[0]!r}", label)
+            if labels:
+                return
             problem("unknown-term", "neither a frame finding, a concept in the store, nor a published theme or "
                                     "finding of a loaded study (load the studies first)")
             return

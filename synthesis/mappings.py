@@ -234,18 +234,19 @@ def validate_sssom_text(text: str) -> list[str]:
 def study_prefixes(iris: Iterable[str], base: str) -> dict[str, str]:
     """CURIE prefixes for qualkg instance IRIs: one per study, frame and agent namespace.
 
-    `{base}study/anestis-2025/code/x` → prefix `anestis2025` for `{base}study/anestis-2025/`; the same
-    rule names the prefixes of the bundled files, so an export reads like what was authored.
+    `{base}study/anestis-2025/code/x` → prefix `anestis2025` for `{base}study/anestis-2025/`; frames
+    and agents get `qkreview` and `qkagent`. The same rule names the prefixes of the bundled files,
+    so an export reads like what was authored.
     """
     out: dict[str, str] = {}
     for iri in iris:
         if not iri.startswith(base):
             continue
         parts = iri[len(base):].split("/")
-        if parts[0] in ("study", "review") and len(parts) > 2:
-            out[re.sub(r"[^A-Za-z0-9]", "", parts[1]).lower()] = f"{base}{parts[0]}/{parts[1]}/"
-        elif parts[0] == "agent":
-            out["qkagent"] = f"{base}agent/"
+        if parts[0] == "study" and len(parts) > 2:
+            out[re.sub(r"[^A-Za-z0-9]", "", parts[1]).lower()] = f"{base}study/{parts[1]}/"
+        elif parts[0] in ("review", "agent"):
+            out[f"qk{parts[0]}"] = f"{base}{parts[0]}/"
     return out
 
 

@@ -14,6 +14,7 @@ from xml.etree.ElementTree import Element
 
 from ingest.errors import fail
 from ingest.offsets import normalise_line_ends
+from ingest.readers.identifiers import identifier_column, identifier_value
 from ingest.readers.refi.codes import read_codes
 from ingest.readers.refi.document import Document, child_text, guid, load, locate, target
 from ingest.readers.refi.sources import Source, TextFiles, read_excerpts, read_sources
@@ -67,6 +68,11 @@ def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participan
     """Participants, and speakers: source or selection GUID -> the one case that references it."""
     root = doc.root
     variables = {guid(doc, v): v.get("name") or guid(doc, v) for v in root.findall("Variables/Variable")}
+    for v in root.findall("Variables/Variable"):
+        if identifier_column(variables[guid(doc, v)]):
+            raise fail(doc.file, "direct-identifier", "Participants are pseudonymised: this case variable "
+                       "holds a direct identifier; remove it from the export.", element=locate(v), field="name",
+                       value=v.get("name"))
     sources_el = root.find("Sources")
     source_ids = {guid(doc, el) for el in (sources_el.iter() if sources_el is not None else ())
                   if el.tag.endswith("Source") or el.tag == "Representation"}
@@ -77,6 +83,10 @@ def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participan
     for n, case in enumerate(root.findall("Cases/Case"), start=1):
         cid = guid(doc, case)
         attributes = tuple(_variable_value(doc, vv, variables) for vv in case.findall("VariableValue"))
+        for fld, value in [("name", case.get("name") or ""), *attributes]:
+            if kind := identifier_value(value):
+                raise fail(doc.file, "direct-identifier", f"Participants are pseudonymised: this value looks like {kind}.",
+                           element=locate(case), field=fld, value=value)
         participants.append(Participant(id=cid, pseudonym=case.get("name") or f"Case {n}",
                                         attributes=attributes, where=doc.where(case)))
         for tag, ids in known.items():
