@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from pydantic import TypeAdapter
 
 from api.app import create_app
-from api.config import ApiConfig
+from api.config import ApiConfig, ApiKey
 from queries.catalog import default_catalog
 from qualkg.settings import Settings
 from qualkg.wiring import build_store
@@ -13,10 +16,18 @@ from qualkg.wiring import build_store
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
+def load_api_keys(path: Path | None) -> list[ApiKey]:
+    """API keys from a JSON list of {name, key_sha256, scopes, expires?, revoked?}; none without a file."""
+    if path is None:
+        return []
+    return TypeAdapter(list[ApiKey]).validate_json(path.read_bytes())
+
+
 def api_config(settings: Settings) -> ApiConfig:
     """On loopback the API grants aggregate + excerpts without a key; elsewhere keys are required."""
     open_scopes = frozenset({"aggregate", "excerpts"}) if settings.host in LOCAL_HOSTS else frozenset()
-    return ApiConfig(open_scopes=open_scopes, min_cell_count=settings.min_cell_count,
+    return ApiConfig(open_scopes=open_scopes, keys=load_api_keys(settings.api_keys_file),
+                     min_cell_count=settings.min_cell_count,
                      query_timeout_s=settings.query_timeout_s, max_rows=settings.max_rows,
                      max_upload_bytes=settings.max_upload_bytes)
 

@@ -1,0 +1,25 @@
+"""How the composition root turns settings into API access rules."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from api.security import key_hash
+from qualkg.app import api_config
+from qualkg.settings import Settings
+
+
+def test_loopback_opens_aggregate_and_excerpts() -> None:
+    assert api_config(Settings(host="127.0.0.1")).open_scopes == {"aggregate", "excerpts"}
+
+
+def test_any_other_address_requires_keys() -> None:
+    assert api_config(Settings(host="0.0.0.0")).open_scopes == frozenset()
+
+
+def test_keys_file(tmp_path: Path) -> None:
+    f = tmp_path / "keys.json"
+    f.write_text(json.dumps([{"name": "reviewer", "key_sha256": key_hash("s3cret"), "scopes": ["aggregate"]}]))
+    [key] = api_config(Settings(api_keys_file=f)).keys
+    assert (key.name, key.scopes, key.key_sha256) == ("reviewer", {"aggregate"}, key_hash("s3cret"))
