@@ -13,7 +13,7 @@ and raises QueryTimeout, but the evaluation runs on in its daemon thread until i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from threading import Thread
@@ -29,21 +29,14 @@ from pyoxigraph import (
     RdfFormat,
     Store,
     Triple,
-    serialize,
 )
 
 from ontology.namespaces import PREFIXES
 from store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
 from store.binding import bind_values
-from store.terms import to_python
+from store.updates import RDF_FORMATS, graph_names, graph_node, replace_update
+from store.terms import solutions_table, table_frame, to_python
 
-RDF_FORMATS: dict[ExportFormat, RdfFormat] = {
-    ExportFormat.turtle: RdfFormat.TURTLE,
-    ExportFormat.nquads: RdfFormat.N_QUADS,
-    ExportFormat.ntriples: RdfFormat.N_TRIPLES,
-    ExportFormat.jsonld: RdfFormat.JSON_LD,
-    ExportFormat.trig: RdfFormat.TRIG,
-}
 
 Result = QuerySolutions | QueryBoolean | QueryTriples
 _R = TypeVar("_R", QuerySolutions, QueryBoolean, QueryTriples)
@@ -82,31 +75,24 @@ class OxigraphStore:
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> dict[str, int]:
         """Swap the graphs' contents in ONE SPARQL update, i.e. one Oxigraph transaction.
 
-        Each graph's triples are serialised to N-Triples by pyoxigraph (validated terms, its own
-        escaping; N-Triples is a subset of the SPARQL triple syntax), then
-        `DROP SILENT GRAPH <g> ; … INSERT DATA { GRAPH <g> { … } … }` runs as one update.
-        Nothing is written before every iterable has been consumed, so an exception from one
-        (re-raised unchanged) or a non-Triple item (StoreError) leaves every graph as it was.
+        The update comes from store.updates.replace_update, which consumes every iterable before
+        anything runs, so an exception from one or a non-Triple item leaves every graph as it was.
 
         Why not a staging graph + MOVE: two transactions, a staging graph that `GRAPH ?g` queries
         can see in between and that a crash leaves behind, and it measured about twice as slow
         (MOVE copies the staging graph, then deletes it).
         """
-        targets = {graph: _graph_node(graph) for graph in graphs}
-        drops = "".join(f"DROP SILENT GRAPH {node} ;\n" for node in targets.values())
-        inserts = "".join(
-            f"GRAPH {targets[graph]} {{\n{_ntriples(graph, triples)}}}\n" for graph, triples in graphs.items()
-        )
+        update = replace_update(graphs)
         try:
-            self._store.update(f"{drops}INSERT DATA {{\n{inserts}}}")
+            self._store.update(update)
         except (OSError, SyntaxError, RuntimeError) as e:
-            raise StoreError(f"could not write graphs {_names(graphs)}: {e}") from e
+            raise StoreError(f"could not write graphs {graph_names(graphs)}: {e}") from e
         return {graph: self.triple_count(graph) for graph in graphs}
 
     def drop_graph(self, graph: str) -> bool:
         existed = self.triple_count(graph) > 0
         try:
-            self._store.update(f"DROP SILENT GRAPH {_graph_node(graph)}")
+            self._store.update(f"DROP SILENT GRAPH {graph_node(graph)}")
         except (OSError, RuntimeError) as e:
             raise StoreError(f"could not drop graph <{graph}>: {e}") from e
         return existed
@@ -123,25 +109,20 @@ class OxigraphStore:
         )
 
     def triple_count(self, graph: str) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": _graph_node(graph)})
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"g": graph_node(graph)})
         count = to_python(rows[0]["n"])
         assert isinstance(count, int)
         return count
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         solutions = self._query(query, bindings, QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        return _drain(lambda: [{name: row[name] for name in names} for row in solutions])
+        names, rows = _drain(lambda: solutions_table(solutions))
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def select_df(self, query: str, bindings: Bindings | None = None) -> pd.DataFrame:
-        """Columns in the query's SELECT order, kept when there are no rows; cells via store.terms.to_python.
-
-        Pandas infers column types: an integer column with unbound cells becomes float with NaN.
-        """
+        """Columns in the query's SELECT order, kept when there are no rows; cells via store.terms.to_python."""
         solutions = self._query(query, bindings, QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        records = _drain(lambda: [[to_python(row[name]) for name in names] for row in solutions])
-        return pd.DataFrame(records, columns=names)
+        return table_frame(*_drain(lambda: solutions_table(solutions)))
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         return bool(self._query(query, bindings, QueryBoolean))
@@ -180,7 +161,7 @@ class OxigraphStore:
         rdf_format = RDF_FORMATS[fmt]
         if graph is None and not rdf_format.supports_datasets:
             raise StoreError(f"{fmt.name} holds one graph: name a graph, or export all as nquads, trig or jsonld")
-        source = _graph_node(graph) if graph is not None else None
+        source = graph_node(graph) if graph is not None else None
         try:
             data = self._store.dump(format=rdf_format, from_graph=source, prefixes=PREFIXES)
         except OSError as e:
@@ -247,28 +228,3 @@ def _wait_at_most(timeout_s: float, work: Callable[[], _T]) -> _T:
         raise QueryTimeout(
             f"query still running after {timeout_s} s; stopped waiting (Oxigraph cannot cancel it)"
         ) from None
-
-
-def _graph_node(graph: str) -> NamedNode:
-    try:
-        return NamedNode(graph)
-    except ValueError as e:
-        raise StoreError(f"invalid graph IRI <{graph}>: {e}") from e
-
-
-def _ntriples(graph: str, triples: Iterable[Triple]) -> str:
-    """The triples as N-Triples text, refusing (by position) anything that is not a pyoxigraph Triple."""
-
-    def checked() -> Iterator[Triple]:
-        for position, triple in enumerate(triples):
-            if not isinstance(triple, Triple):
-                raise StoreError(f"graph <{graph}>: item {position} is a {type(triple).__name__}, not a Triple")
-            yield triple
-
-    data = serialize(checked(), format=RdfFormat.N_TRIPLES)
-    assert data is not None  # serialize returns bytes when given no output
-    return data.decode()
-
-
-def _names(graphs: Mapping[str, object]) -> str:
-    return ", ".join(f"<{g}>" for g in graphs)

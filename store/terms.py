@@ -6,7 +6,10 @@ as `str`, so a value is never lost, only left untyped.
 
 from __future__ import annotations
 
-from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+import pandas as pd
+from pyoxigraph import BlankNode, Literal, NamedNode, QuerySolutions, Triple
+
+Term = NamedNode | BlankNode | Literal | Triple
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER_TYPES = frozenset(
@@ -46,3 +49,17 @@ def to_python(term: NamedNode | BlankNode | Literal | Triple | None) -> PlainVal
     if datatype == _BOOLEAN and term.value in ("true", "1", "false", "0"):
         return term.value in ("true", "1")
     return term.value
+
+
+def solutions_table(solutions: QuerySolutions) -> tuple[list[str], list[list[Term | None]]]:
+    """Variable names (in SELECT order) and rows of terms of a solution sequence, read to the end."""
+    names = [v.value for v in solutions.variables]
+    return names, [[row[name] for name in names] for row in solutions]
+
+
+def table_frame(names: list[str], rows: list[list[Term | None]]) -> pd.DataFrame:
+    """A DataFrame of plain values (to_python); columns kept when there are no rows.
+
+    Pandas infers column types: an integer column with unbound cells becomes float with NaN.
+    """
+    return pd.DataFrame([[to_python(t) for t in row] for row in rows], columns=names)
