@@ -46,6 +46,8 @@ would could should might made make sense space trust power decision plan care cr
 question answer talk said told asked heard learned changed helped worried safe equal value lived
 part whole group colleague practice approach method model culture budget hours shift rota caseload
 """.split())
+# Subtheme topics: one holds "challenges", so the default headline question has answers.
+SUBTHEME_TOPICS = ("challenges of the role", "opportunities", "relationships in the team", "organisational context")
 INTERVIEWER_QUESTIONS = ("Can you say more about that?", "How did the team respond?", "What happened next?",
                          "How did that feel at the time?", "What would you change?")
 
@@ -100,7 +102,7 @@ def _codebook() -> list[tuple[str, str, str | None, str]]:
     for t in range(1, THEMES + 1):
         codes.append((f"t{t}", f"Synthetic theme {t}", None, "theme"))
         for s in range(1, SUBTHEMES_PER_THEME + 1):
-            codes.append((f"t{t}-s{s}", f"Synthetic subtheme {t}.{s}", f"t{t}", "subtheme"))
+            codes.append((f"t{t}-s{s}", f"Synthetic subtheme {t}.{s}: {SUBTHEME_TOPICS[s - 1]}", f"t{t}", "subtheme"))
             codes += [(f"t{t}-s{s}-c{c}", f"Synthetic code {t}.{s}.{c}", f"t{t}-s{s}", "code")
                       for c in range(1, CODES_PER_SUBTHEME + 1)]
     return codes

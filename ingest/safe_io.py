@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -101,7 +102,7 @@ class SafeZip:
         """The member's bytes. zipfile stops at the checked declared size and verifies the CRC."""
         try:
             return self._zip.read(self._members[name])
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # zlib: a damaged deflate stream
             raise fail(self.label, "zip-corrupt", f"The member cannot be decompressed: {exc}.", element=name) from exc
 
     def close(self) -> None:

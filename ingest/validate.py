@@ -1,22 +1,40 @@
 """The SHACL gate: a study graph is written only if it conforms to the shapes.
 
-pySHACL is the reference validator (ontology + vocabularies passed as ont_graph, no inference).
-The vocabularies are also added to the data graph, because pySHACL's ont_graph mixing copies
-class axioms but not the concepts' skos:inScheme triples that the vocabulary shapes check.
+Two engines run the same shapes (ontology/shapes) against the same data (the study graph plus
+the ontology and vocabularies), with no inference, and must give the same results:
+
+- "pyshacl", the reference: pySHACL over an rdflib graph, ontology + vocabularies as
+  ont_graph. The vocabularies are also added to the data graph, because pySHACL's ont_graph
+  mixing copies class axioms but not the concepts' skos:inScheme triples the vocabulary shapes
+  check.
+- "turbo", the default: pyshacl-turbo's Rust engine (pySHACL's API and report vocabulary) over
+  an in-memory pyoxigraph Store that holds the study triples and the model. No rdflib graph of
+  the data is ever built (parsing a study into rdflib cost more than validating it), and the
+  shapes are compiled once per process. Loading the model into the data is what ont_graph mixing
+  does, so the data the shapes see is the same as the reference's.
+
+tests/validate/test_engine_parity.py runs both on every shape fixture (tests/ontology/cases) and
+on mapped studies and requires identical results; bench/ measures both (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Literal as Lit
 
 import pyshacl
-from pyoxigraph import RdfFormat, Triple, serialize
+import pyshacl_turbo
+from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store, Triple, parse, serialize
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from ingest.records import Problem, Where
 from ontology import model_graph, shapes_graph, vocabulary_graph
+
+Engine = Lit["turbo", "pyshacl"]
+ENGINES: tuple[Engine, ...] = ("turbo", "pyshacl")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,23 +49,57 @@ class ShapeResult:
 
 
 def to_rdflib(triples: Sequence[Triple]) -> Graph:
-    """The triples as an rdflib Graph (via N-Triples, which both libraries handle fast)."""
+    """The triples as an rdflib Graph (via N-Triples, which both libraries handle)."""
     g = Graph()
     g.parse(data=serialize(triples, format=RdfFormat.N_TRIPLES), format="nt")
     return g
 
 
-def shacl_results(data: Graph) -> list[ShapeResult]:
-    """Every validation result (violations and warnings) of the data graph, sorted for stable reports."""
+@cache
+def _compiled_shapes() -> pyshacl_turbo.CompiledShapes:
+    """The shapes, compiled by the Rust engine once per process (the shapes are package data)."""
+    return pyshacl_turbo.compile_shapes(shapes_graph())
+
+
+@cache
+def _model_quads() -> tuple[Quad, ...]:
+    """Ontology + vocabularies as pyoxigraph quads of the default graph, parsed once."""
+    data = model_graph().serialize(format="nt", encoding="utf-8")
+    return tuple(Quad(t.subject, t.predicate, t.object, DefaultGraph())
+                 for t in parse(data, format=RdfFormat.N_TRIPLES))
+
+
+def _report_pyshacl(triples: Sequence[Triple]) -> Graph:
     _, report, _ = pyshacl.validate(
-        data + vocabulary_graph(),
+        to_rdflib(triples) + vocabulary_graph(),
         shacl_graph=shapes_graph(),
         ont_graph=model_graph(),
         inference="none",
         allow_warnings=True,
     )
+    return report
+
+
+def _report_turbo(triples: Sequence[Triple]) -> Graph:
+    data = Store()
+    data.bulk_extend(_model_quads())
+    data.bulk_extend(Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples)
+    _, report, _ = _compiled_shapes().validate(data, inference="none", allow_warnings=True)
+    return report
+
+
+REPORTERS = {"pyshacl": _report_pyshacl, "turbo": _report_turbo}
+
+
+def shacl_results(triples: Sequence[Triple], engine: Engine = "turbo") -> list[ShapeResult]:
+    """Every top-level validation result (violations and warnings), sorted for stable reports.
+
+    Results nested under sh:detail (why an sh:node or sh:or failed) are left out: the
+    top-level result already names the focus node, path and shape a user has to fix.
+    """
+    report = REPORTERS[engine](triples)
     results = []
-    for r in report.subjects(RDF.type, SH.ValidationResult):
+    for r in report.objects(None, SH.result):
         def one(p: URIRef) -> str | None:
             v = report.value(r, p)
             return None if v is None else str(v)
@@ -55,24 +107,25 @@ def shacl_results(data: Graph) -> list[ShapeResult]:
         severity = one(SH.resultSeverity) or str(SH.Violation)
         results.append(ShapeResult(
             focus=one(SH.focusNode) or "",
-            path=one(SH.resultPath),
+            path=_path(report, report.value(r, SH.resultPath)),
             value=one(SH.value),
             message=one(SH.resultMessage) or "does not conform",
             severity=severity.rsplit("#", 1)[-1],
             shape=_iri_or_none(report.value(r, SH.sourceShape)),
             component=(one(SH.sourceConstraintComponent) or "").rsplit("#", 1)[-1],
         ))
-    return sorted(results, key=lambda x: (x.severity, x.focus, x.path or "", x.message))
+    return sorted(results, key=lambda x: (x.severity, x.focus, x.path or "", x.component, x.shape or "", x.message, x.value or ""))
 
 
-def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | None = None) -> list[Problem]:
+def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | None = None,
+         engine: Engine = "turbo") -> list[Problem]:
     """Validate one study graph; return its problems (errors for violations, warnings otherwise).
 
     `locate` maps a node IRI to where its record came from (file, element or row), so a
     violation on an excerpt points at the selection or row that produced it.
     """
     problems = []
-    for res in shacl_results(to_rdflib(triples)):
+    for res in shacl_results(triples, engine):
         # Per-transcript checks report the transcript as focus and the excerpt as value: locate either.
         where = (locate or {}).get(res.focus) or (locate or {}).get(res.value or "") or Where(file, element=res.focus)
         where = Where(where.file, where.element or res.focus, where.row, _local(res.path))
@@ -84,6 +137,18 @@ def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | 
             severity="error" if res.severity == "Violation" else "warning",
         ))
     return problems
+
+
+def _path(report: Graph, path: object) -> str | None:
+    """A result path as text: an IRI, or a sequence path's IRIs joined by '/' (blank nodes differ per engine)."""
+    if path is None:
+        return None
+    if isinstance(path, URIRef):
+        return str(path)
+    if (path, RDF.first, None) in report:
+        return "/".join(_path(report, step) or "" for step in report.items(path))
+    inverse = report.value(path, SH.inversePath)
+    return f"^{inverse}" if inverse is not None else "?"
 
 
 def _iri_or_none(node: object) -> str | None:

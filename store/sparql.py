@@ -5,9 +5,10 @@ Writes: a batch of graphs is replaced by ONE SPARQL Update request (`DROP SILENT
 INSERT DATA { GRAPH <g> { … } }` for each graph), which a SPARQL 1.1 server runs as one
 transaction (Fuseki does), so a batch is all or nothing. Reads: queries are bound with the same
 VALUES mechanism as every backend (store.binding). Named questions read the default graph as the
-union of all graphs, as Oxigraph does here; servers differ in how to ask for that, so the union
-graph's name is configurable (`urn:x-arq:UnionGraph` for Jena/Fuseki) and sent as
-`default-graph-uri` with the questions' queries. Exports fetch N-Triples/N-Quads with the Graph
+union of all graphs, as Oxigraph does here. Configure the server that way (Fuseki/TDB2:
+`--set tdb:unionDefaultGraph=true`; GraphDB and Virtuoso have equivalents); a server that cannot
+be configured can be given a union graph name (`urn:x-arq:UnionGraph` for Jena) that is sent as
+`default-graph-uri` with read queries — `GRAPH ?g` patterns then see no named graphs. Exports fetch N-Triples/N-Quads with the Graph
 Store Protocol and serialise them with pyoxigraph, so both backends export alike.
 """
 
@@ -43,7 +44,7 @@ class ProtocolStore:
     """A remote SPARQL 1.1 server, configured by its endpoint URLs and optional basic-auth credentials."""
 
     def __init__(self, query_url: str, update_url: str, gsp_url: str, *, user: str | None = None,
-                 password: str | None = None, union_graph: str | None = "urn:x-arq:UnionGraph",
+                 password: str | None = None, union_graph: str | None = None,
                  timeout_s: float = 60.0) -> None:
         if not (query_url and update_url and gsp_url):
             raise StoreError("the sparql store needs query, update and graph-store URLs")
@@ -97,7 +98,11 @@ class ProtocolStore:
         return [q.triple for q in parse(body, format=RdfFormat.N_TRIPLES)]
 
     def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
-        return self._post_query(query, media_type, union=True, timeout_s=timeout_s)
+        response = self._query_response(query, media_type, union=True, timeout_s=timeout_s)
+        served = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if served != media_type.lower():  # servers fall back to another format rather than refuse
+            raise QueryError(f"these results cannot be served as {media_type!r} (the server offered {served!r})")
+        return response.content
 
     def export(self, graph: str | None, fmt: ExportFormat) -> bytes:
         rdf_format = RDF_FORMATS[fmt]
@@ -118,10 +123,11 @@ class ProtocolStore:
         try:
             response = self._http.request(method, url, timeout=timeout_s or self._http.timeout, **kwargs)  # type: ignore[arg-type]
         except httpx.TimeoutException as e:
-            raise QueryTimeout(f"{what}: the SPARQL server did not answer in time") from e
+            limit = timeout_s or self._http.timeout.read
+            raise QueryTimeout(f"{what}: the SPARQL server did not answer within {limit} s") from e
         except httpx.HTTPError as e:
             raise StoreError(f"{what}: the SPARQL server at {url} is unreachable ({e})") from e
-        if response.status_code == 400:
+        if response.status_code in (400, 406, 415):
             raise QueryError(f"{what}: the SPARQL server refused the request: {response.text[:500]}")
         if response.status_code >= 300:
             raise StoreError(f"{what}: the SPARQL server answered {response.status_code}: {response.text[:500]}")
@@ -131,11 +137,14 @@ class ProtocolStore:
         self._send("POST", self.update_url, what, content=update.encode("utf-8"),
                    headers={"Content-Type": "application/sparql-update"})
 
-    def _post_query(self, query: str, accept: str, *, union: bool, timeout_s: float | None = None) -> bytes:
+    def _query_response(self, query: str, accept: str, *, union: bool, timeout_s: float | None = None) -> httpx.Response:
         params = {"default-graph-uri": self.union_graph} if union and self.union_graph else {}
         return self._send("POST", self.query_url, "query", timeout_s=timeout_s, params=params,
                           content=query.encode("utf-8"),
-                          headers={"Content-Type": "application/sparql-query", "Accept": accept}).content
+                          headers={"Content-Type": "application/sparql-query", "Accept": accept})
+
+    def _post_query(self, query: str, accept: str, *, union: bool) -> bytes:
+        return self._query_response(query, accept, union=union).content
 
     def _results(self, query: str, *, union: bool) -> QuerySolutions | QueryBoolean:
         body = self._post_query(query, JSON_RESULTS, union=union)

@@ -32,7 +32,15 @@ from queries.catalog import Catalog
 from store.base import GraphStore
 from synthesis.errors import SynthesisError, SynthesisProblem
 from synthesis.frame import Frame, finding_iri, frame_triples, read_frame
-from synthesis.mappings import NO_TERM_FOUND, SUPPORTING, Mapping, MappingSet, is_accepted, read_sssom, record_triples
+from synthesis.mappings import (
+    NO_TERM_FOUND,
+    SUPPORTING,
+    Mapping,
+    MappingSet,
+    is_accepted,
+    read_sssom,
+    record_triples,
+)
 from synthesis.questions import synthesis_catalog
 
 MINTED_KINDS = {"published-theme": QK.PublishedTheme, "published-finding": QK.PublishedFinding}

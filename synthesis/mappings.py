@@ -104,15 +104,23 @@ def read_sssom(path: Path) -> MappingSet:
     name = str(path)
     try:
         msdf = parse_sssom_table(path)
-    except Exception as e:  # sssom-py raises many kinds; all mean the file is not valid SSSOM TSV
+    except Exception as e:  # noqa: BLE001 - sssom-py raises many kinds; all mean the file is not valid SSSOM TSV
         raise fail(name, "sssom-parse", f"not a readable SSSOM TSV file: {e}") from None
     problems = [SynthesisProblem(name, None, None, None, f"sssom-{kind.value}", str(result))
                 for kind, report in validate(msdf, fail_on_error=False).items() for result in report.results]
-    mappings = []
-    for i, row in enumerate(msdf.df.to_dict(orient="records"), start=1):
+    rows = _file_rows(path)
+    kept = {(str(r.get("subject_id")), str(r.get("predicate_id")), str(r.get("object_id")))
+            for r in msdf.df.to_dict(orient="records")}
+    problems += [SynthesisProblem(name, i, None, " ".join(key), "sssom-malformed",
+                                  "sssom-py dropped this row as not well-formed (see its log for why)")
+                 for key, i in rows.items() if key not in kept]
+    numbered = []
+    for row in msdf.df.to_dict(orient="records"):
+        i = rows.get((str(row.get("subject_id")), str(row.get("predicate_id")), str(row.get("object_id"))), 0)
         m = _mapping(row, msdf.converter, name, i, problems)
         if m is not None:
-            mappings.append(m)
+            numbered.append((i, m))
+    mappings = [m for _, m in sorted(numbered, key=lambda x: x[0])]
     meta = msdf.metadata
     for key in ("mapping_set_id", "license"):
         if not meta.get(key):
@@ -121,6 +129,21 @@ def read_sssom(path: Path) -> MappingSet:
         raise SynthesisError(problems)
     return MappingSet(str(meta["mapping_set_id"]), str(meta["license"]), tuple(mappings),
                       meta.get("mapping_set_description"), dict(msdf.converter.bimap))
+
+
+def _file_rows(path: Path) -> dict[tuple[str, str, str], int]:
+    """(subject, predicate, object) CURIEs → 1-based data row in the file, since sssom-py sorts the rows."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    if not lines:
+        return {}
+    header = lines[0].split("\t")
+    cols = [header.index(c) if c in header else None for c in ("subject_id", "predicate_id", "object_id")]
+    out: dict[tuple[str, str, str], int] = {}
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split("\t")
+        key = tuple(cells[c] if c is not None and c < len(cells) else "" for c in cols)
+        out.setdefault(key, i)  # type: ignore[arg-type]
+    return out
 
 
 def _cell(row: dict, key: str) -> str | None:
@@ -142,7 +165,7 @@ def _mapping(row: dict, conv: Converter, file: str, i: int, problems: list[Synth
     start = len(problems)
 
     def problem(fld: str, value: str | None, rule: str, message: str) -> None:
-        problems.append(SynthesisProblem(file, i, fld, value, rule, message))
+        problems.append(SynthesisProblem(file, i or None, fld, value, rule, message))
 
     def expand(fld: str, curie: str) -> str:
         iri = conv.expand(curie)
@@ -205,8 +228,8 @@ def to_msdf(mset: MappingSet, prefixes: dict[str, str]) -> MappingSetDataFrame:
             value = getattr(m, col)
             if col in _IRI_COLUMNS and value:
                 value = tuple(compress(v) for v in value) if col in _MULTI else compress(value)
-            if col in _MULTI:
-                value = list(value) if value else None
+            if col in _MULTI:  # SSSOM TSV separates multiple values with "|"
+                value = "|".join(value) if value else None
             row[col] = value
         rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS)).dropna(axis=1, how="all")

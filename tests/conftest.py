@@ -26,6 +26,7 @@ from qualkg.wiring import load_model
 from store import open_store
 from store.base import GraphStore
 from tests.fixture_study import fixture_records
+from tests.servers.fixtures import fuseki, fuseki_server, neo4j, neo4j_server  # noqa: F401 - shared server fixtures
 
 IRIS = IriScheme(str(QKDATA))
 

@@ -131,6 +131,8 @@ def _read_csv(data: bytes, file: str) -> pd.DataFrame:
     try:  # keep blank lines so that row numbers match the file's records
         return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                            skip_blank_lines=False)
+    except pd.errors.EmptyDataError:  # e.g. only a BOM, or only blank lines
+        raise fail(file, "empty-file", "the file has no cells") from None
     except pd.errors.ParserError as e:
         m = re.search(r"line (\d+)", str(e))
         raise fail(file, "csv-syntax", f"not a well-formed CSV table: {e}",

@@ -1,7 +1,9 @@
 """The explorer's browser tests: a real uvicorn serving the bundled seed study, and headless Debian
 Chromium driven by Selenium (tests/explorer/install-chromium.sh installs the browser and driver).
 
-The server ingests data/seed-anestis-2025 through the ingest pipeline into an in-memory store.
+The server holds data/seed-anestis-2025 in an in-memory store: read and mapped by the ingest
+readers and mapper, as tests/conftest.py does for the fixture study. The SHACL gate is left out
+(it is tested in tests/ingest and costs 10-20 s on this study, a third of this folder's budget).
 Anonymous callers get no scope (as off loopback); keys: `aggregate` (counts only, small counts
 suppressed, no excerpt text) and `excerpts` (aggregate + excerpts). k = 3.
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -24,9 +27,10 @@ from api.app import create_app
 from api.config import ApiConfig, ApiKey
 from api.routes import explorer, vocab
 from api.security import key_hash
-from ingest.pipeline import ingest
-from queries.catalog import default_catalog
+from ingest.mapping import map_study
+from ingest.readers import read
 from qualkg.wiring import load_model
+from queries.catalog import default_catalog
 from store import open_store
 from tests.conftest import IRIS, free_port, serve
 
@@ -38,10 +42,11 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WAIT_S = 20
 
 
-def explorer_app():  # noqa: ANN201 - a FastAPI app
+def explorer_app() -> FastAPI:
     store = open_store("oxigraph", path=None)
     load_model(store)
-    ingest(SEED, store, IRIS)
+    for study in read(SEED):
+        store.replace_graph(IRIS.graph(study.study.id), map_study(study, IRIS))
     config = ApiConfig(keys=[ApiKey(key_sha256=key_hash(f"explorer-{n}"), name=n, scopes=frozenset(s)) for n, s in KEYS.items()],
                        open_scopes=frozenset(), min_cell_count=3)
     app = create_app(config, store, default_catalog())
@@ -64,6 +69,7 @@ def explorer_url() -> Iterator[str]:
 def browser() -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # to read the page's console errors
     with tempfile.TemporaryDirectory(prefix="qualkg-chromium-") as profile:
         for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
@@ -78,22 +84,36 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 @dataclass
 class Explorer:
-    """Drives the explorer like a user: opens a page with a key pasted (or none) and waits for it."""
+    """Drives the explorer like a user: opens a page as the caller with a key pasted (or none), waits for it.
+
+    The key lives in the tab's sessionStorage, so it is pasted (or forgotten) through the key form only
+    when the caller changes; every open is a full page load (a fresh query string defeats hash-only navigation)."""
 
     driver: webdriver.Chrome
     url: str
+    key: str | None = None  # the caller the tab is set up for
+    loads: int = 0
 
     def open(self, page: str, key: str | None) -> WebElement:
         """Load `#page` afresh as the caller with `key` (a KEYS name or None); return <main> once rendered."""
-        self.driver.get("about:blank")
-        self.driver.get(f"{self.url}/#{page}")
-        self.wait_for(f"#main[data-page='{page}']:not([data-state='loading'])")
+        self.loads += 1
+        self.console_errors()  # drop what earlier pages logged
+        self.driver.get(f"{self.url}/?load={self.loads}#{page}")
+        main = self.wait_for(f"#main[data-page='{page}']:not([data-state='loading'])")
+        if key == self.key:
+            return main
+        self.console_errors()  # the refusals of the render as the previous caller
         if key is None:
             self.driver.find_element(By.ID, "key-forget").click()
         else:
             self.driver.find_element(By.ID, "api-key").send_keys(f"explorer-{key}")
             self.driver.find_element(By.CSS_SELECTOR, "#key-form button[type='submit']").click()
+        self.key = key
         return self.wait_for(f"#main[data-page='{page}']:not([data-state='loading'])")
+
+    def console_errors(self) -> list[str]:
+        """Errors the page logged since the last call: script errors, CSP refusals, failed requests."""
+        return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
 
     def wait_for(self, css: str) -> WebElement:
         return WebDriverWait(self.driver, WAIT_S).until(lambda d: d.find_element(By.CSS_SELECTOR, css))
@@ -108,6 +128,6 @@ class Explorer:
         return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def ui(browser: webdriver.Chrome, explorer_url: str) -> Explorer:
     return Explorer(browser, explorer_url)

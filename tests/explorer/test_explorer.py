@@ -17,6 +17,8 @@ codebook.csv, study.yaml):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -65,11 +67,12 @@ def check_excerpts(ui: Explorer) -> None:
 
 @pytest.mark.parametrize("page, check", [("studies", check_studies), ("runner", check_runner), ("matrix", check_matrix),
                                          ("themes", check_themes), ("excerpts", check_excerpts)])
-def test_page_loads_with_bundled_data(ui: Explorer, page: str, check) -> None:  # noqa: ANN001
+def test_page_loads_with_bundled_data(ui: Explorer, page: str, check: Callable[[Explorer], None]) -> None:
     main = ui.open(page, "excerpts")
     assert main.get_attribute("data-state") == "ready", main.text
     check(ui)
     assert ui.screenshot(page).stat().st_size > 10_000
+    assert ui.console_errors() == []
 
 
 def test_runner_returns_flattened_hierarchy_challenges(ui: Explorer) -> None:
@@ -104,6 +107,7 @@ def test_theme_map_node_opens_by_keyboard(ui: Explorer) -> None:
     assert "Low pay" in detail.find_element(By.TAG_NAME, "h2").text
     assert "SYNTHETIC illustrative code" in detail.text  # the code's definition
     assert len(detail.find_elements(By.CSS_SELECTOR, "article.excerpt")) == 6  # low-pay is coded on 6 excerpts
+    ui.screenshot("themes-node")
 
 
 def test_without_excerpts_scope_no_excerpt_text_is_shown(ui: Explorer) -> None:
@@ -131,3 +135,16 @@ def test_anonymous_caller_is_told_which_scope_is_needed(ui: Explorer) -> None:
     main = ui.open("studies", None)
     assert main.get_attribute("data-state") == "error"
     assert "aggregate" in main.find_element(By.CSS_SELECTOR, ".error").text
+
+
+@pytest.mark.parametrize("page", ["studies", "matrix", "themes"])
+def test_readable_at_200_percent_zoom(ui: Explorer, page: str) -> None:
+    """At 200 % zoom a 1400 px window is 700 CSS px wide: the page must reflow, not scroll sideways."""
+    ui.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                              {"width": 700, "height": 1000, "deviceScaleFactor": 2, "mobile": False})
+    try:
+        assert ui.open(page, "excerpts").get_attribute("data-state") == "ready"
+        assert ui.driver.execute_script("return document.documentElement.scrollWidth") <= 700
+        ui.screenshot(f"{page}-200pc")
+    finally:
+        ui.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -6,13 +6,15 @@ mapping) and shared/domain/open-dialogue.md, so a term dropped or renamed in the
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from pyshacl import validate
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, SH
 from rdflib.term import Node
-
-import pytest
 
 from ontology.load import model_graph, ontology_graph, shape_files, shapes_graph, vocabulary_graph
 from ontology.namespaces import FEATURE, MODE, PRINCIPLE, QK, ROLE
@@ -190,3 +192,15 @@ def test_unverified_features_are_flagged() -> None:
     g = vocabulary_graph()
     assert (FEATURE["peer-supervision"], QK.verificationStatus, QK.Unverified) in g
     assert (FEATURE["flattened-hierarchy"], QK.verificationStatus, None) not in g
+
+
+def _context_terms() -> list[str]:
+    context = json.loads((Path(__file__).parents[2] / "ontology" / "context.jsonld").read_text(encoding="utf-8"))
+    return sorted({(v if isinstance(v, str) else v["@id"]) for k, v in context["@context"].items()
+                   if not k.startswith("@") and isinstance(v, (str, dict))})
+
+
+@pytest.mark.parametrize("curie", [t for t in _context_terms() if t.startswith("qk:")])
+def test_json_ld_context_names_declared_terms(curie: str) -> None:
+    """Every qk: term the JSON-LD context maps is declared in the ontology (no typo'd keys)."""
+    assert set(ontology_graph().objects(QK[curie.removeprefix("qk:")], RDF.type)) & PROPERTY_TYPES

@@ -44,10 +44,12 @@ public final class Neo4jLauncher {
                 .withConfig(HttpConnector.enabled, false)
                 .withConfig(HttpsConnector.enabled, false)
                 .withConfig(GraphDatabaseSettings.auth_enabled, false)
-                .withConfig(GraphDatabaseSettings.udc_enabled, false) // no usage reports: offline machine
-                // Netty waits 2 s of quiet (up to 15 s) per event loop on shutdown; tests need none.
+                // No usage reports: the machine is offline.
+                .withConfig(GraphDatabaseSettings.udc_enabled, false)
+                // Netty idles 2 s (at most 15 s) per event loop on shutdown; tests need none.
                 .withConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0)
-                .withConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout, Duration.ofSeconds(1))
+                .withConfig(GraphDatabaseInternalSettings.netty_server_shutdown_timeout,
+                        Duration.ofSeconds(1))
                 // Small page cache: the test graphs are tiny and the machine is shared.
                 .withConfig(GraphDatabaseSettings.pagecache_memory, 64L * 1024 * 1024)
                 .build();

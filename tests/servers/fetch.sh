@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Fetch the real servers that qualkg's tests start, into tests/servers/lib/ (git-ignored):
 #   lib/neo4j/               Neo4j 5.26 Community test harness + runtime jars (version: pom.xml)
-#   lib/neo4j-launcher.jar   Neo4jLauncher compiled against lib/neo4j; a jar, not a class folder,
-#                            because the JVM class-data-sharing archive launch.py records takes jars only
+#   lib/launcher/            Neo4jLauncher.class, compiled against lib/neo4j
 #   lib/fuseki/              Apache Jena Fuseki server jar
 # Maven caches the downloads in ~/.m2 as usual. Idempotent and silent when all is present;
 # re-fetches Neo4j when pom.xml changes and recompiles the launcher when its source changes.
@@ -14,8 +13,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 lib="$here/lib"
 neo4j_dir="$lib/neo4j"
 neo4j_done="$neo4j_dir/.complete" # written only after every jar was copied
-launcher_jar="$lib/neo4j-launcher.jar"
-cds_archive="$lib/neo4j-cds.jsa" # recorded by launch.py; stale once the jars change
+launcher_dir="$lib/launcher"
 fuseki_jar="$lib/fuseki/jena-fuseki-server-$FUSEKI_VERSION.jar"
 mvn_log="$lib/fetch-maven.log"
 
@@ -51,20 +49,21 @@ command -v mvn >/dev/null || die "mvn not found on PATH (needs Maven and a Java 
 command -v javac >/dev/null || die "javac not found on PATH (needs a Java 17 JDK)"
 
 if [[ ! -f $neo4j_done || $here/pom.xml -nt $neo4j_done ]]; then
-    rm -rf "$neo4j_dir" "$launcher_jar" "$cds_archive"
+    rm -rf "$neo4j_dir" "$launcher_dir"
     mvn_retry dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$neo4j_dir" ||
         die "could not fetch the Neo4j harness and its dependencies (see $mvn_log)"
     touch "$neo4j_done"
     harness="$(cd "$neo4j_dir" && ls neo4j-harness-*.jar)"
-    echo "fetched ${harness%.jar} and $(find "$neo4j_dir" -name '*.jar' | wc -l) jars into $neo4j_dir"
+    jars="$(find "$neo4j_dir" -name '*.jar' | wc -l)"
+    echo "fetched ${harness%.jar} and its dependencies ($jars jars) into $neo4j_dir"
 fi
 
-if [[ ! -f $launcher_jar || $here/Neo4jLauncher.java -nt $launcher_jar ]]; then
-    rm -rf "$lib/launcher-classes" "$cds_archive"
-    javac -d "$lib/launcher-classes" -cp "$neo4j_dir/*" "$here/Neo4jLauncher.java" ||
+launcher_class="$launcher_dir/Neo4jLauncher.class"
+if [[ ! -f $launcher_class || $here/Neo4jLauncher.java -nt $launcher_class ]]; then
+    rm -rf "$launcher_dir"
+    javac -d "$launcher_dir" -cp "$neo4j_dir/*" "$here/Neo4jLauncher.java" ||
         die "could not compile Neo4jLauncher.java against $neo4j_dir"
-    jar cf "$launcher_jar" -C "$lib/launcher-classes" .
-    echo "compiled Neo4jLauncher into $launcher_jar"
+    echo "compiled Neo4jLauncher into $launcher_dir"
 fi
 
 if [[ ! -f $fuseki_jar ]]; then

@@ -29,11 +29,7 @@ HERE = Path(__file__).resolve().parent
 LIB = HERE / "lib"
 FETCH_SCRIPT = HERE / "fetch.sh"
 FUSEKI_JAR = LIB / "fuseki" / "jena-fuseki-server-5.6.0.jar"
-NEO4J_CLASSPATH = f"{LIB / 'neo4j-launcher.jar'}:{LIB / 'neo4j'}/*"
-# Class-data-sharing archive of the classes Neo4j loads. Loading them from ~240 jars dominates
-# its start; with the archive it took 10-12 s instead of 16-20 s on this busy 2-core machine.
-# The first run records it when its JVM exits; fetch.sh deletes it when the jars change.
-NEO4J_CDS_ARCHIVE = LIB / "neo4j-cds.jsa"
+NEO4J_CLASSPATH = f"{LIB / 'launcher'}:{LIB / 'neo4j'}/*"
 FUSEKI_DATASET = "ds"
 
 START_TIMEOUT_S = 180.0  # generous: on a busy 2-core machine Neo4j has taken ~50 s to start
@@ -92,15 +88,7 @@ class Server:
 class Neo4jServer(Server):
     """Neo4j with Bolt on 127.0.0.1, auth disabled (connect with auth=None)."""
 
-    bolt_uri: str = ""
-    recorded_archive: Path | None = None  # where this JVM writes a new CDS archive on exit
-
-    def stop(self) -> None:
-        """Stop, then publish the class-sharing archive this JVM recorded, if it did."""
-        super().stop()
-        if self.recorded_archive is not None and self.recorded_archive.exists():
-            # Atomic: a JVM starting meanwhile maps either no archive or a complete one.
-            os.replace(self.recorded_archive, NEO4J_CDS_ARCHIVE)
+    bolt_uri: str
 
     def reset(self) -> None:
         """Delete every node and relationship, so each test starts from an empty graph."""
@@ -112,7 +100,7 @@ class Neo4jServer(Server):
 class FusekiServer(Server):
     """Fuseki with one in-memory, updatable dataset /ds."""
 
-    base_url: str = ""
+    base_url: str
 
     def reset(self) -> None:
         """Drop the default and every named graph, so each test starts from an empty dataset."""
@@ -158,7 +146,11 @@ def free_port() -> int:
 
 
 def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the test process dies, so no JVM outlives a crashed run."""
+    """In the child: get SIGTERM if the test process dies, so no JVM outlives a crashed run.
+
+    (Linux prctl PR_SET_PDEATHSIG; it fires when the thread that started the child exits, which
+    for pytest fixtures is the main thread.)
+    """
     pr_set_pdeathsig = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
@@ -227,16 +219,11 @@ def start_neo4j(
     """
     ensure_fetched()
     port = port or free_port()
-    recorded_archive = None if NEO4J_CDS_ARCHIVE.exists() else workdir / "neo4j-cds.jsa"
-    if recorded_archive is None:
-        sharing = f"-XX:SharedArchiveFile={NEO4J_CDS_ARCHIVE}"
-    else:
-        sharing = f"-XX:ArchiveClassesAtExit={recorded_archive}"
-    java = ["java", "-Xmx1g", *JVM_FLAGS, sharing, "-cp", NEO4J_CLASSPATH]
+    java = ["java", "-Xmx1g", *JVM_FLAGS, "-cp", NEO4J_CLASSPATH]
     command = [*java, "Neo4jLauncher", str(port), str(workdir / "neo4j")]
     process, log_path, log = _spawn("neo4j", command, workdir, env=None)
     bolt_uri = f"bolt://127.0.0.1:{port}"
-    server = Neo4jServer("neo4j", process, log_path, log, bolt_uri, recorded_archive)
+    server = Neo4jServer("neo4j", process, log_path, log, bolt_uri)
     _wait_ready(server, lambda: _bolt_answers(server.bolt_uri), timeout_s)
     return server
 
@@ -244,18 +231,23 @@ def start_neo4j(
 def start_fuseki(
     workdir: Path, port: int | None = None, timeout_s: float = START_TIMEOUT_S
 ) -> FusekiServer:
-    """Start Fuseki 5.6 with an empty in-memory dataset /ds that accepts updates and GSP writes.
+    """Start Fuseki 5.6 with an empty TDB2 dataset /ds that accepts updates and GSP writes.
 
-    `port` defaults to a free one; pass one to run by hand on a fixed port.
+    The dataset's default graph is the union of its named graphs (`tdb:unionDefaultGraph`), the
+    way qualkg's named questions read a store (Oxigraph is queried the same way), while
+    `GRAPH ?g` still reaches each named graph. `port` defaults to a free one.
     """
     ensure_fetched()
     port = port or free_port()
+    database = workdir / "tdb2"
+    database.mkdir(parents=True, exist_ok=True)
     java = ["java", "-Xmx512m", *JVM_FLAGS, "-jar", str(FUSEKI_JAR)]
-    options = ["--localhost", f"--port={port}", "--ping", "--update", "--mem"]
+    options = ["--localhost", f"--port={port}", "--ping", "--update", "--tdb2", f"--loc={database}",
+               "--set", "tdb:unionDefaultGraph=true"]
     command = [*java, *options, f"/{FUSEKI_DATASET}"]
     # Fuseki writes its run area (config, shiro.ini) under FUSEKI_BASE: keep it in workdir.
     env = {**os.environ, "FUSEKI_BASE": str(workdir / "fuseki-base")}
     process, log_path, log = _spawn("fuseki", command, workdir, env=env)
-    server = FusekiServer("fuseki", process, log_path, log, base_url=f"http://127.0.0.1:{port}")
+    server = FusekiServer("fuseki", process, log_path, log, f"http://127.0.0.1:{port}")
     _wait_ready(server, lambda: _http_ok(server.ping_url), timeout_s)
     return server

@@ -1,4 +1,4 @@
-"""The test servers are real: Neo4j answers Cypher over Bolt, Fuseki answers SPARQL and GSP over HTTP.
+"""The test servers are real: Neo4j answers Cypher over Bolt; Fuseki, SPARQL and GSP over HTTP.
 
 All data here is synthetic probe data under http://example.org/synthetic/servers/. Expected
 answers are read off the data each test writes (one node, two literals, one triple).
@@ -96,7 +96,8 @@ def test_fuseki_gsp_put_replaces_named_graph_and_get_returns_it(fuseki: FusekiSe
 
 
 def test_fuseki_reset_drops_default_and_named_graphs(fuseki: FusekiServer) -> None:
-    _update(fuseki, f"INSERT DATA {{ <{EX}a> <{EX}b> <{EX}c> . GRAPH <{EX}g> {{ <{EX}a> <{EX}b> <{EX}c> }} }}")
+    triple = f"<{EX}a> <{EX}b> <{EX}c> ."
+    _update(fuseki, f"INSERT DATA {{ {triple} GRAPH <{EX}g> {{ {triple} }} }}")
     fuseki.reset()
     rows = _select(fuseki, "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
     assert rows == []

@@ -18,7 +18,7 @@ from store import open_store
 from store.base import GraphStore
 from tests.store.cases import Opener
 
-BACKEND_NAMES = ["oxigraph"]
+BACKEND_NAMES = ["oxigraph", "sparql"]
 
 
 class Backend(NamedTuple):
@@ -26,7 +26,15 @@ class Backend(NamedTuple):
     fresh: Opener  # opens the cheapest empty store of the backend
 
 
-def _opener(name: str, tmp_path: Path) -> Backend:
+def _opener(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Backend:
+    if name == "sparql":
+        # The real Fuseki of this session, emptied for this test; every client reaches the same dataset.
+        server = request.getfixturevalue("fuseki")
+
+        def client() -> GraphStore:
+            return open_store("sparql", query_url=server.query_url, update_url=server.update_url, gsp_url=server.gsp_url)
+
+        return Backend(client, client)
     if name == "oxigraph":
         # On disk for reopening; in memory otherwise (creating a RocksDB directory costs ~0.3 s).
         return Backend(lambda: open_store("oxigraph", path=tmp_path / "oxigraph"), lambda: open_store("oxigraph"))
@@ -35,7 +43,7 @@ def _opener(name: str, tmp_path: Path) -> Backend:
 
 @pytest.fixture(params=BACKEND_NAMES)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    return _opener(request.param, tmp_path)
+    return _opener(request.param, tmp_path, request)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 let uid = 0;
-export const newId = (stem) => `${stem}-${++uid}`;
+const newId = (stem) => `${stem}-${++uid}`;
 
 /** A labelled form field around a control; the hint is linked with aria-describedby. */
 export function field(labelText, control, hint) {
@@ -36,8 +36,9 @@ export function select(options, value, attrs = {}) {
     h("option", { value: o.value, selected: String(o.value) === String(value ?? "") }, o.label)));
 }
 
+/** The answer's notices (synthetic content, suppression, withheld text); nothing when there are none. */
 export function notices(list) {
-  if (!list || list.length === 0) return null;
+  if (!list || list.length === 0) return document.createDocumentFragment();
   return h("div", { class: "notices", role: "note" }, h("ul", {}, list.map((n) => h("li", {}, n))));
 }
 
@@ -50,7 +51,7 @@ export function errorBox(err) {
     status ? `Refused (${status}): ${err.message}.${hint}` : `Something went wrong: ${err.message}`);
 }
 
-export const syntheticBadge = () =>
+const syntheticBadge = () =>
   h("span", { class: "badge synthetic", title: "Written to illustrate the study design; not a quotation" }, "SYNTHETIC");
 
 const isNull = (v) => v === null || v === undefined;
@@ -72,7 +73,7 @@ function cell(column, value) {
 }
 
 /** One excerpt card: speaker pseudonym, role, team, event, codes, provenance; text only when given. */
-export function excerptCard(x) {
+function excerptCard(x) {
   const hasText = typeof x.text === "string";
   return h("article", { class: `excerpt${x.synthetic ? " is-synthetic" : ""}` },
     h("header", {},

@@ -2,7 +2,7 @@
 // attribute; columns themes / subthemes / codes; measure excerpts / participants / studies),
 // colour-scaled; a cell opens its excerpts. Suppressed cells are shown as such and stay closed.
 import { get, getOnce } from "../api.js";
-import { ANY, codebook, studyOptions, vocabOptions } from "../choices.js";
+import { codebook, studyOptions, vocabOptions } from "../choices.js";
 import { errorBox, excerptList, field, h, notices, select } from "../ui.js";
 
 export const TITLE = "Matrix heatmap";

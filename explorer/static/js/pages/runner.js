@@ -31,7 +31,7 @@ export async function render(root) {
       run(q, params, result);
     };
   };
-  picker.addEventListener("change", build);
+  picker.addEventListener("change", () => build().catch((err) => form.replaceChildren(errorBox(err))));
   await build();
 }
 

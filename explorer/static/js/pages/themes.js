@@ -153,7 +153,7 @@ async function choose(node, detail) {
   detail.dataset.state = "loading";
   detail.replaceChildren(...head,
     h("p", {}, node.definition || h("span", { class: "muted" }, "No definition recorded.")),
-    node.placeholder ? h("p", { class: "hint" }, "The label is a project placeholder, not the published name.") : null,
+    node.placeholder ? h("p", { class: "hint" }, "The label is a project placeholder, not the published name.") : "",
     h("p", {}, "Loading excerpts…"));
   try {
     const answer = await get("/excerpts", { code: node.concept, study: node.study_id, limit: EXCERPT_LIMIT });

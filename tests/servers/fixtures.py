@@ -1,6 +1,6 @@
 """Session-scoped real servers and per-test views of them that start empty.
 
-Self-contained so they can move to tests/conftest.py as they are. A server that cannot start
+Imported by tests/conftest.py, so every test folder can use them. A server that cannot start
 raises ServerStartError in the fixture, so every test using it errors (never skips).
 """
 

@@ -1,0 +1,30 @@
+"""`python -m bench run --quick|--full [--out docs]`; `python -m bench worker …` is internal (bench/run.py)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["worker"]:
+        from bench.workers import main as worker_main
+
+        worker_main(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="measure and regenerate docs/benchmarks.md")
+    size = run.add_mutually_exclusive_group(required=True)
+    size.add_argument("--quick", action="store_const", const="quick", dest="plan", help="1k and 10k excerpts")
+    size.add_argument("--full", action="store_const", const="full", dest="plan", help="1k to 1M excerpts")
+    run.add_argument("--out", type=Path, default=Path("docs"), help="folder for benchmarks.md and bench-growth.png")
+    args = parser.parse_args()
+    from bench.run import run as run_bench
+
+    run_bench(args.plan, args.out)
+
+
+if __name__ == "__main__":
+    main()

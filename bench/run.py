@@ -1,0 +1,175 @@
+"""`python -m bench run --quick|--full`: every measurement side by side, in one run, then the report.
+
+Sizes: --quick 1k and 10k excerpts (about 10 minutes on 2 cores); --full adds 100k and 1M.
+Each measurement is a worker process (bench/workers.py) with a time cap, so one slow system
+cannot stall the run; a capped measurement is reported as such, with the cap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from bench import corpus, http, report
+
+HTTP_SIZE = 10_000
+HTTP_SECONDS, HTTP_CONNECTIONS = 10, 16
+QUESTION_PATH = "/questions/challenges-by-context"
+RESULTS = Path(__file__).parent / "results"  # raw figures of the last run per plan, for the report
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    name: str
+    sizes: tuple[int, ...]
+    qdpx_up_to: int
+    baseline_up_to: int
+    baseline_cap_s: int
+    gate_cap_s: int
+    replace_triples: int  # one graph of this many triples is replaced on disk ...
+    replace_at: int  # ... taken from the N-Quads of this corpus size
+    ingest_cap_s: int = 3 * 3600
+
+
+PLANS = {
+    "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=10_000, baseline_cap_s=120,
+                  gate_cap_s=90, replace_triples=200_000, replace_at=10_000),
+    "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=100_000,
+                 baseline_cap_s=900, gate_cap_s=600, replace_triples=1_000_000,
+                 replace_at=100_000),
+}
+
+
+@dataclass(slots=True)
+class Results:
+    plan: str
+    command: str
+    started: str
+    machine: dict[str, object]
+    versions: dict[str, str]
+    sizes: dict[int, list[dict[str, object]]] = field(default_factory=dict)
+    http: list[dict[str, object]] = field(default_factory=list)
+    capped: list[str] = field(default_factory=list)
+    finished: str = ""
+    load_after: tuple[float, ...] = ()
+
+
+def machine() -> dict[str, object]:
+    import psutil
+
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown")
+    return {"cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "cpu": model,
+            "os": platform.platform(), "python": platform.python_version(), "load_before": os.getloadavg()}
+
+
+def versions() -> dict[str, str]:
+    names = ("pyoxigraph", "rdflib", "pyshacl", "pyshacl-turbo", "fastapi", "uvicorn", "rdflib-endpoint", "pandas")
+    out = {n: version(n) for n in names}
+    wrk = shutil.which("wrk")
+    out["wrk"] = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip() if wrk else "absent"
+    return out
+
+
+def worker(results: Results, label: str, args: list[str], cap_s: int) -> list[dict[str, object]]:
+    """Run one worker; its JSON lines, and a 'capped' note when it ran past `cap_s`."""
+    cmd = [sys.executable, "-m", "bench", "worker", *args]
+    print(f"[bench] {label}: {' '.join(args[:1])} (cap {cap_s} s)", flush=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        out, _ = proc.communicate(timeout=cap_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        results.capped.append(f"{label}: stopped at the {cap_s} s cap")
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    for line in lines:
+        print(f"[bench]   {line}", flush=True)
+    if proc.returncode not in (0, -9) and not lines:
+        results.capped.append(f"{label}: worker failed with exit code {proc.returncode}")
+    return lines
+
+
+def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
+    here = work / f"n{n}"
+    here.mkdir()
+    t = time.perf_counter()
+    c = corpus.generate(n)
+    packages = here / "packages"
+    corpus.write_packages(c, packages)
+    rows: list[dict[str, object]] = [{"kind": "corpus", "studies": len(c.studies),
+                                      "seconds": round(time.perf_counter() - t, 2)}]
+    nq, store = here / "data.nq", here / "store"
+    rows += worker(results, f"{n}: qualkg ingest", ["ingest", str(packages), str(store), str(nq)], plan.ingest_cap_s)
+    if nq.exists():
+        rows += worker(results, f"{n}: limit (pyoxigraph bulk load)", ["limit", str(nq), str(here / "limit")], 3600)
+        if n <= plan.baseline_up_to:
+            rows += worker(results, f"{n}: naive baseline", ["baseline", str(nq), str(here / "main-question.rq")],
+                           plan.baseline_cap_s)
+    if n == plan.sizes[0]:
+        rows += worker(results, f"{n}: SHACL gate engines", ["gate", str(packages)], plan.gate_cap_s)
+    if n <= plan.qdpx_up_to:
+        corpus.write_qdpxs(c, here / "qdpx")
+        rows += worker(results, f"{n}: qualkg ingest (QDPX)", ["qdpx", str(here / "qdpx"), str(here / "store-qdpx")],
+                       plan.ingest_cap_s)
+        shutil.rmtree(here / "store-qdpx", ignore_errors=True)
+    if n == HTTP_SIZE and nq.exists():
+        measure_http(results, store, nq, here)
+    if nq.exists() and n == plan.replace_at:
+        rows += worker(results, f"{n}: replace one big graph", ["replace", str(nq), str(here / "replace"),
+                                                                 str(plan.replace_triples)], 3600)
+    results.sizes[n] = rows
+    shutil.rmtree(here, ignore_errors=True)
+
+
+def measure_http(results: Results, store: Path, nq: Path, here: Path) -> None:
+    query = (here / "main-question.rq").read_text(encoding="utf-8")
+    q = "?query=" + http.urllib.request.quote(query)
+    auth = {"Authorization": f"Bearer {http.BENCH_KEY}"}
+    print("[bench] HTTP: qualkg", flush=True)
+    with http.serve_qualkg(store, here) as base:
+        for target, path, headers in (("qualkg GET /questions/challenges-by-context", QUESTION_PATH, {}),
+                                      ("qualkg GET /sparql (same query)", f"/sparql{q}", auth)):
+            row = http.load(base + path, seconds=HTTP_SECONDS, connections=HTTP_CONNECTIONS,
+                            headers={"Accept": "application/json", **headers})
+            results.http.append({"target": target, **row})
+            print(f"[bench]   {results.http[-1]}", flush=True)
+    print("[bench] HTTP: peer (rdflib-endpoint)", flush=True)
+    with http.serve_peer(nq, here) as base:
+        row = http.load(f"{base}/{q}", seconds=HTTP_SECONDS, connections=HTTP_CONNECTIONS,
+                        headers={"Accept": "application/sparql-results+json"})
+        results.http.append({"target": "rdflib-endpoint GET / (same query)", **row})
+        print(f"[bench]   {results.http[-1]}", flush=True)
+
+
+def run(plan_name: str, out: Path) -> Results:
+    plan = PLANS[plan_name]
+    results = Results(plan=plan.name, command=f"make bench{'' if plan.name == 'quick' else '-full'}  "
+                      f"(= python -m bench run --{plan.name})", started=datetime.now(UTC).isoformat(timespec="seconds"),
+                      machine=machine(), versions=versions())
+    with tempfile.TemporaryDirectory(prefix="qualkg-bench-") as tmp:
+        for n in plan.sizes:
+            measure_size(results, plan, n, Path(tmp))
+    results.finished = datetime.now(UTC).isoformat(timespec="seconds")
+    results.load_after = os.getloadavg()
+    data = results_dict(results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{plan.name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    report.write(data, out)
+    return results
+
+
+def results_dict(r: Results) -> dict[str, object]:
+    return {"plan": r.plan, "command": r.command, "started": r.started, "finished": r.finished,
+            "machine": r.machine, "load_after": r.load_after, "versions": r.versions,
+            "sizes": {str(k): v for k, v in r.sizes.items()}, "http": r.http, "capped": r.capped}

@@ -1,0 +1,241 @@
+"""One measurement per process: `python -m bench worker KIND ...` prints JSON lines on stdout.
+
+Each worker runs in its own process so that its peak RSS (getrusage ru_maxrss) is its own, and
+so the parent can stop it at a time cap and still keep the lines printed so far (the naive
+baseline prints its load and query figures before it starts the slow whole-graph pySHACL run).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import pstats
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+QUESTION_REPEATS, QUESTION_BUDGET_S = 15, 6.0  # per question: at most this many runs or seconds
+MAIN_QUESTION = "challenges-by-context"
+PAGE = 50  # a paged question is timed as its first page, as the API serves it
+
+
+def emit(**fields: object) -> None:
+    fields["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(fields), flush=True)
+
+
+def timings(run: Callable[[], object], repeats: int = QUESTION_REPEATS, budget_s: float = QUESTION_BUDGET_S) -> dict[str, float]:
+    """p50/p95 in ms over up to `repeats` runs after one warm-up run, stopping after `budget_s`."""
+    run()
+    samples: list[float] = []
+    start = time.perf_counter()
+    while len(samples) < repeats and (time.perf_counter() - start < budget_s or len(samples) < 3):
+        t = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return {"p50_ms": round(statistics.median(samples), 2),
+            "p95_ms": round(samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))], 2), "runs": len(samples)}
+
+
+def _question_args(catalog, qid: str, study: str) -> tuple[str, dict, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """(query text, bound parameters, raw parameters) for a question at its defaults; a required
+    study parameter gets the corpus's first study."""
+    q = catalog.get(qid)
+    raw = {p.name: study for p in q.params if p.required and p.type == "study"}
+    sparql = q.sparql + (f"\nLIMIT {PAGE} OFFSET 0" if q.paged else "")
+    return sparql, catalog.bind(qid, raw), raw
+
+
+def _top_functions(profile: cProfile.Profile, n: int = 12) -> list[tuple[str, float, int]]:
+    """(function, own seconds, calls) of the `n` functions with the most time of their own."""
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    rows = [(f"{Path(file).name}:{line}({name})", tt, nc) for (file, line, name), (_, nc, tt, _, _) in stats.items()]
+    return [(name, round(tt, 3), calls) for name, tt, calls in sorted(rows, key=lambda r: -r[1])[:n]]
+
+
+def ingest_packages(corpus: Path, store_dir: Path, nquads: Path) -> None:
+    """qualkg end to end (read → map → SHACL gate → store) per study package, then question latency,
+    qualkg's against the same query text run raw on the same pyoxigraph store (the limit)."""
+    from ingest.mapping import map_study
+    from ingest.package import read_package
+    from ingest.pipeline import ingest
+    from ingest.validate import gate
+    from ontology.iris import IriScheme
+    from ontology.namespaces import QKDATA
+    from qualkg.wiring import load_model
+    from queries.catalog import default_catalog
+    from store.base import ExportFormat
+    from store.binding import bind_values
+    from store.oxigraph import OxigraphStore
+
+    iris = IriScheme(str(QKDATA))
+    store = OxigraphStore(store_dir)
+    load_model(store)
+    packages = sorted(p for p in corpus.iterdir() if p.is_dir())
+    excerpts = triples = 0
+    start = time.perf_counter()
+    for pkg in packages:
+        for s in ingest(pkg, store, iris).studies:
+            excerpts, triples = excerpts + s.excerpts, triples + s.triples
+    elapsed = time.perf_counter() - start
+    emit(kind="ingest", excerpts=excerpts, triples=triples, studies=len(packages), seconds=round(elapsed, 3),
+         excerpts_per_s=round(excerpts / elapsed, 1))
+
+    # Where the time goes: the pipeline's phases, re-run on the first study (same code, timed apart),
+    # under cProfile for the functions that take the most time of their own.
+    phases: dict[str, float] = {}
+    profile = cProfile.Profile()
+    profile.enable()
+    t = time.perf_counter()
+    rec = read_package(packages[0])[0]
+    phases["read"], t = time.perf_counter() - t, time.perf_counter()
+    mapped = map_study(rec, iris)
+    phases["map"], t = time.perf_counter() - t, time.perf_counter()
+    gate(mapped, file=str(packages[0]))
+    phases["shacl gate (turbo)"], t = time.perf_counter() - t, time.perf_counter()
+    store.replace_graph(iris.graph(rec.study.id), mapped)
+    phases["store write"] = time.perf_counter() - t
+    profile.disable()
+    emit(kind="phases", excerpts=len(rec.excerpts), **{k: round(v, 3) for k, v in phases.items()})
+    emit(kind="profile", top=_top_functions(profile))
+
+    catalog = default_catalog()
+    study = rec.study.id
+    for qid in sorted(catalog.questions):
+        sparql, bound, raw = _question_args(catalog, qid, study)
+        q = catalog.get(qid)
+        qualkg = timings(lambda: catalog.run(store, qid, raw, limit=PAGE if q.paged else None))
+        text = bind_values(sparql, bound)
+        engine = timings(lambda: list(store._store.query(text, use_default_graph_as_union=True)))  # noqa: SLF001
+        rows = len(catalog.run(store, qid, raw, limit=PAGE if q.paged else None))
+        emit(kind="question", question=qid, rows=rows, qualkg=qualkg, raw=engine)
+        if qid == MAIN_QUESTION:
+            (nquads.parent / "main-question.rq").write_text(text, encoding="utf-8")
+    nquads.write_bytes(store.export(None, ExportFormat.nquads))
+    store.close()
+
+
+def ingest_qdpx(corpus: Path, store_dir: Path) -> None:
+    """qualkg end to end from REFI-QDA projects (XML + XSD check + offset detection), one per study."""
+    from ingest.pipeline import ingest
+    from ontology.iris import IriScheme
+    from ontology.namespaces import QKDATA
+    from qualkg.wiring import load_model
+    from store.oxigraph import OxigraphStore
+
+    iris = IriScheme(str(QKDATA))
+    store = OxigraphStore(store_dir)
+    load_model(store)
+    excerpts = 0
+    start = time.perf_counter()
+    for path in sorted(corpus.glob("*.qdpx")):
+        excerpts += sum(s.excerpts for s in ingest(path, store, iris, fmt="qdpx").studies)
+    elapsed = time.perf_counter() - start
+    emit(kind="ingest-qdpx", excerpts=excerpts, seconds=round(elapsed, 3), excerpts_per_s=round(excerpts / elapsed, 1))
+    store.close()
+
+
+def limit(nquads: Path, store_dir: Path) -> None:
+    """The engine alone: pyoxigraph bulk load of the same N-Quads qualkg wrote, no validation."""
+    from pyoxigraph import RdfFormat, Store
+
+    start = time.perf_counter()
+    store = Store(store_dir)
+    store.bulk_load(path=str(nquads), format=RdfFormat.N_QUADS)
+    store.flush()
+    emit(kind="limit-load", seconds=round(time.perf_counter() - start, 3), quads=len(store))
+
+
+def baseline(nquads: Path, query: Path) -> None:
+    """The naive design: rdflib in-memory dataset, rdflib SPARQL for the main question, then pySHACL
+    over the whole graph (ontology as ont_graph, like the gate). Printed phase by phase, since the
+    parent stops it at a time cap."""
+    import pyshacl
+    from rdflib import Dataset, Graph
+
+    from ontology import model_graph, shapes_graph, vocabulary_graph
+
+    start = time.perf_counter()
+    data = Dataset(default_union=True)
+    data.parse(str(nquads), format="nquads")
+    emit(kind="baseline-load", seconds=round(time.perf_counter() - start, 3), quads=len(data))
+    text = query.read_text(encoding="utf-8")
+    emit(kind="baseline-query", **timings(lambda: list(data.query(text)), repeats=5, budget_s=30))
+    whole = Graph()
+    for s, p, o, _ in data.quads((None, None, None, None)):
+        whole.add((s, p, o))
+    start = time.perf_counter()
+    conforms, _, _ = pyshacl.validate(whole + vocabulary_graph(), shacl_graph=shapes_graph(), ont_graph=model_graph(),
+                                      inference="none", allow_warnings=True)
+    emit(kind="baseline-validate", seconds=round(time.perf_counter() - start, 3), conforms=bool(conforms))
+
+
+def gate_engines(corpus: Path) -> None:
+    """The SHACL gate alone on the first study: pyshacl-turbo (default), then pySHACL (the reference;
+    the parent's time cap may stop it, which the report shows)."""
+    from ingest.mapping import map_study
+    from ingest.package import read_package
+    from ingest.validate import gate
+    from ontology.iris import IriScheme
+    from ontology.namespaces import QKDATA
+
+    rec = read_package(sorted(p for p in corpus.iterdir() if p.is_dir())[0])[0]
+    mapped = map_study(rec, IriScheme(str(QKDATA)))
+    gate(mapped[:50], file="warm-up")  # compile shapes, parse the model
+    for engine in ("turbo", "pyshacl"):
+        start = time.perf_counter()
+        problems = gate(mapped, file="bench", engine=engine)  # type: ignore[arg-type]
+        emit(kind="gate", engine=engine, excerpts=len(rec.excerpts), triples=len(mapped),
+             seconds=round(time.perf_counter() - start, 3), errors=sum(p.severity == "error" for p in problems))
+
+
+def replace_big(nquads: Path, store_dir: Path, max_triples: int) -> None:
+    """Replacing one graph of `max_triples` triples on disk: the store's one-transaction
+    DROP + INSERT DATA, against a DROP followed by pyoxigraph's atomic `extend` (two transactions)."""
+    from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
+
+    from store.oxigraph import OxigraphStore
+
+    triples = []
+    for q in parse(path=str(nquads), format=RdfFormat.N_QUADS):
+        if not isinstance(q.graph_name, DefaultGraph) and "/ontology" not in q.graph_name.value:
+            triples.append(q.triple)
+            if len(triples) >= max_triples:
+                break
+    graph = "https://w3id.org/qualkg/id/graph/bench-replace"
+    store = OxigraphStore(store_dir)
+    for attempt in ("first write", "rewrite"):
+        start = time.perf_counter()
+        store.replace_graph(graph, triples)
+        emit(kind="replace", method="DROP + INSERT DATA (store.replace_graph)", attempt=attempt,
+             triples=len(triples), seconds=round(time.perf_counter() - start, 3))
+    raw = store._store  # noqa: SLF001 — measuring the engine under the backend
+    node = NamedNode(graph)
+    start = time.perf_counter()
+    raw.update(f"DROP SILENT GRAPH <{graph}>")
+    raw.extend(Quad(t.subject, t.predicate, t.object, node) for t in triples)
+    emit(kind="replace", method="DROP, then Store.extend (2 transactions)", attempt="rewrite",
+         triples=len(triples), seconds=round(time.perf_counter() - start, 3))
+    store.close()
+
+
+WORKERS: dict[str, Callable[..., None]] = {
+    "ingest": lambda c, s, n: ingest_packages(Path(c), Path(s), Path(n)),
+    "qdpx": lambda c, s: ingest_qdpx(Path(c), Path(s)),
+    "limit": lambda n, s: limit(Path(n), Path(s)),
+    "baseline": lambda n, q: baseline(Path(n), Path(q)),
+    "gate": lambda c: gate_engines(Path(c)),
+    "replace": lambda n, s, m: replace_big(Path(n), Path(s), int(m)),
+}
+
+
+def main(argv: list[str]) -> None:
+    WORKERS[argv[0]](*argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

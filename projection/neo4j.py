@@ -1,0 +1,224 @@
+"""The Neo4j projection: each named graph of a GraphStore becomes labelled nodes and relationships.
+
+What becomes what is data, not code: three SPARQL queries in projection/sparql/ list a graph's
+nodes with their labels (nodes.rq), their properties (properties.rq) and the relationships
+between them (relationships.rq). This module only moves those rows into Neo4j:
+
+- uniqueness constraints on `iri` first (every node is a `:Resource` keyed by its RDF IRI, plus
+  its own labels, each with its own constraint so `MATCH (s:Study {iri: $study})` is an index seek);
+- one write transaction per named graph (a study graph is replaced as a whole, like in the store):
+  the graph's old nodes and relationships are removed, then the new ones MERGEd in UNWIND batches;
+- every node and relationship lists the graphs that state it in `graphs`, so a node shared by
+  several graphs (a role of the vocabulary, a concept a synthesis graph maps) survives the
+  replacement of one of them and disappears only with the last.
+
+A relationship is written only when both ends are nodes of some graph (memberships, selectors,
+codebooks and ingest activities are folded away or left out). Syncing the same store twice gives
+the same nodes and relationships. Properties a shared node got from a graph that is later
+replaced stay until the node itself goes (Neo4j cannot tell which graph set them).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from typing import Any, TypeVar
+
+from neo4j import Driver, ManagedTransaction
+from pyoxigraph import NamedNode
+
+from store.base import GraphStore
+from store.terms import to_python
+
+# Every label and relationship type the .rq files may produce (checked, so a typo in a .rq file
+# fails the sync instead of creating a stray label). Cypher receives them as parameters
+# (Neo4j 5.26 dynamic labels and types, `SET n:$(row.labels)`), never pasted into the text.
+LABELS: tuple[str, ...] = (
+    "Study", "Publication", "Participant", "Role", "Team", "Organisation", "OrgFeature", "Mode", "Event",
+    "Transcript", "Excerpt", "Attribute", "Concept", "Code", "Subtheme", "Theme", "PublishedTheme",
+    "PublishedFinding", "ReviewFinding", "AnalyticalTheme", "DescriptiveTheme", "ReviewFrame", "MappingRecord",
+)
+REL_TYPES: tuple[str, ...] = (
+    "IN_STUDY", "UNIT_OF", "HAS_FEATURE", "BROADER", "CODED_AS", "FROM_TRANSCRIPT", "FROM_EVENT",
+    "HAS_PARTICIPANT", "HAS_MODE", "REPORTED_IN", "DERIVED_FROM", "HAS_ATTRIBUTE", "SOURCE", "TARGET",
+    "IN_SCHEME", "SPOKE", "HOLDS_ROLE", "MEMBER_OF", "MAPS_TO",
+)
+LIST_KEYS = frozenset({"countries", "published_themes", "authors"})  # multi-valued: always a sorted list
+BATCH = 5_000
+
+T = TypeVar("T")
+Progress = Callable[[Iterable[T]], Iterator[T]]
+
+
+class ProjectionError(RuntimeError):
+    """The projection met something it cannot write; the message names the graph and the item."""
+
+
+@cache
+def _query(name: str) -> str:
+    return files("projection").joinpath("sparql", name).read_text(encoding="utf-8")
+
+
+@dataclass
+class GraphRows:
+    """One named graph as rows ready for Cypher: nodes (iri, labels, props) and relationships
+    (from, type, to); MAPS_TO relationships apart, because their predicate is part of their key."""
+
+    graph: str
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    rels: list[dict[str, Any]] = field(default_factory=list)
+    maps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def relationship_count(self) -> int:
+        return len(self.rels) + len(self.maps)
+
+
+@dataclass
+class SyncReport:
+    graphs: list[str]
+    nodes: int  # nodes written (a node stated by two graphs counts twice)
+    relationships: int
+    dropped: list[str]  # graphs removed from Neo4j because the store no longer has them
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Throughput in nodes + relationships per second."""
+        return (self.nodes + self.relationships) / self.seconds if self.seconds else 0.0
+
+
+def node_labels(store: GraphStore, graph: str | None = None) -> dict[str, dict[str, set[str]]]:
+    """graph → node IRI → labels, for one graph or (None) every graph."""
+    out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    bindings = {"g": NamedNode(graph)} if graph else None
+    for row in store.select(_query("nodes.rq"), bindings):
+        g, iri, label = (row["g"].value, row["iri"].value, row["label"].value)  # type: ignore[union-attr]
+        if label not in LABELS:
+            raise ProjectionError(f"{graph}: nodes.rq gave the unknown label {label!r}")
+        out[g][iri].add(label)
+    return out
+
+
+def read_graph(store: GraphStore, graph: str, labels: dict[str, set[str]], known: set[str]) -> GraphRows:
+    """The rows of one graph: its nodes (`labels`) with their properties, and the relationships
+    whose ends are both in `known` (the nodes of every graph)."""
+    g = {"g": NamedNode(graph)}
+    props: dict[str, dict[str, Any]] = {iri: {} for iri in labels}
+    for row in store.select(_query("properties.rq"), g):
+        iri, key = row["iri"].value, row["key"].value  # type: ignore[union-attr]
+        if iri not in props:
+            continue  # a property of something that is not a node here (a selector is folded into its excerpt)
+        value = to_python(row["value"])
+        if key in LIST_KEYS:
+            props[iri].setdefault(key, []).append(value)
+        elif key not in props[iri] or str(value) < str(props[iri][key]):
+            props[iri][key] = value  # a single-valued key stated twice: keep the smallest, deterministically
+    for p in props.values():
+        for key in LIST_KEYS & p.keys():
+            p[key] = sorted(set(p[key]))
+    rows = GraphRows(graph, nodes=[{"iri": iri, "labels": sorted(labels[iri]), "props": p}
+                                   for iri, p in sorted(props.items())])
+    for row in store.select(_query("relationships.rq"), g):
+        start, rtype, end, pred = row["from"], row["type"].value, row["to"], row["predicate"]  # type: ignore[union-attr]
+        if rtype not in REL_TYPES:
+            raise ProjectionError(f"{graph}: relationships.rq gave the unknown type {rtype!r}")
+        if start.value in known and end.value in known:  # type: ignore[union-attr]
+            rel = {"from": start.value, "type": rtype, "to": end.value}  # type: ignore[union-attr]
+            if rtype == "MAPS_TO":
+                rows.maps.append({**rel, "predicate": pred.value})  # type: ignore[union-attr]
+            else:
+                rows.rels.append(rel)
+    rows.rels.sort(key=lambda r: (r["type"], r["from"], r["to"]))
+    rows.maps.sort(key=lambda r: (r["from"], r["to"], r["predicate"]))
+    return rows
+
+
+# -- Cypher ------------------------------------------------------------------------------------
+
+_ADD_GRAPH = "CASE WHEN $g IN coalesce({v}.graphs, []) THEN {v}.graphs ELSE coalesce({v}.graphs, []) + $g END"
+
+
+def constraint_statements() -> list[str]:
+    """One uniqueness constraint on `iri` per label (and on :Resource, the key every MERGE uses).
+    Schema commands take no parameters: the labels come from LABELS."""
+    return [f"CREATE CONSTRAINT {label.lower()}_iri IF NOT EXISTS FOR (n:{label}) REQUIRE n.iri IS UNIQUE"
+            for label in ("Resource", *LABELS)]
+
+
+def ensure_constraints(driver: Driver, database: str | None = None) -> None:
+    for statement in constraint_statements():
+        driver.execute_query(statement, database_=database)
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+
+
+def _forget_graph(tx: ManagedTransaction, graph: str) -> None:
+    """Take `graph` off every node and relationship; delete those no other graph states."""
+    tx.run("MATCH (n:Resource)-[r]->() WHERE $g IN n.graphs AND $g IN r.graphs "
+           "SET r.graphs = [x IN r.graphs WHERE x <> $g] WITH r WHERE size(r.graphs) = 0 DELETE r", g=graph).consume()
+    tx.run("MATCH (n:Resource) WHERE $g IN n.graphs SET n.graphs = [x IN n.graphs WHERE x <> $g] "
+           "WITH n WHERE size(n.graphs) = 0 DETACH DELETE n", g=graph).consume()
+
+
+def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+def _write_graph(tx: ManagedTransaction, rows: GraphRows, batch: int) -> None:
+    """Replace one graph: forget its old state, then MERGE its nodes and relationships."""
+    g = rows.graph
+    _forget_graph(tx, g)
+    for chunk in _batches(rows.nodes, batch):
+        tx.run("UNWIND $rows AS row MERGE (n:Resource {iri: row.iri}) "
+               f"SET n:$(row.labels), n += row.props, n.graphs = {_ADD_GRAPH.format(v='n')}", rows=chunk, g=g).consume()
+    ends = "UNWIND $rows AS row MERGE (a:Resource {iri: row.from}) MERGE (b:Resource {iri: row.to}) "
+    tail = (f"SET r.graphs = {_ADD_GRAPH.format(v='r')}, a.graphs = {_ADD_GRAPH.format(v='a')}, "
+            f"b.graphs = {_ADD_GRAPH.format(v='b')}")
+    for chunk in _batches(rows.rels, batch):
+        tx.run(f"{ends} MERGE (a)-[r:$(row.type)]->(b) {tail}", rows=chunk, g=g).consume()
+    for chunk in _batches(rows.maps, batch):
+        tx.run(f"{ends} MERGE (a)-[r:MAPS_TO {{predicate: row.predicate}}]->(b) {tail}", rows=chunk, g=g).consume()
+
+
+def drop_graph(driver: Driver, graph: str, database: str | None = None) -> None:
+    """Remove one graph's nodes and relationships (those no other graph states) in one transaction."""
+    with driver.session(database=database) as session:
+        session.execute_write(_forget_graph, graph)
+
+
+def synced_graphs(driver: Driver, database: str | None = None) -> list[str]:
+    """The graphs Neo4j holds nodes of, sorted."""
+    # Quiet: on an empty database Neo4j warns that the property `graphs` does not exist yet.
+    with driver.session(database=database, notifications_min_severity="OFF") as session:
+        result = session.run("MATCH (n:Resource) UNWIND n.graphs AS g RETURN DISTINCT g ORDER BY g")
+        return [r["g"] for r in result]
+
+
+def sync(store: GraphStore, driver: Driver, graphs: Iterable[str] | None = None, *, database: str | None = None,
+         batch: int = BATCH, progress: Progress[str] = iter) -> SyncReport:
+    """Project `graphs` (default: every graph of the store, and drop from Neo4j the graphs the store
+    no longer has) into Neo4j, one transaction per graph. Returns counts and the time taken."""
+    started = time.perf_counter()
+    ensure_constraints(driver, database)
+    labels = node_labels(store)
+    known = {iri for nodes in labels.values() for iri in nodes}
+    in_store = store.graphs()
+    targets = sorted(set(in_store) if graphs is None else set(graphs))
+    missing = [g for g in targets if g not in in_store]
+    if missing:
+        raise ProjectionError(f"not in the store: {', '.join(missing)}")
+    dropped = [g for g in synced_graphs(driver, database) if g not in in_store] if graphs is None else []
+    nodes = rels = 0
+    with driver.session(database=database) as session:
+        for g in dropped:
+            session.execute_write(_forget_graph, g)
+        for g in progress(targets):
+            rows = read_graph(store, g, labels.get(g, {}), known)
+            session.execute_write(_write_graph, rows, batch)
+            nodes, rels = nodes + len(rows.nodes), rels + rows.relationship_count
+    return SyncReport(targets, nodes, rels, dropped, time.perf_counter() - started)

@@ -1,0 +1,18 @@
+//+ id: challenges-by-context
+//+ sampled: [example]
+// One row per (excerpt, speaker, code, subtheme, theme) before grouping, as in the SPARQL, so that
+// the synthetic column (a SUM, not a distinct count) adds up the same. `example` is SAMPLE() in
+// SPARQL (any excerpt of the group); here it is the alphabetically first one.
+MATCH (p)-[:HOLDS_ROLE]->(r) WHERE EXISTS { (r)-[:BROADER*0..]->(:Resource {iri: $role}) }
+MATCH (p)-[:MEMBER_OF]->(team) WHERE EXISTS { (team)-[:HAS_FEATURE]->(:Resource {iri: $feature}) }
+MATCH (p)-[:SPOKE]->(x)-[:CODED_AS]->(c:Code)
+MATCH (x)-[:IN_STUDY]->(s)
+WHERE ($study IS NULL OR s.iri = $study) AND x.synthetic IS NOT NULL AND x.text IS NOT NULL AND c.label IS NOT NULL
+  AND EXISTS { MATCH (c)-[:BROADER*0..]->(topical) WHERE NOT topical:Theme AND topical.label IS NOT NULL
+               AND toLower(topical.label) CONTAINS toLower($topic) }
+OPTIONAL MATCH (c)-[:BROADER]->(sub:Subtheme) WHERE sub.label IS NOT NULL
+CALL (c) { OPTIONAL MATCH (c)-[:BROADER*1..]->(th:Theme) WHERE th.label IS NOT NULL RETURN DISTINCT th }
+RETURN th.label AS theme, sub.label AS subtheme, c.label AS code,
+       count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants, count(DISTINCT s) AS studies,
+       sum(CASE WHEN x.synthetic THEN 1 ELSE 0 END) AS synthetic, min(x.text) AS example
+ORDER BY excerpts DESC, theme IS NOT NULL, theme, subtheme IS NOT NULL, subtheme, code

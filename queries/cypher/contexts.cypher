@@ -1,0 +1,12 @@
+//+ id: contexts
+//+ lists: {features: "; "}
+MATCH (t:Team)-[:IN_STUDY]->(s)
+WHERE t.label IS NOT NULL AND ($study IS NULL OR s.iri = $study)
+  AND ($feature IS NULL OR EXISTS { (t)-[:HAS_FEATURE]->(:Resource {iri: $feature}) })
+WITH DISTINCT t, COLLECT { MATCH (t)-[:HAS_FEATURE]->(f) WHERE f.label IS NOT NULL RETURN DISTINCT f.label AS l ORDER BY l } AS features
+OPTIONAL MATCH (t)-[:UNIT_OF]->(o) WHERE o.label IS NOT NULL
+OPTIONAL MATCH (p)-[:MEMBER_OF]->(t), (p)-[:SPOKE]->(x)-[:CODED_AS]->()-[:BROADER*0..]->(th:Theme)
+  WHERE th.label IS NOT NULL
+RETURN t.label AS team, o.label AS organisation, features, th.label AS theme,
+       count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants
+ORDER BY team, theme IS NOT NULL, theme

@@ -1,0 +1,17 @@
+//+ id: perspectives
+MATCH (x:Excerpt)-[:IN_STUDY]->(s) WHERE $study IS NULL OR s.iri = $study
+MATCH (x)-[:CODED_AS]->(c)
+MATCH (p)-[:SPOKE]->(x)
+MATCH (p)-[:HOLDS_ROLE]->(r)
+MATCH (c)-[:BROADER*0..]->(th:Theme) WHERE th.label IS NOT NULL
+OPTIONAL MATCH (c)-[:BROADER*0..]->(st:Subtheme)-[:BROADER]->(th) WHERE st.label IS NOT NULL
+WITH x, p, th.label AS theme, coalesce(st.label, '') AS subtheme,
+     EXISTS { (r)-[:BROADER*0..]->(:Resource {iri: $peer}) } AS isPeer,
+     EXISTS { (r)-[:BROADER*0..]->(:Resource {iri: $other}) } AS isOther
+WHERE isPeer OR isOther
+WITH theme, subtheme,
+     count(DISTINCT CASE WHEN isPeer THEN x END) AS pe, count(DISTINCT CASE WHEN isPeer THEN p END) AS pp,
+     count(DISTINCT CASE WHEN isOther THEN x END) AS oe, count(DISTINCT CASE WHEN isOther THEN p END) AS op
+RETURN theme, subtheme, pe AS peer_excerpts, pp AS peer_participants, oe AS other_excerpts, op AS other_participants,
+       CASE WHEN pe > 0 AND oe > 0 THEN 'both' WHEN pe > 0 THEN 'peers only' ELSE 'non-peers only' END AS spoken_by
+ORDER BY theme, subtheme

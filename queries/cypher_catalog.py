@@ -1,0 +1,108 @@
+"""The Cypher twins of the named questions: `queries/cypher/<id>.cypher`, run on the Neo4j projection.
+
+A twin answers the same question as its `.rq` file, with the same parameters and the same
+columns; the `.rq` header stays the one description of both (title, parameters, columns). A twin's
+own `//+` YAML header holds only what is Cypher-specific:
+
+    //+ id: teams                      the question it twins (must exist in the SPARQL catalog)
+    //+ lists: {features: "; "}        columns the twin returns as lists; joined here with the
+                                       separator the SPARQL GROUP_CONCAT uses (items sorted: SPARQL
+                                       leaves their order open, so only the set is the answer)
+    //+ sampled: [example]             columns that are SAMPLE() in SPARQL: any value of the group
+
+Parameters are checked by `Catalog.bind` exactly as for SPARQL, then passed to Neo4j as Cypher
+parameters (a concept or study as its IRI string, numbers as int, booleans as bool); a parameter
+the caller left out is passed as null, so every twin can test `$name IS NULL`. Nothing is pasted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
+
+import pandas as pd
+import yaml
+from neo4j import Driver, Query, RoutingControl
+
+from queries.catalog import Catalog
+from store.base import QueryError
+from store.terms import to_python
+
+@dataclass(frozen=True)
+class Twin:
+    id: str
+    cypher: str = field(repr=False)
+    lists: dict[str, str] = field(default_factory=dict)  # column → GROUP_CONCAT separator
+    sampled: tuple[str, ...] = ()
+
+
+def parse_twin(text: str, source: str) -> Twin:
+    """Split a .cypher file into its `//+` YAML header and the query."""
+    header = "\n".join(line[4:] if line.startswith("//+ ") else line[3:]
+                       for line in text.splitlines() if line.startswith("//+"))
+    meta = yaml.safe_load(header) or {}
+    unknown = set(meta) - {"id", "lists", "sampled", "note"}
+    if "id" not in meta or unknown:
+        raise ValueError(f"{source}: a twin header needs 'id' and knows only lists, sampled, note (got {sorted(meta)})")
+    return Twin(str(meta["id"]), text, dict(meta.get("lists") or {}), tuple(meta.get("sampled") or ()))
+
+
+def load_twins() -> dict[str, Twin]:
+    """Every .cypher file under queries/cypher, by id."""
+    out: dict[str, Twin] = {}
+    for f in sorted(files("queries").joinpath("cypher").iterdir(), key=lambda f: f.name):
+        if f.name.endswith(".cypher"):
+            twin = parse_twin(f.read_text(encoding="utf-8"), f.name)
+            if twin.id in out:
+                raise ValueError(f"{f.name}: duplicate twin id '{twin.id}'")
+            out[twin.id] = twin
+    return out
+
+
+class CypherCatalog:
+    """Runs the named questions on Neo4j: same checks as the SPARQL catalog, same DataFrame columns."""
+
+    def __init__(self, catalog: Catalog, twins: Mapping[str, Twin]) -> None:
+        orphans = sorted(set(twins) - set(catalog.questions))
+        if orphans:
+            raise ValueError(f"Cypher twins without a SPARQL question: {', '.join(orphans)}")
+        self.catalog = catalog
+        self.twins = dict(twins)
+
+    def missing(self) -> list[str]:
+        """Named questions that have no twin yet (the API answers those from the RDF store)."""
+        return sorted(set(self.catalog.questions) - set(self.twins))
+
+    def parameters(self, qid: str, raw: Mapping[str, str | None]) -> dict[str, Any]:
+        """Checked parameter values as Cypher parameters; every declared parameter present (null when unset)."""
+        bound = self.catalog.bind(qid, raw)
+        return {p.name: to_python(bound.get(p.name)) for p in self.catalog.get(qid).params}
+
+    def run(self, driver: Driver, qid: str, raw: Mapping[str, str | None], limit: int | None = None,
+            offset: int = 0, *, database: str | None = None, timeout_s: float | None = None) -> pd.DataFrame:
+        """Run a question's twin; a DataFrame with the columns the question declares."""
+        question = self.catalog.get(qid)
+        twin = self.twins.get(qid)
+        if twin is None:
+            raise KeyError(f"question '{qid}' has no Cypher twin")
+        params = self.parameters(qid, raw)
+        text = twin.cypher
+        if question.paged and limit is not None:
+            text += "\nSKIP $_offset LIMIT $_limit"
+            params |= {"_offset": max(0, int(offset)), "_limit": int(limit)}
+        records, keys = driver.execute_query(Query(text, timeout=timeout_s), params, database_=database,
+                                             routing_=RoutingControl.READ,
+                                             result_transformer_=lambda r: (r.values(), r.keys()))
+        expected = [c.name for c in question.columns]
+        if list(keys) != expected:
+            raise QueryError(f"{qid}.cypher returns {list(keys)}, the question declares {expected}")
+        df = pd.DataFrame(records, columns=expected)
+        for column, sep in twin.lists.items():
+            df[column] = [sep.join(sorted(v)) for v in df[column]]
+        return df
+
+
+def default_cypher_catalog(catalog: Catalog) -> CypherCatalog:
+    return CypherCatalog(catalog, load_twins())

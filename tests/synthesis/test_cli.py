@@ -1,0 +1,73 @@
+"""The synthesis CLI as the lead will mount it, on a store directory holding fx and rv (conftest)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import rispy
+import typer
+from typer.testing import CliRunner
+
+from ingest.mapping import map_study
+from ontology.namespaces import QKDATA
+from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
+from store import open_store
+from synthesis.loader import synthesis_graph
+from tests.synthesis.conftest import DATA, IRIS, fx_records, rv_records
+
+app = typer.Typer()
+app.add_typer(mappings_app, name="mappings")
+app.add_typer(feeds_app, name="feeds")
+app.command("suggest")(suggest_cmd)
+
+
+@pytest.fixture()
+def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "store"
+    store = open_store("oxigraph", path=path)
+    store.replace_graph(IRIS.graph("fx"), map_study(fx_records(), IRIS))
+    store.replace_graph(IRIS.graph("rv"), map_study(rv_records(), IRIS))
+    store.close()
+    monkeypatch.setenv("QUALKG_STORE_PATH", str(path))
+    monkeypatch.setenv("QUALKG_BASE_IRI", str(QKDATA))
+    return path
+
+
+def test_import_then_feeds(store_dir: Path, tmp_path: Path) -> None:
+    """import writes the synthesis graph (8 mappings, 7 accepted, 3 minted); references come back as RIS."""
+    runner = CliRunner()
+    dry = runner.invoke(app, ["mappings", "import", "--dir", str(DATA), "--dry-run"])
+    assert dry.exit_code == 0 and "checked" in dry.output
+    res = runner.invoke(app, ["mappings", "import", "--dir", str(DATA)])
+    assert res.exit_code == 0, res.output
+    assert "8 mappings (7 accepted), 3 minted" in " ".join(res.output.split())
+    store = open_store("oxigraph", path=store_dir)
+    try:
+        assert synthesis_graph(IRIS) in store.graphs()
+    finally:
+        store.close()
+    ris = runner.invoke(app, ["feeds", "references", "--format", "ris"])
+    assert sorted(e["doi"] for e in rispy.loads(ris.output)) == ["10.5555/fx", "10.5555/rv"]
+    out = tmp_path / "f1.xlsx"
+    assert runner.invoke(app, ["feeds", "cerqual", "F1", "-f", "xlsx", "-o", str(out)]).exit_code == 0
+    assert out.stat().st_size > 0
+    assert runner.invoke(app, ["feeds", "cerqual", "F9"]).exit_code == 1
+
+
+def test_bad_import_exits_1_and_writes_nothing(store_dir: Path, tmp_path: Path) -> None:
+    """A published-theme label that is not the study's verbatim theme: located problem, exit 1, no graph."""
+    folder = tmp_path / "syn"
+    folder.mkdir()
+    shutil.copy(DATA / "fx.frame.yaml", folder)
+    text = (DATA / "fx.sssom.tsv").read_text(encoding="utf-8")
+    (folder / "bad.sssom.tsv").write_text(text.replace("\tMoney worries\t", "\tMoney troubles\t", 1), encoding="utf-8")
+    res = CliRunner().invoke(app, ["mappings", "import", "--dir", str(folder)])
+    assert res.exit_code == 1
+    assert "minted-iri" in res.output
+    store = open_store("oxigraph", path=store_dir)
+    try:
+        assert synthesis_graph(IRIS) not in store.graphs()
+    finally:
+        store.close()

@@ -1,0 +1,164 @@
+"""Review feeds on the fixture synthesis (tests/synthesis/conftest.py), expected values by hand."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import openpyxl
+import pytest
+import rispy
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.config import ApiConfig
+from api.routes import synthesis as synthesis_routes
+from queries.catalog import Catalog
+from store.base import GraphStore
+from synthesis import feeds
+from synthesis.suggest import score, stems, suggest
+from tests.synthesis.test_questions import FX_CITE, RV_CITE
+
+# F1 by hand: supported by fx (C1: X1 by P1 in T1, X5 by N2 in T2) and rv (review, unverified, SE).
+F1_PROFILE = {
+    "finding": "F1",
+    "label": "Low pay",
+    "statement": "Pay is low (fixture).",
+    "group": "Challenges",
+    "cerqual_version": feeds.CERQUAL_VERSION,
+    "contributing_studies": sorted([FX_CITE, RV_CITE]),
+    "evidence_profile": {
+        "methodological_limitations": {"option": None, "explanation": "", "notes":
+            "Appraise each of the 2 contributing studies; 1 are reviews (review findings, not primary data); 1 unverified."},
+        "coherence": {"option": None, "explanation": "", "notes":
+            "Refuting studies: 0. Check the fit between the supporting data and the finding."},
+        "adequacy": {"option": None, "explanation": "", "notes":
+            "studies: 2 (1 primary, 1 reviews); participants: 2; excerpts: 2; of which synthetic: 2"},
+        "relevance": {"option": None, "explanation": "", "notes":
+            "countries: GB, SE (outside the review context: SE; context: GB); "
+            "roles: mental health nurse, peer practitioner (outside the review context: mental health nurse; context: peer practitioner); "
+            "features: flattened hierarchy, peer-led supervision (outside the review context: peer-led supervision; context: flattened hierarchy); "
+            "settings: not reported"},
+        "cerqual": {"option": None, "explanation": ""},
+    },
+    "codes": {"concern": feeds.CONCERNS, "confidence": feeds.CONFIDENCE},
+}
+
+
+def test_evidence_profile_equals_hand_made(catalog: Catalog, syn_store: GraphStore) -> None:
+    support = catalog.run(syn_store, "recurring-findings", {"finding": "F1"}).iloc[0].to_dict()
+    profile = feeds.evidence_profile(support, feeds.finding_detail(syn_store, catalog, "F1"))
+    assert json.loads(json.dumps(profile, default=int)) == F1_PROFILE
+
+
+def test_unknown_finding(catalog: Catalog, syn_store: GraphStore) -> None:
+    with pytest.raises(feeds.UnknownFinding):
+        feeds.finding_detail(syn_store, catalog, "F9")
+
+
+def test_soqf_skeleton(catalog: Catalog, syn_store: GraphStore) -> None:
+    """iSoQ's six columns; descriptive findings grouped under A1; assessments left empty."""
+    df = feeds.soqf(syn_store, catalog)
+    assert list(df.columns) == list(feeds.SOQF_COLUMNS)
+    assert [tuple(r) for r in df[["No.", "Review finding group", "GRADE-CERQual Assessment"]].itertuples(index=False)] == [
+        ("A1", "", ""), ("F1", "Challenges", ""), ("F2", "Challenges", "")]
+    assert set(df.loc[df["No."] == "F2", "References"].iloc[0].split(" | ")) == {FX_CITE}
+
+
+def test_jbi_illustrations_and_credibility(catalog: Catalog, syn_store: GraphStore) -> None:
+    """F1's study findings: C1 "Low pay" illustrated by X1 and X5 (credibility for the reviewer);
+    rv's "Money worries" and "pay was low" have no illustration → Unsupported."""
+    df = feeds.jbi(syn_store, catalog, "F1")
+    got = {(r.synthesised_finding, r.category, r.study_finding, r.illustration, r.credibility)
+           for r in df.fillna("").itertuples(index=False)}
+    assert got == {
+        ("Challenges", "Low pay", "Low pay", "SYNTHETIC: The pay is low.", ""),
+        ("Challenges", "Low pay", "Low pay", "Pay for peers is low.", ""),
+        ("Challenges", "Low pay", "Money worries", "", "Unsupported"),
+        ("Challenges", "Low pay", "pay was low", "", "Unsupported"),
+    }
+
+
+def test_ris_parses_with_a_ris_reader(catalog: Catalog, syn_store: GraphStore) -> None:
+    """Both studies are mapped to findings; authors in citation order; DOIs and years kept."""
+    entries = rispy.loads(feeds.to_ris(feeds.references(syn_store, catalog)))
+    got = sorted((e["type_of_reference"], e.get("authors"), e["doi"], e["year"]) for e in entries)
+    assert got == [("JOUR", ["Doe, J", "Roe, R"], "10.5555/fx", "2025"), ("JOUR", ["Poe, A"], "10.5555/rv", "2024")]
+    assert {e["title"] for e in entries} == {"Fixture report", "Fixture review report"}
+
+
+@pytest.mark.parametrize(("finding", "ids"), [(None, ["fx", "rv"]), ("F2", ["fx", "rv"]), ("F1", ["fx", "rv"])])
+def test_csl_json(catalog: Catalog, syn_store: GraphStore, finding: str | None, ids: list[str]) -> None:
+    """F2 reaches rv through its relatedMatch, so references list rv too (support is not required)."""
+    items = json.loads(feeds.to_csl_json(feeds.references(syn_store, catalog, finding)))
+    assert sorted(i["id"] for i in items) == ids
+    rv = next(i for i in items if i["id"] == "rv")
+    assert (rv["author"], rv["issued"], rv["DOI"], rv["note"]) == (
+        [{"family": "Poe", "given": "A"}], {"date-parts": [[2024]]}, "10.5555/rv", "qualkg study rv; details unverified")
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("Low pay", "pay was low", 1.0),  # {low, pay} both sides
+    ("Compromised hierarchy", "Hierarchy returns", 0.5),  # 2·1/(2+2)
+    ("Pay for peers is low", "Low pay", 0.8),  # {pay, peer, low} vs {low, pay}: 2·2/5
+    ("Working as a peer", "Money worries", 0.0),
+])
+def test_lexical_score(a: str, b: str, expected: float) -> None:
+    assert score(a, b) == expected
+
+
+def test_stems() -> None:
+    assert stems("Pay for peers is low") == {"pay", "peer", "low"}
+
+
+def test_suggestions_never_create_mappings(catalog: Catalog, syn_store: GraphStore) -> None:
+    """fx × rv above 0.3: Low pay ↔ pay was low (1.0), Compromised hierarchy ↔ Hierarchy returns (0.5).
+    The store's graphs and their sizes are the same before and after."""
+    before = {g: syn_store.triple_count(g) for g in syn_store.graphs()}
+    df = suggest(syn_store, catalog, "fx", "rv", min_score=0.3)
+    assert [(r.subject_label, r.object_label, r.score) for r in df.itertuples(index=False)] == [
+        ("Low pay", "pay was low", 1.0), ("Compromised hierarchy", "Hierarchy returns", 0.5)]
+    assert set(df["mapping_justification"]) == {"semapv:LexicalMatching"}
+    assert {g: syn_store.triple_count(g) for g in syn_store.graphs()} == before
+
+
+def _client(store: GraphStore, catalog: Catalog, scopes: set[str]) -> TestClient:
+    config = ApiConfig(keys=[], open_scopes=frozenset(scopes), min_cell_count=3, max_rows=1000, query_timeout_s=5)
+    app = create_app(config, store, catalog)
+    app.include_router(synthesis_routes.router)
+    return TestClient(app)
+
+
+def test_api_cerqual_json_equals_hand_made(catalog: Catalog, syn_store: GraphStore) -> None:
+    r = _client(syn_store, catalog, {"aggregate", "excerpts"}).get("/synthesis/findings/F1/cerqual")
+    assert r.status_code == 200
+    assert r.json() == F1_PROFILE
+
+
+def test_api_cerqual_xlsx_with_suppressed_counts(catalog: Catalog, syn_store: GraphStore) -> None:
+    """Aggregate-only callers: 2 participants and 2 excerpts are below k=3, so the notes say suppressed."""
+    r = _client(syn_store, catalog, {"aggregate"}).get("/synthesis/findings/F1/cerqual?format=xlsx")
+    assert r.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("finding", "review_finding", "component", "isoq_key")
+    assert [row[2] for row in rows[1:]] == [*feeds.COMPONENTS.values(), "Overall CERQual assessment"]
+    adequacy = next(row for row in rows if row[3] == "adequacy")
+    assert adequacy[-1] == ("studies: 2 (1 primary, 1 reviews); participants: suppressed (small count); "
+                            "excerpts: suppressed (small count); of which synthetic: 2")
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/synthesis/findings/F9/cerqual", 404),
+    ("/synthesis/suggestions?a=fx&b=rv", 200),
+    ("/synthesis/suggestions?a=f%20x&b=rv", 422),
+    ("/synthesis/references.ris", 200),
+    ("/synthesis/soqf?format=csv", 200),
+])
+def test_api_statuses(catalog: Catalog, syn_store: GraphStore, path: str, status: int) -> None:
+    assert _client(syn_store, catalog, {"aggregate"}).get(path).status_code == status
+
+
+def test_api_jbi_hides_illustrations_without_excerpts_scope(catalog: Catalog, syn_store: GraphStore) -> None:
+    body = _client(syn_store, catalog, {"aggregate"}).get("/synthesis/jbi?finding=F1").json()
+    assert "illustration" not in body["columns"] and len(body["rows"]) == 4

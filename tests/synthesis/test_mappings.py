@@ -1,0 +1,108 @@
+"""SSSOM import/export and the loader's checks, on the fixture mapping set (tests/synthesis/data)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib.namespace import PROV, SKOS
+
+from store.base import GraphStore
+from synthesis.errors import SynthesisError
+from synthesis.loader import load_synthesis, read_folder, synthesis_graph
+from synthesis.mappings import (
+    is_accepted,
+    read_mapping_set,
+    read_sssom,
+    study_prefixes,
+    validate_sssom_text,
+    write_sssom,
+)
+from synthesis.questions import synthesis_catalog
+from tests.synthesis.conftest import DATA, IRIS
+
+SET_ID = "https://w3id.org/qualkg/id/synthesis/mapping-set/fixture"
+FX_C1 = IRIS.scoped("fx", "code", "C1")
+F1 = f"{IRIS.base}review/fxframe/finding/low-pay"
+
+
+def test_read_fixture_file() -> None:
+    """8 rows; CURIEs expanded; row 8 is a lexical match without reviewer, so the only one not accepted."""
+    mset = read_sssom(DATA / "fx.sssom.tsv")
+    assert (mset.id, len(mset.mappings)) == (SET_ID, 8)
+    first = mset.mappings[0]
+    assert (first.subject_id, first.predicate_id, first.object_id, first.confidence, first.author_label) == (
+        FX_C1, str(SKOS.closeMatch), F1, 0.9, ("Tester",))
+    assert [is_accepted(m) for m in mset.mappings] == [True] * 7 + [False]
+
+
+def test_sssom_round_trip(syn_store: GraphStore, tmp_path: Path) -> None:
+    """import → store → export → import gives the same mappings, and the export passes sssom-py's validator."""
+    original = read_sssom(DATA / "fx.sssom.tsv")
+    exported = read_mapping_set(syn_store, synthesis_catalog(IRIS), SET_ID)
+    assert set(exported.mappings) == set(original.mappings)
+    assert (exported.license, exported.description) == (original.license, original.description)
+    used = [v for m in exported.mappings for v in (m.subject_id, m.object_id, *m.author_id) if v]
+    text = write_sssom(exported, study_prefixes(used, IRIS.base))
+    assert validate_sssom_text(text) == []
+    (tmp_path / "out.sssom.tsv").write_text(text, encoding="utf-8")
+    again = read_sssom(tmp_path / "out.sssom.tsv")
+    assert set(again.mappings) == set(original.mappings)
+    assert again.id == original.id
+
+
+def test_loaded_graph_derivations(syn_store: GraphStore) -> None:
+    """Accepted supporting mappings into a finding become prov:wasDerivedFrom; refutes, relatedMatch and
+    the unreviewed lexical row do not. F1 ← C1, Money worries, pay was low."""
+    rows = syn_store.select(f"SELECT ?c WHERE {{ GRAPH <{synthesis_graph(IRIS)}> {{ <{F1}> <{PROV.wasDerivedFrom}> ?c }} }}")
+    assert {r["c"].value for r in rows} == {FX_C1, f"{IRIS.study('rv')}/published-theme/money-worries",
+                                            f"{IRIS.study('rv')}/published-finding/pay-was-low"}
+
+
+@pytest.mark.parametrize(("row", "rule"), [
+    ("fx:code/c1-ab861dc1\tLow pay\tskos:closeMatch\tqkreview:fxframe/finding/nope\tNope", "unknown-term"),
+    ("fx:code/c1-ab861dc1\tLow wages\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "label"),
+    ("rv:published-theme/money-troubles\tMoney troubles\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "verbatim"),
+    ("rv:published-finding/staff-were-kind\tstaff were kind\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "verbatim"),
+    ("rv:published-theme/money\tMoney worries\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "minted-iri"),
+    ("qkreview:fxframe/finding/low-pay\tLow pay\tskos:closeMatch\tfx:code/c1-ab861dc1\tLow pay", "finding-as-object"),
+    ("fx:code/c1-ab861dc1\tLow pay\tskos:exactMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "exact-match"),
+    ("fx:code/c1-ab861dc1\tLow pay\tskos:mappingRelation\tqkreview:fxframe/finding/low-pay\tLow pay", "predicate"),
+    ("nope:x\tLow pay\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "curie"),
+])
+def test_bad_mapping_is_refused_and_nothing_written(bare_store: GraphStore, tmp_path: Path, row: str, rule: str) -> None:
+    """Row 1 of the fixture file replaced by a bad one: the located problem names the rule; no synthesis graph."""
+    shutil.copy(DATA / "fx.frame.yaml", tmp_path)
+    lines = (DATA / "fx.sssom.tsv").read_text(encoding="utf-8").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("subject_id"))
+    rest = lines[header + 1].split("\t")[5:]
+    if rule == "exact-match":
+        rest[-1] = ""  # no comment
+    lines[header + 1] = "\t".join([row, *rest])
+    (tmp_path / "bad.sssom.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SynthesisError) as e:
+        load_synthesis(tmp_path, bare_store, IRIS)
+    assert rule in {p.rule for p in e.value.problems}
+    assert any(p.row == 1 for p in e.value.problems if p.rule == rule)
+    assert synthesis_graph(IRIS) not in bare_store.graphs()
+
+
+def test_missing_confidence_is_refused(tmp_path: Path) -> None:
+    """SSSOM reads a missing confidence as 1.0, so qualkg insists on one."""
+    text = (DATA / "fx.sssom.tsv").read_text(encoding="utf-8").replace("\t0.9\t", "\t\t", 1)
+    (tmp_path / "c.sssom.tsv").write_text(text, encoding="utf-8")
+    with pytest.raises(SynthesisError) as e:
+        read_sssom(tmp_path / "c.sssom.tsv")
+    assert [(p.row, p.field, p.rule) for p in e.value.problems] == [(1, "confidence", "confidence")]
+
+
+def test_bundled_synthesis_files_parse() -> None:
+    """The bundled frame and mapping sets pass the frame schema and sssom-py's validator; every
+    bundled mapping is curated in this repo (ManualMappingCuration) and says so in its comment."""
+    frames, sets = read_folder(Path(__file__).parents[2] / "data" / "synthesis")
+    assert [f.id for _, f in frames] == ["peer-support"]
+    mappings = [m for _, s in sets for m in s.mappings]
+    assert len(sets) == 3
+    assert all(m.mapping_justification.endswith("ManualMappingCuration") for m in mappings)
+    assert all((m.comment or "").startswith("Curated in this repo") for m in mappings)
