@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     sparql_gsp_url: str | None = None
     sparql_user: str | None = None
     sparql_password: SecretStr | None = None
+    sparql_union_graph: str | None = Field(None, description="Only for servers whose default graph is not the union "
+                                           "of the named graphs: that union's name, e.g. urn:x-arq:UnionGraph.")
 
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"

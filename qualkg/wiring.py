@@ -20,7 +20,7 @@ def build_store(settings: Settings) -> GraphStore:
     else:
         store = open_store(settings.store, query_url=settings.sparql_query_url,
                            update_url=settings.sparql_update_url, gsp_url=settings.sparql_gsp_url,
-                           user=settings.sparql_user,
+                           user=settings.sparql_user, union_graph=settings.sparql_union_graph,
                            password=settings.sparql_password.get_secret_value() if settings.sparql_password else None)
     load_model(store)
     return store

@@ -100,7 +100,7 @@ class CypherCatalog:
             raise QueryError(f"{qid}.cypher returns {list(keys)}, the question declares {expected}")
         df = pd.DataFrame(records, columns=expected)
         for column, sep in twin.lists.items():
-            df[column] = [sep.join(sorted(v)) for v in df[column]]
+            df[column] = [None if v is None else sep.join(sorted(v)) for v in df[column]]
         return df
 
 

@@ -7,6 +7,8 @@ WITH DISTINCT t, COLLECT { MATCH (t)-[:HAS_FEATURE]->(f) WHERE f.label IS NOT NU
 OPTIONAL MATCH (t)-[:UNIT_OF]->(o) WHERE o.label IS NOT NULL
 OPTIONAL MATCH (p)-[:MEMBER_OF]->(t), (p)-[:SPOKE]->(x)-[:CODED_AS]->()-[:BROADER*0..]->(th:Theme)
   WHERE th.label IS NOT NULL
-RETURN t.label AS team, o.label AS organisation, features, th.label AS theme,
+// No feature: null, as the SPARQL GROUP_CONCAT over an unbound value is an error, hence unbound.
+RETURN t.label AS team, o.label AS organisation, CASE size(features) WHEN 0 THEN null ELSE features END AS features,
+       th.label AS theme,
        count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants
 ORDER BY team, theme IS NOT NULL, theme

@@ -7,22 +7,22 @@ MATCH (x1)-[:FROM_TRANSCRIPT]->(t)
 MATCH (x2:Excerpt)-[:FROM_TRANSCRIPT]->(t)
 MATCH (x2)-[:CODED_AS]->(c2)
 WHERE c1.iri < c2.iri AND x1.start < x2.end AND x2.start < x1.end
-  AND ($role IS NULL OR (EXISTS { (p)-[:SPOKE]->(x1) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) }
-                     AND EXISTS { (p)-[:SPOKE]->(x2) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) }))
-  AND ($feature IS NULL OR (EXISTS { (p)-[:SPOKE]->(x1) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) }
-                        AND EXISTS { (p)-[:SPOKE]->(x2) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) }))
+  AND ($role IS NULL OR (EXISTS { MATCH (p)-[:SPOKE]->(x1) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) }
+                     AND EXISTS { MATCH (p)-[:SPOKE]->(x2) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) }))
+  AND ($feature IS NULL OR (EXISTS { MATCH (p)-[:SPOKE]->(x1) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) }
+                        AND EXISTS { MATCH (p)-[:SPOKE]->(x2) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) }))
 WITH c1, c2, count(DISTINCT CASE WHEN x1.iri <= x2.iri THEN x1.iri + ' ' + x2.iri ELSE x2.iri + ' ' + x1.iri END) AS n12
 WHERE c1.label IS NOT NULL AND c2.label IS NOT NULL
 CALL (c1) {
   MATCH (y:Excerpt)-[:CODED_AS]->(c1) MATCH (y)-[:IN_STUDY]->(sy) WHERE ($study IS NULL OR sy.iri = $study)
-    AND ($role IS NULL OR EXISTS { (p)-[:SPOKE]->(y) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) })
-    AND ($feature IS NULL OR EXISTS { (p)-[:SPOKE]->(y) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) })
+    AND ($role IS NULL OR EXISTS { MATCH (p)-[:SPOKE]->(y) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) })
+    AND ($feature IS NULL OR EXISTS { MATCH (p)-[:SPOKE]->(y) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) })
   RETURN count(DISTINCT y) AS n1
 }
 CALL (c2) {
   MATCH (y:Excerpt)-[:CODED_AS]->(c2) MATCH (y)-[:IN_STUDY]->(sy) WHERE ($study IS NULL OR sy.iri = $study)
-    AND ($role IS NULL OR EXISTS { (p)-[:SPOKE]->(y) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) })
-    AND ($feature IS NULL OR EXISTS { (p)-[:SPOKE]->(y) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) })
+    AND ($role IS NULL OR EXISTS { MATCH (p)-[:SPOKE]->(y) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) })
+    AND ($feature IS NULL OR EXISTS { MATCH (p)-[:SPOKE]->(y) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) })
   RETURN count(DISTINCT y) AS n2
 }
 WITH c1, c2, n12, n1, n2 WHERE n1 > 0 AND n2 > 0  // the SPARQL joins drop codes with no counted excerpt

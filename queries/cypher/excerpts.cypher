@@ -6,8 +6,8 @@ WHERE ($study IS NULL OR s.iri = $study) AND s.title IS NOT NULL
   AND ($synthetic IS NULL OR x.synthetic = $synthetic)
   AND ($code IS NULL OR EXISTS { (x)-[:CODED_AS]->()-[:BROADER*0..]->(:Resource {iri: $code}) })
   AND ($contains IS NULL OR toLower(x.text) CONTAINS toLower($contains))
-  AND ($role IS NULL OR EXISTS { (p)-[:SPOKE]->(x) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) })
-  AND ($feature IS NULL OR EXISTS { (p)-[:SPOKE]->(x) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) })
+  AND ($role IS NULL OR EXISTS { MATCH (p)-[:SPOKE]->(x) MATCH (p)-[:HOLDS_ROLE]->()-[:BROADER*0..]->(:Resource {iri: $role}) })
+  AND ($feature IS NULL OR EXISTS { MATCH (p)-[:SPOKE]->(x) MATCH (p)-[:MEMBER_OF]->()-[:HAS_FEATURE]->(:Resource {iri: $feature}) })
   AND ($mode IS NULL OR EXISTS {
     (x)-[:FROM_TRANSCRIPT]->()-[:FROM_EVENT]->()-[:HAS_MODE]->()-[:BROADER*0..]->(:Resource {iri: $mode}) })
 MATCH (x)-[:FROM_TRANSCRIPT]->(t) WHERE t.label IS NOT NULL
