@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench bench-full docs servers clean
+.PHONY: run test bench bench-full docs servers browser venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,10 +19,15 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(PY) -m qualkg load-bundled
+	$(PY) -m qualkg mappings import
 	$(PY) -m qualkg serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) servers
+test: $(STAMP) servers browser
 	$(PY) -m pytest
+
+# Debian's Chromium and ChromeDriver for the explorer's browser tests (no browser download).
+browser:
+	tests/explorer/install-chromium.sh
 
 # Fetch the Java servers the tests start (Neo4j harness, Fuseki) into tests/servers/lib once.
 servers:

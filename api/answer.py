@@ -28,6 +28,9 @@ def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str |
         question = catalog.get(qid)
     except KeyError as e:
         raise HTTPException(404, str(e.args[0])) from None
+    if not principal.can(question.scope):
+        code = 401 if principal.name == "anonymous" else 403
+        raise HTTPException(code, f"'{qid}' needs the '{question.scope}' scope: it lists individual excerpts")
     try:
         df = catalog.run(store, qid, raw, limit=min(limit or config.max_rows, config.max_rows) if question.paged else None,
                          offset=offset)

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.config import ApiConfig
-from api.routes import export, health, questions, resources, sparql, studies
+from api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
 from queries.catalog import Catalog
 from store.base import GraphStore
 
@@ -32,6 +32,6 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog) -> FastAP
     app.state.store = store
     app.state.catalog = catalog
     app.state.write_lock = threading.Lock()
-    for module in (health, questions, studies, resources, sparql, export):
+    for module in (health, questions, studies, resources, sparql, export, synthesis, vocab, explorer):
         app.include_router(module.router)
     return app

@@ -37,6 +37,9 @@ class ZipLimits:
     max_members: int = 10_000
 
 
+# What zipfile raises on damaged or exotic archives: a bad deflate stream (zlib.error), an unsupported
+# version or compression method (NotImplementedError), undecodable names (UnicodeDecodeError, a ValueError).
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -57,7 +60,7 @@ class SafeZip:
                        value=_head(path))
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except _ZIP_ERRORS as exc:
             raise fail(self.label, "zip-corrupt", f"The ZIP archive cannot be opened: {exc}.") from exc
         try:
             self._members = self._check(limits)
@@ -102,7 +105,7 @@ class SafeZip:
         """The member's bytes. zipfile stops at the checked declared size and verifies the CRC."""
         try:
             return self._zip.read(self._members[name])
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:  # zlib: a damaged deflate stream
+        except _ZIP_ERRORS as exc:
             raise fail(self.label, "zip-corrupt", f"The member cannot be decompressed: {exc}.", element=name) from exc
 
     def close(self) -> None:
@@ -142,6 +145,8 @@ def parse_xml(data: bytes, *, file: str) -> Element:
                    "DTDs and entity declarations are refused: they allow external-entity and "
                    "entity-expansion attacks, and REFI-QDA never needs them.",
                    value=type(exc).__name__) from exc
+    except LookupError as exc:  # expat knows no codec for the declared encoding, e.g. encoding="latin-9"
+        raise fail(file, "xml-encoding", f"The XML declares an encoding Python does not know: {exc}.") from exc
     except ParseError as exc:
         line, column = exc.position
         raise fail(file, "xml-well-formed", f"The XML is not well-formed: {exc}.",

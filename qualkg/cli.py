@@ -16,11 +16,15 @@ from ingest.errors import IngestError
 from ingest.pipeline import IngestReport, ingest
 from ingest.readers import READERS, ReadOptions
 from ingest.records import Problem
+from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
 from qualkg.settings import Settings
 from qualkg.wiring import build_iris, build_store
 from store.base import MEDIA_TYPES, ExportFormat, GraphStore
 
 app = typer.Typer(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
+app.add_typer(mappings_app, name="mappings")
+app.add_typer(feeds_app, name="feeds")
+app.command("suggest")(suggest_cmd)
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")

@@ -61,6 +61,7 @@ class Question(BaseModel):
     title: str
     description: str
     paged: bool = False  # accepts limit/offset
+    scope: str = "aggregate"  # the API scope a caller needs; row-per-excerpt answers need "excerpts"
     params: list[Param] = Field(default_factory=list)
     columns: list[Column] = Field(default_factory=list)
     sparql: str = Field(repr=False)

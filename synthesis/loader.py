@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from ontology.iris import IriScheme, slug
@@ -49,13 +47,6 @@ _QUOTED = re.compile(r"\"([^\"]+)\"")
 
 def synthesis_graph(iris: IriScheme) -> str:
     return f"{iris.base}graph/synthesis"
-
-
-@cache
-def terms_triples() -> tuple[Triple, ...]:
-    """synthesis/terms.ttl: the local terms to move into ontology/qualkg.ttl (see that file's header)."""
-    data = files("synthesis").joinpath("terms.ttl").read_bytes()
-    return tuple(q.triple for q in parse(data, format=RdfFormat.TURTLE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +153,11 @@ class _Resolver:
 
 def build_synthesis(frames: list[tuple[str, Frame]], sets: list[tuple[str, MappingSet]], store: GraphStore,
                     iris: IriScheme) -> tuple[list[Triple], SynthesisReport]:
-    """The synthesis graph's triples: terms, frames, mapping records, minted concepts and what
+    """The synthesis graph's triples: frames, mapping records, minted concepts and what
     accepted mappings assert (the SKOS/qk:refutes triple; prov:wasDerivedFrom into frame findings)."""
     resolver = _Resolver(store, synthesis_catalog(iris), iris, frames)
     problems: list[SynthesisProblem] = []
-    triples: list[Triple] = [*terms_triples()]
+    triples: list[Triple] = []
     for _, frame in frames:
         triples += frame_triples(frame, iris.base)
     accepted = 0

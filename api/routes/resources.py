@@ -44,7 +44,7 @@ def codes(request: Request, catalog: CatalogDep, principal: PrincipalDep, study:
     return answer(request, catalog, "codebook", {"study": study, "level": "code"}, principal, fmt=format)
 
 
-@router.get("/excerpts", summary="Excerpts with speaker, role, team, event and provenance (text needs 'excerpts')")
+@router.get("/excerpts", summary="Excerpts with speaker, role, team, event and provenance (scope excerpts)")
 def excerpts(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
              code: Annotated[str | None, Query(description="Code/subtheme/theme IRI; descendants included.")] = None,
              role: RoleQ = None, feature: FeatureQ = None,

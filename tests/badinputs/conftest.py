@@ -26,6 +26,7 @@ from tests.conftest import free_port, serve
 INGEST_KEY = "badinputs-ingest-key"
 EXCERPTS_KEY = "badinputs-excerpts-key"
 ALL_KEY = "badinputs-all-scopes-key"
+AGGREGATE_KEY = "badinputs-aggregate-key"
 MODEL_ONLY = [ONTOLOGY_GRAPH]
 
 
@@ -45,6 +46,7 @@ def empty_store() -> GraphStore:
 def hardened_app(store: GraphStore, policy: Policy = Policy(), **config: object) -> FastAPI:
     keys = [ApiKey(key_sha256=key_hash(INGEST_KEY), name="ingest", scopes=frozenset({"ingest"})),
             ApiKey(key_sha256=key_hash(EXCERPTS_KEY), name="reader", scopes=frozenset({"aggregate", "excerpts"})),
+            ApiKey(key_sha256=key_hash(AGGREGATE_KEY), name="counts", scopes=frozenset({"aggregate"})),
             ApiKey(key_sha256=key_hash(ALL_KEY), name="all", scopes=frozenset({"aggregate", "excerpts", "sparql", "ingest"}))]
     app = create_app(ApiConfig(keys=keys, max_upload_bytes=policy.max_upload_bytes, **config), store,
                      default_catalog())

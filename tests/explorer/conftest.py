@@ -25,7 +25,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from api.app import create_app
 from api.config import ApiConfig, ApiKey
-from api.routes import explorer, vocab
 from api.security import key_hash
 from ingest.mapping import map_study
 from ingest.readers import read
@@ -49,12 +48,7 @@ def explorer_app() -> FastAPI:
         store.replace_graph(IRIS.graph(study.study.id), map_study(study, IRIS))
     config = ApiConfig(keys=[ApiKey(key_sha256=key_hash(f"explorer-{n}"), name=n, scopes=frozenset(s)) for n, s in KEYS.items()],
                        open_scopes=frozenset(), min_cell_count=3)
-    app = create_app(config, store, default_catalog())
-    paths = {getattr(r, "path", None) for r in app.routes}
-    for module, path in ((explorer, "/"), (vocab, "/vocab/{name}")):
-        if path not in paths:  # until create_app includes these routers
-            app.include_router(module.router)
-    return app
+    return create_app(config, store, default_catalog())
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 The export (built below) has one source "SYNTHETIC: Pay is low. We share decisions." with two
 selections: [0, 22) "SYNTHETIC: Pay is low." coded "Low pay", [23, 42) "We share decisions." coded
 "Shared decisions"; its one case "Case A" speaks that source. The package maps "Case A" → P1 (a peer
-in a flattened-hierarchy team) and lists "Low pay" under its theme TH1.
+in a flattened-hierarchy team) and lists "Low pay" under its subtheme "Challenges".
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def make_package(tmp_path: Path) -> Path:
     pkg.mkdir()
     (pkg / "study.yaml").write_text(STUDY)
     (pkg / "participants.csv").write_text("id,pseudonym,role,team\nP1,P1,peer-practitioner,team-a\n")
-    (pkg / "codebook.csv").write_text("id,label,parent,level\nTH1,Working as a peer: challenges,,theme\nC1,Low pay,TH1,code\n")
+    (pkg / "codebook.csv").write_text("id,label,parent,level\nTH1,Working as a peer,,theme\n"
+                                      "ST1,Challenges,TH1,subtheme\nC1,Low pay,ST1,code\n")
     with zipfile.ZipFile(pkg / "export.qdpx", "w") as z:
         z.writestr("project.qde", QDE)
         z.writestr(f"sources/{G(30)}.txt", TEXT)
@@ -60,11 +61,11 @@ def test_merge_maps_cases_and_codes(tmp_path: Path) -> None:
         "SYNTHETIC: Pay is low.": ("P1", ("C1",)),
         "We share decisions.": ("P1", (G(11),)),
     }
-    assert {c.label for c in rec.codes} == {"Working as a peer: challenges", "Low pay", "Shared decisions"}
+    assert {c.label for c in rec.codes} == {"Working as a peer", "Challenges", "Low pay", "Shared decisions"}
 
 
 def test_merged_package_answers_the_headline_question(tmp_path: Path) -> None:
-    """P1 is a peer in a flattened-hierarchy team and said "Low pay", under a theme containing "challenges"."""
+    """P1 is a peer in a flattened-hierarchy team and said "Low pay", under the subtheme "Challenges"."""
     store = open_store("oxigraph", path=None)
     load_model(store)
     ingest(make_package(tmp_path), store, IriScheme(str(QKDATA)))

@@ -17,7 +17,7 @@ from queries.catalog import Catalog
 from store.base import GraphStore
 from synthesis import feeds
 from synthesis.suggest import score, stems, suggest
-from tests.synthesis.test_questions import FX_CITE, RV_CITE
+from tests.synthesis.test_synthesis_questions import FX_CITE, RV_CITE
 
 # F1 by hand: supported by fx (C1: X1 by P1 in T1, X5 by N2 in T2) and rv (review, unverified, SE).
 F1_PROFILE = {

@@ -1,0 +1,62 @@
+"""`qualkg sync neo4j`: project the store into the configured Neo4j (a shim over projection.neo4j.sync).
+
+Mounted by the main CLI as `app.add_typer(sync_app, name="sync")`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from neo4j import Driver, GraphDatabase
+from rich.console import Console
+from rich.progress import track
+
+from projection.neo4j import ProjectionError, sync
+from qualkg.settings import Settings
+from qualkg.wiring import build_iris, build_store
+
+sync_app = typer.Typer(help="Project the RDF store into another engine.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+@sync_app.callback()
+def _sync_group() -> None:
+    """Project the RDF store into another engine (a group even while Neo4j is its only command)."""
+
+
+def neo4j_driver(settings: Settings) -> Driver:
+    """The driver for settings.neo4j_uri; no password configured means a server with auth off."""
+    if not settings.neo4j_uri:
+        raise ValueError("QUALKG_NEO4J_URI is not set")
+    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
+    return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password) if password else None)
+
+
+@sync_app.command("neo4j")
+def sync_neo4j(
+    study: Annotated[list[str] | None, typer.Option("--study", help="Only this study's graph (repeatable); "
+                                                    "default: every graph, and drop the ones the store lost.")] = None,
+    database: Annotated[str | None, typer.Option(help="Neo4j database (default: the server's default).")] = None,
+) -> None:
+    """Write the store's graphs to Neo4j as labelled nodes and relationships, one transaction per graph."""
+    settings = Settings()
+    if not settings.neo4j_uri:
+        err.print("set QUALKG_NEO4J_URI (and QUALKG_NEO4J_PASSWORD unless auth is off) to sync to Neo4j")
+        raise typer.Exit(code=1)
+    store = build_store(settings)
+    graphs = [build_iris(settings).graph(s) for s in study] if study else None
+    try:
+        with neo4j_driver(settings) as driver:
+            report = sync(store, driver, graphs, database=database,
+                          progress=lambda gs: iter(track(list(gs), description="syncing graphs", console=err,
+                                                         transient=True)))
+    except ProjectionError as e:
+        err.print(str(e))
+        raise typer.Exit(code=1) from None
+    finally:
+        store.close()
+    console.print(f"synced {len(report.graphs)} graph(s): {report.nodes} nodes, {report.relationships} relationships "
+                  f"in {report.seconds:.1f} s ({report.per_second:,.0f}/s)"
+                  + (f"; dropped {len(report.dropped)} graph(s) no longer in the store" if report.dropped else ""))

@@ -1,0 +1,166 @@
+"""THE parity test: every named question, with the same parameters, gives the same answer on the
+reference engine (embedded Oxigraph, SPARQL) and on every other engine over the same data.
+
+ENGINES lists the engines compared with Oxigraph; each is a fixture `<name>_engine` returning
+`run(qid, params) -> DataFrame`. (Add "fuseki" with a `fuseki_engine` fixture that loads
+`source_store`'s graphs into the session's Fuseki.)
+
+Answers are compared as multisets of rows, after normalising what the question leaves open:
+- row order (the ORDER BY of a twin sorts nulls last where SPARQL sorts unbound first);
+- numbers: an int column with empty cells becomes float in pandas, so every number compares as float
+  (the one computed float, cooccurrence's c, is rounded to 3 decimals by both engines, identically);
+- GROUP_CONCAT columns (a twin's `lists`): SPARQL leaves the order of items open, so items are sorted;
+- SAMPLE() columns (a twin's `sampled`, e.g. challenges-by-context's example): any value of the group
+  is right, so only whether there is one is compared.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+from neo4j import Driver, GraphDatabase
+
+from projection.neo4j import sync
+from queries.catalog import Catalog
+from queries.cypher_catalog import CypherCatalog, Twin, default_cypher_catalog
+from store.base import GraphStore
+from tests.projection.conftest import IRIS
+from tests.servers.launch import Neo4jServer
+
+pytestmark = pytest.mark.servers
+
+Engine = Callable[[str, dict[str, str]], pd.DataFrame]
+ENGINES = ["neo4j"]
+
+SEED = "anestis-2025"
+FX_TH2 = IRIS.scoped("fx", "code", "TH2")  # theme "Team culture"
+SEED_THEME_2 = IRIS.scoped(SEED, "code", "theme-2")  # "Opportunities and challenges of the peer role"
+
+# Parameter sets per question: the defaults first, then ones that exercise each parameter.
+CASES: dict[str, list[dict[str, str]]] = {
+    "challenges-by-context": [{}, {"topic": "hierarchy"}, {"study": "fx", "topic": "pay"},
+                              {"role": "non-peer-practitioner", "feature": "peer-supervision", "topic": "a"}],
+    "codebook": [{}, {"study": "fx", "level": "code"}, {"level": "theme"}],
+    "context-contrast": [{}, {"finding": "F1"}, {"feature": "peer-supervision"}],
+    "contexts": [{}, {"study": "fx"}, {"feature": "flattened-hierarchy"}],
+    "cooccurrence": [{}, {"study": "fx"}, {"role": "peer-practitioner"}, {"feature": "flattened-hierarchy"}],
+    "excerpts": [{}, {"study": "fx", "role": "peer-practitioner"}, {"code": FX_TH2}, {"code": SEED_THEME_2},
+                 {"mode": "interview"}, {"synthetic": "false"}, {"contains": "PAY"},
+                 {"feature": "flattened-hierarchy"}],
+    "matrix": [{}, {"rows": "team", "columns": "code"}, {"rows": "feature", "columns": "subtheme"},
+               {"rows": "event-type"}, {"rows": "attribute"}, {"rows": "role", "study": "fx"}],
+    "participants": [{}, {"study": "fx"}, {"role": "non-peer-practitioner"}],
+    "perspectives": [{}, {"study": "fx"}, {"peer": "psychiatrist", "other": "mental-health-nurse"}],
+    "recurring-findings": [{}, {"finding": "F1"}, {"finding": "A1"}],
+    "studies": [{}],
+    "study-compare": [{"a": "fx", "b": "rv"}, {"a": "rv", "b": "fx"}, {"a": "fx", "b": SEED}, {"a": "fx", "b": "fx"}],
+    "study-overview": [{"study": "fx"}, {"study": SEED}, {"study": "rv"}],
+    "teams": [{}, {"study": "fx"}, {"feature": "flattened-hierarchy"}],
+}
+
+
+@pytest.fixture(scope="module")
+def cypher_catalog(catalog: Catalog) -> CypherCatalog:
+    return default_cypher_catalog(catalog)
+
+
+@pytest.fixture(scope="module")
+def neo4j_engine(neo4j_server: Neo4jServer, source_store: GraphStore,
+                 cypher_catalog: CypherCatalog) -> Iterator[Engine]:
+    """The session's Neo4j, emptied and then synced once from `source_store` for this module."""
+    neo4j_server.reset()
+    with GraphDatabase.driver(neo4j_server.bolt_uri, auth=None) as driver:
+        sync(source_store, driver)
+        yield lambda qid, params: cypher_catalog.run(driver, qid, params)
+
+
+def _cell(value: Any, column: str, twin: Twin) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if column in twin.sampled:
+        return True
+    if column in twin.lists and isinstance(value, str):
+        sep = twin.lists[column]
+        return sep.join(sorted(value.split(sep)))
+    return value
+
+
+def normalised(df: pd.DataFrame, twin: Twin) -> list[tuple[Any, ...]]:
+    """The rows of an answer as comparable tuples (see the module docstring), sorted."""
+    rows = [tuple(_cell(v, c, twin) for v, c in zip(row, df.columns, strict=True)) for row in df.itertuples(index=False)]
+    return sorted(rows, key=repr)
+
+
+def test_every_question_has_a_twin_and_parity_cases(catalog: Catalog, cypher_catalog: CypherCatalog) -> None:
+    assert cypher_catalog.missing() == []
+    assert sorted(CASES) == sorted(catalog.questions)
+
+
+@pytest.mark.parametrize("qid", sorted(CASES))
+def test_some_case_has_rows(qid: str, catalog: Catalog, source_store: GraphStore) -> None:
+    """Guard against vacuous parity: every question answers something on the reference engine."""
+    assert any(len(catalog.run(source_store, qid, params)) for params in CASES[qid])
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize(("qid", "params"), [(q, p) for q, cases in sorted(CASES.items()) for p in cases],
+                         ids=lambda v: v if isinstance(v, str) else ",".join(f"{k}={x}" for k, x in v.items()) or "defaults")
+def test_same_answer_as_oxigraph(engine_name: str, qid: str, params: dict[str, str], catalog: Catalog,
+                                 cypher_catalog: CypherCatalog, source_store: GraphStore,
+                                 request: pytest.FixtureRequest) -> None:
+    engine: Engine = request.getfixturevalue(f"{engine_name}_engine")
+    twin = cypher_catalog.twins[qid]
+    expected = catalog.run(source_store, qid, params)
+    actual = engine(qid, params)
+    assert list(actual.columns) == list(expected.columns)
+    assert normalised(actual, twin) == normalised(expected, twin)
+
+
+def test_paged_question_pages_the_same_rows(neo4j_engine: Engine, cypher_catalog: CypherCatalog,
+                                            catalog: Catalog, source_store: GraphStore,
+                                            neo4j_server: Neo4jServer) -> None:
+    """excerpts is paged: rows 3–6 of the fixture study, ordered by transcript and start, are the
+    same excerpts on both engines (the order keys are never null for excerpts)."""
+    expected = catalog.run(source_store, "excerpts", {"study": SEED}, limit=4, offset=3)
+    with GraphDatabase.driver(neo4j_server.bolt_uri, auth=None) as driver:
+        actual = cypher_catalog.run(driver, "excerpts", {"study": SEED}, limit=4, offset=3)
+    assert len(expected) == 4
+    assert list(actual["excerpt"]) == list(expected["excerpt"])
+
+
+def test_teams_by_hand(neo4j_engine: Engine) -> None:
+    """tests/fixture_study.py: Team One has flattened hierarchy and peer-led supervision and two
+    members (P1, N1); Team Two has no feature and two members (P2, N2)."""
+    df = neo4j_engine("teams", {"study": "fx"})
+    rows = [{k: None if pd.isna(v) else v for k, v in row.items()} for row in df.to_dict("records")]
+    assert rows == [
+        {"team": "Team One", "organisation": "Trust A (fixture)", "features": "flattened hierarchy; peer-led supervision",
+         "study_id": "fx", "participants": 2},
+        {"team": "Team Two", "organisation": "Trust A (fixture)", "features": None, "study_id": "fx", "participants": 2}]
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"role": "astronaut"}, "not a concept of the role vocabulary"),
+    ({"study": "fx> }"}, "is not a study id"),
+    ({"nope": "1"}, "not a parameter of 'participants'"),
+])
+def test_parameters_are_checked_as_for_sparql(raw: dict[str, str], message: str, cypher_catalog: CypherCatalog) -> None:
+    with pytest.raises(ValueError, match=message):
+        cypher_catalog.parameters("participants", raw)
+
+
+def test_parameters_become_plain_cypher_values(cypher_catalog: CypherCatalog) -> None:
+    assert cypher_catalog.parameters("excerpts", {"study": "fx", "role": "psychiatrist", "synthetic": "true"}) == {
+        "study": IRIS.study("fx"), "code": None, "role": "https://w3id.org/qualkg/vocab/role/psychiatrist",
+        "feature": None, "mode": None, "synthetic": True, "contains": None}
+
+
+def test_driver_fixture_unused_guard(driver: Driver) -> None:
+    """The per-test `driver` fixture starts from an empty graph (the parity module syncs its own)."""
+    assert driver.execute_query("MATCH (n) RETURN count(n) AS n").records[0]["n"] == 0
