@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.config import ApiConfig
+from api.middleware import install_middleware
 from api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
 from queries.catalog import Catalog
 from store.base import GraphStore
@@ -34,4 +35,5 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog) -> FastAP
     app.state.write_lock = threading.Lock()
     for module in (health, questions, studies, resources, sparql, export, synthesis, vocab, explorer):
         app.include_router(module.router)
+    install_middleware(app, config)
     return app

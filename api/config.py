@@ -23,3 +23,5 @@ class ApiConfig(BaseModel):
     query_timeout_s: float = 10.0
     max_rows: int = 10_000
     max_upload_bytes: int = 200 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024  # any request body but an upload
+    cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are configured

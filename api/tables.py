@@ -26,7 +26,8 @@ def choose_format(request: Request, explicit: str | None) -> str:
     """`?format=` wins; otherwise the first Accept type we serve; JSON by default."""
     if explicit:
         if explicit not in MEDIA:
-            raise HTTPException(422, f"format must be one of: {', '.join(MEDIA)}")
+            raise HTTPException(422, [{"loc": ["query", "format"], "msg": f"format must be one of: {', '.join(MEDIA)}",
+                                       "type": "enum", "input": explicit}])
         return explicit
     accept = request.headers.get("accept", "")
     for part in accept.split(","):

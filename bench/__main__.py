@@ -1,4 +1,5 @@
-"""`python -m bench run --quick|--full [--out docs]`; `python -m bench worker …` is internal (bench/run.py)."""
+"""`python -m bench run --quick|--full [--out docs]`; `python -m bench report quick|full` rewrites the
+docs from the last run's figures; `python -m bench worker …` is internal (bench/run.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,18 @@ def main() -> None:
     size.add_argument("--quick", action="store_const", const="quick", dest="plan", help="1k and 10k excerpts")
     size.add_argument("--full", action="store_const", const="full", dest="plan", help="1k to 1M excerpts")
     run.add_argument("--out", type=Path, default=Path("docs"), help="folder for benchmarks.md and bench-growth.png")
+    again = sub.add_parser("report", help="regenerate docs/benchmarks.md from bench/results/PLAN.json (no measuring)")
+    again.add_argument("plan", choices=["quick", "full"])
+    again.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args()
+    if args.command == "report":
+        import json
+
+        from bench.report import write
+        from bench.run import RESULTS
+
+        write(json.loads((RESULTS / f"{args.plan}.json").read_text(encoding="utf-8")), args.out)
+        return
     from bench.run import run as run_bench
 
     run_bench(args.plan, args.out)

@@ -105,7 +105,7 @@ def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> d
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
-    pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
+    pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"tool": f"wrk -t1 -c{connections} -d{seconds}s",
             "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
@@ -147,6 +147,9 @@ def _python_load(url: str, seconds: int, connections: int, headers: dict[str, st
     for th in threads:
         th.join()
     latencies.sort()
-    pick = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)  # noqa: E731
+
+    def pick(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)
+
     return {"tool": f"python threads c{connections} {seconds}s", "requests": len(latencies),
             "rps": round(len(latencies) / seconds, 1), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "non_2xx": bad[0]}

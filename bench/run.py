@@ -21,6 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench import corpus, http, report
+from queries.catalog import load_questions
 
 HTTP_SIZE = 10_000
 HTTP_SECONDS, HTTP_CONNECTIONS = 10, 16
@@ -38,15 +39,17 @@ class Plan:
     gate_cap_s: int
     replace_triples: int  # one graph of this many triples is replaced on disk ...
     replace_at: int  # ... taken from the N-Quads of this corpus size
+    question_cap_s: int
     ingest_cap_s: int = 3 * 3600
 
 
 PLANS = {
     "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=10_000, baseline_cap_s=120,
-                  gate_cap_s=90, replace_triples=200_000, replace_at=10_000),
+                  gate_cap_s=90, replace_triples=200_000, replace_at=10_000,
+                  question_cap_s=20),
     "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=100_000,
                  baseline_cap_s=900, gate_cap_s=600, replace_triples=1_000_000,
-                 replace_at=100_000),
+                 replace_at=100_000, question_cap_s=120),
 }
 
 
@@ -77,7 +80,7 @@ def versions() -> dict[str, str]:
     names = ("pyoxigraph", "rdflib", "pyshacl", "pyshacl-turbo", "fastapi", "uvicorn", "rdflib-endpoint", "pandas")
     out = {n: version(n) for n in names}
     wrk = shutil.which("wrk")
-    out["wrk"] = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip() if wrk else "absent"
+    out["wrk"] = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[0].strip() if wrk else "absent"
     return out
 
 
@@ -111,6 +114,9 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
                                       "seconds": round(time.perf_counter() - t, 2)}]
     nq, store = here / "data.nq", here / "store"
     rows += worker(results, f"{n}: qualkg ingest", ["ingest", str(packages), str(store), str(nq)], plan.ingest_cap_s)
+    if nq.exists():
+        for qid in sorted(load_questions()):
+            rows += worker(results, f"{n}: question {qid}", ["question", str(store), qid, str(here)], plan.question_cap_s)
     if nq.exists():
         rows += worker(results, f"{n}: limit (pyoxigraph bulk load)", ["limit", str(nq), str(here / "limit")], 3600)
         if n <= plan.baseline_up_to:

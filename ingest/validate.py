@@ -26,7 +26,7 @@ from typing import Literal as Lit
 
 import pyshacl
 import pyshacl_turbo
-from pyoxigraph import DefaultGraph, Quad, RdfFormat, Store, Triple, parse, serialize
+from pyoxigraph import RdfFormat, Store, Triple, serialize
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
@@ -62,11 +62,9 @@ def _compiled_shapes() -> pyshacl_turbo.CompiledShapes:
 
 
 @cache
-def _model_quads() -> tuple[Quad, ...]:
-    """Ontology + vocabularies as pyoxigraph quads of the default graph, parsed once."""
-    data = model_graph().serialize(format="nt", encoding="utf-8")
-    return tuple(Quad(t.subject, t.predicate, t.object, DefaultGraph())
-                 for t in parse(data, format=RdfFormat.N_TRIPLES))
+def _model_ntriples() -> bytes:
+    """Ontology + vocabularies as N-Triples, serialised once."""
+    return model_graph().serialize(format="nt", encoding="utf-8")
 
 
 def _report_pyshacl(triples: Sequence[Triple]) -> Graph:
@@ -81,9 +79,10 @@ def _report_pyshacl(triples: Sequence[Triple]) -> Graph:
 
 
 def _report_turbo(triples: Sequence[Triple]) -> Graph:
+    # Through N-Triples both ways: serialising and parsing stay in Rust (a Python Quad per triple cost more).
     data = Store()
-    data.bulk_extend(_model_quads())
-    data.bulk_extend(Quad(t.subject, t.predicate, t.object, DefaultGraph()) for t in triples)
+    data.load(_model_ntriples(), format=RdfFormat.N_TRIPLES)
+    data.load(serialize(triples, format=RdfFormat.N_TRIPLES), format=RdfFormat.N_TRIPLES)
     _, report, _ = _compiled_shapes().validate(data, inference="none", allow_warnings=True)
     return report
 
@@ -100,7 +99,7 @@ def shacl_results(triples: Sequence[Triple], engine: Engine = "turbo") -> list[S
     report = REPORTERS[engine](triples)
     results = []
     for r in report.objects(None, SH.result):
-        def one(p: URIRef) -> str | None:
+        def one(p: URIRef, r: object = r) -> str | None:
             v = report.value(r, p)
             return None if v is None else str(v)
 

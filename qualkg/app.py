@@ -29,7 +29,8 @@ def api_config(settings: Settings) -> ApiConfig:
     return ApiConfig(open_scopes=open_scopes, keys=load_api_keys(settings.api_keys_file),
                      min_cell_count=settings.min_cell_count,
                      query_timeout_s=settings.query_timeout_s, max_rows=settings.max_rows,
-                     max_upload_bytes=settings.max_upload_bytes)
+                     max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
+                     cors_origins=settings.cors_origins)
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:

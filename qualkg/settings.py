@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(10.0, gt=0)
     max_rows: int = Field(10_000, ge=1)
     max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    max_body_bytes: int = Field(1024 * 1024, ge=1, description="Largest request body other than an upload.")
+    cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS (JSON list); none = CORS off.")
 
     @field_validator("base_iri")
     @classmethod

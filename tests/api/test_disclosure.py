@@ -29,3 +29,32 @@ def test_everything_shown_with_the_excerpts_scope() -> None:
     df = pd.DataFrame({"label": ["a"], "n": [1], "text": ["x"]})
     out = disclose(df, Q, may_read_excerpts=True, k=3)
     assert out.frame.equals(df) and out.suppressed == 0
+
+
+M = Question(id="m", title="t", description="d", sparql="",
+             columns=[Column(name="row"), Column(name="column"), Column(name="n", count=True)])
+
+
+def test_secondary_suppression_per_group_of_a_matrix() -> None:
+    """k = 3. Theme A: peer 4, nurse 1 (hidden) → A's other cell, peer 4, is hidden too, so A's total
+    (5, published by another question) minus the visible cells gives 1 + 4, not 1. Theme B: 6 and 7,
+    nothing small. The peer row then holds one hidden cell (A) → its smallest other cell (B, 6) hides
+    too, which leaves theme B with one hidden cell → B's nurse 7 hides as well."""
+    df = pd.DataFrame({"row": ["peer", "nurse", "peer", "nurse"], "column": ["A", "A", "B", "B"], "n": [4, 1, 6, 7]})
+    out = disclose(df, M, may_read_excerpts=False, k=3)
+    assert list(out.frame["n"]) == [None, None, None, None]
+    assert out.suppressed == 4
+
+
+def test_rows_are_groups_too() -> None:
+    """Column A holds two hidden cells (1, 2): enough for A. But row "peer" then has one hidden cell
+    beside 6, and a peer total published elsewhere minus 6 would give 1 → 6 hides; likewise 9."""
+    df = pd.DataFrame({"row": ["peer", "nurse", "peer", "nurse"], "column": ["A", "A", "B", "B"], "n": [1, 2, 6, 9]})
+    assert list(disclose(df, M, may_read_excerpts=False, k=3).frame["n"]) == [None, None, None, None]
+
+
+def test_groups_with_two_hidden_cells_need_nothing_more() -> None:
+    """Rows a/b each hold two hidden cells, and so does each column: nothing else hides."""
+    df = pd.DataFrame({"row": ["a", "a", "b", "b", "c"], "column": ["A", "B", "A", "B", "C"], "n": [1, 2, 2, 1, 8]})
+    out = disclose(df, M, may_read_excerpts=False, k=3)
+    assert list(out.frame["n"]) == [None, None, None, None, 8]

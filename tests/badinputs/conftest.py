@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.config import ApiConfig, ApiKey
-from api.middleware import install_middleware
 from api.security import key_hash
 from ontology.namespaces import ONTOLOGY_GRAPH
 from queries.catalog import default_catalog
@@ -48,10 +47,8 @@ def hardened_app(store: GraphStore, policy: Policy = Policy(), **config: object)
             ApiKey(key_sha256=key_hash(EXCERPTS_KEY), name="reader", scopes=frozenset({"aggregate", "excerpts"})),
             ApiKey(key_sha256=key_hash(AGGREGATE_KEY), name="counts", scopes=frozenset({"aggregate"})),
             ApiKey(key_sha256=key_hash(ALL_KEY), name="all", scopes=frozenset({"aggregate", "excerpts", "sparql", "ingest"}))]
-    app = create_app(ApiConfig(keys=keys, max_upload_bytes=policy.max_upload_bytes, **config), store,
-                     default_catalog())
-    install_middleware(app, policy)
-    return app
+    return create_app(ApiConfig(keys=keys, max_upload_bytes=policy.max_upload_bytes, max_body_bytes=policy.max_body_bytes,
+                                cors_origins=tuple(policy.cors_origins), **config), store, default_catalog())
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,6 @@ def test_the_fixture_is_what_the_docstring_says(url: str) -> None:
     assert sorted(cells.values()) == [1, 1, 1, 4]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 8: secondary suppression is per count column, not per group whose "
-                   "total another question publishes; see docs/security.md")
 def test_theme_total_minus_the_visible_cells_reveals_nothing(url: str) -> None:
     """Theme totals from every question that publishes them, against the role × theme matrix."""
     totals = {r["label"]: r["excerpts"] for r in rows(url, AGGREGATE_KEY, "/themes") if r["excerpts"] is not None}
