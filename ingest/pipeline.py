@@ -115,19 +115,19 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
     With `dry_run` (or no store) the input is read, mapped and validated but not written.
     """
     batch = read(path, fmt, options)
-    report = IngestReport(source=str(path))
+    report = IngestReport(source=path.name)
     graphs: dict[str, list[Triple]] = {}
     errors: list[Problem] = []
     seen: set[str] = set()
     digest, when = _digest(path), now or datetime.now(UTC)
     for rec in progress(batch):
         if rec.study.id in seen:
-            errors.append(Problem(Where(str(path)), "unique-study", f"study '{rec.study.id}' appears twice in one batch", rec.study.id))
+            errors.append(Problem(Where(path.name), "unique-study", f"study '{rec.study.id}' appears twice in one batch", rec.study.id))
             continue
         seen.add(rec.study.id)
         mapper = StudyMapper(rec, iris)
         triples = map_study(rec, iris) + _input_triples(mapper, path, digest)
-        problems = gate(triples, file=str(path), locate=_locations(mapper))
+        problems = gate(triples, file=path.name, locate=_locations(mapper))
         errors += [p for p in problems if p.severity == "error"]
         report.warnings += rec.warnings + [p for p in problems if p.severity != "error"]
         graph = iris.graph(rec.study.id)
