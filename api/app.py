@@ -6,13 +6,14 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from api.config import ApiConfig
 from api.middleware import install_middleware
 from api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
 from queries.catalog import Catalog
-from store.base import GraphStore
+from store.base import GraphStore, StoreError
 
 
 def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog) -> FastAPI:
@@ -35,5 +36,12 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog) -> FastAP
     app.state.write_lock = threading.Lock()
     for module in (health, questions, studies, resources, sparql, export, synthesis, vocab, explorer):
         app.include_router(module.router)
+    app.add_exception_handler(StoreError, _store_unavailable)
     install_middleware(app, config)
     return app
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The store (embedded directory, SPARQL server or Neo4j) failed: the service is unavailable, not broken."""
+    return JSONResponse({"detail": f"the graph store is unavailable: {exc}"}, status_code=503,
+                        headers={"Retry-After": "5"})
