@@ -9,6 +9,7 @@ import pandas as pd
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
+from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 from api.disclosure import disclose
 from api.security import Principal
@@ -18,7 +19,8 @@ from store.base import QueryError, QueryTimeout
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
                     "they are not quotations from any publication.")
-RESERVED = {"format", "limit", "offset"}
+RESERVED = {"format", "limit", "offset", "engine"}
+ENGINES = ("store", "neo4j")
 
 
 def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str | None], principal: Principal,
@@ -31,9 +33,10 @@ def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str |
     if not principal.can(question.scope):
         code = 401 if principal.name == "anonymous" else 403
         raise HTTPException(code, f"'{qid}' needs the '{question.scope}' scope: it lists individual excerpts")
+    engine = request.query_params.get("engine") or config.engine
+    page = min(limit or config.max_rows, config.max_rows) if question.paged else None
     try:
-        df = catalog.run(store, qid, raw, limit=min(limit or config.max_rows, config.max_rows) if question.paged else None,
-                         offset=offset)
+        df = _run(request, catalog, engine, qid, raw, page, offset)
     except ParameterError as e:
         raise HTTPException(422, [{"loc": ["query", e.param], "msg": str(e), "type": e.rule, "input": e.value}]) from None
     except QueryTimeout as e:
@@ -62,3 +65,25 @@ def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str |
 def _has_synthetic(df: pd.DataFrame) -> bool:
     """Whether a `synthetic` column (a flag per excerpt, or a count of synthetic excerpts) is ever true."""
     return "synthetic" in df.columns and bool(pd.to_numeric(df["synthetic"], errors="coerce").fillna(0).gt(0).any())
+
+
+def _run(request: Request, catalog: Catalog, engine: str, qid: str, raw: Mapping[str, str | None],
+         limit: int | None, offset: int) -> pd.DataFrame:
+    """The question on the chosen engine: the RDF store, or its Neo4j projection (Cypher twin)."""
+    state, config = request.app.state, request.app.state.config
+    if engine == "store":
+        return catalog.run(state.store, qid, raw, limit=limit, offset=offset)
+    if engine != "neo4j":
+        raise HTTPException(422, [{"loc": ["query", "engine"], "msg": f"engine must be one of: {', '.join(ENGINES)}",
+                                   "type": "enum", "input": engine}])
+    if state.neo4j is None:
+        raise HTTPException(400, "this server has no Neo4j projection configured (QUALKG_NEO4J_URI)")
+    try:
+        return state.cypher.run(state.neo4j, qid, raw, limit, offset, database=config.neo4j_database,
+                                timeout_s=config.query_timeout_s)
+    except (ServiceUnavailable, SessionExpired) as e:
+        raise HTTPException(503, f"Neo4j is unavailable: {e}") from None
+    except ClientError as e:
+        if "Timeout" in (e.code or ""):
+            raise HTTPException(503, f"the question took longer than the configured limit on Neo4j: {e.message}") from None
+        raise HTTPException(400, f"Neo4j refused the question: {e.message}") from None

@@ -12,15 +12,22 @@ from fastapi.responses import JSONResponse
 from api.config import ApiConfig
 from api.middleware import install_middleware
 from api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
+from neo4j import Driver
+
 from queries.catalog import Catalog
+from queries.cypher_catalog import default_cypher_catalog
 from store.base import GraphStore, StoreError
 
 
-def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog) -> FastAPI:
+def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Driver | None = None) -> FastAPI:
+    """The app over a store (and, when given, the Neo4j projection answering the Cypher twins)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         store.close()
+        if neo4j is not None:
+            neo4j.close()
 
     app = FastAPI(
         title="qualkg",
@@ -33,6 +40,8 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog) -> FastAP
     app.state.config = config
     app.state.store = store
     app.state.catalog = catalog
+    app.state.neo4j = neo4j
+    app.state.cypher = default_cypher_catalog(catalog) if neo4j is not None else None
     app.state.write_lock = threading.Lock()
     for module in (health, questions, studies, resources, sparql, export, synthesis, vocab, explorer):
         app.include_router(module.router)

@@ -25,3 +25,5 @@ class ApiConfig(BaseModel):
     max_upload_bytes: int = 200 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024  # any request body but an upload
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are configured
+    engine: str = "store"  # default engine for named questions: store | neo4j (per request: ?engine=)
+    neo4j_database: str | None = None

@@ -37,7 +37,7 @@ FEATURES = ("flattened-hierarchy", "peer-supervision", "open-dialogue-training",
 ROLE_MIX = (("peer-practitioner", 35), ("psychiatrist", 10), ("mental-health-nurse", 15), ("psychologist", 10),
             ("social-worker", 10), ("support-worker", 10), ("team-manager", 5), ("other-clinician", 5))
 # A fixed, neutral word list: excerpt texts are random sequences of these, so no text is anyone's words.
-WORDS = tuple("""the a and to of in that it was we I they you but with for on at about team meeting
+_WORD_TEXT = """the a and to of in that it was we I they you but with for on at about team meeting
 family peer role work support time when what how there more not really just felt think know feel
 because people someone network service staff training supervision pay contract hierarchy voice share
 story experience listen together open dialogue room manager clinician nurse doctor week month often
@@ -45,7 +45,8 @@ sometimes always never difficult easy useful different same first last other new
 would could should might made make sense space trust power decision plan care crisis home visit call
 question answer talk said told asked heard learned changed helped worried safe equal value lived
 part whole group colleague practice approach method model culture budget hours shift rota caseload
-""".split())
+"""
+WORDS = tuple(_WORD_TEXT.split())
 # Subtheme topics: one holds "challenges", so the default headline question has answers.
 SUBTHEME_TOPICS = ("challenges of the role", "opportunities", "relationships in the team", "organisational context")
 INTERVIEWER_QUESTIONS = ("Can you say more about that?", "How did the team respond?", "What happened next?",

@@ -107,8 +107,11 @@ def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> d
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    if requests == 0:  # nothing completed: wrk prints zeros, which are not latencies
+        pct = {}
     return {"tool": f"wrk -t1 -c{connections} -d{seconds}s",
-            "requests": int(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
+            "requests": requests,
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
             "p50_ms": _ms(pct["50"]) if "50" in pct else float("nan"),
             "p99_ms": _ms(pct["99"]) if "99" in pct else float("nan"),

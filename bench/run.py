@@ -26,6 +26,7 @@ from queries.catalog import load_questions
 HTTP_SIZE = 10_000
 HTTP_SECONDS, HTTP_CONNECTIONS = 10, 16
 QUESTION_PATH = "/questions/challenges-by-context"
+CHEAP_PATH = "/questions/participants"
 RESULTS = Path(__file__).parent / "results"  # raw figures of the last run per plan, for the report
 
 
@@ -46,7 +47,7 @@ class Plan:
 PLANS = {
     "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=10_000, baseline_cap_s=120,
                   gate_cap_s=90, replace_triples=200_000, replace_at=10_000,
-                  question_cap_s=20),
+                  question_cap_s=45),
     "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=100_000,
                  baseline_cap_s=900, gate_cap_s=600, replace_triples=1_000_000,
                  replace_at=100_000, question_cap_s=120),
@@ -145,7 +146,9 @@ def measure_http(results: Results, store: Path, nq: Path, here: Path) -> None:
     print("[bench] HTTP: qualkg", flush=True)
     with http.serve_qualkg(store, here) as base:
         for target, path, headers in (("qualkg GET /questions/challenges-by-context", QUESTION_PATH, {}),
-                                      ("qualkg GET /sparql (same query)", f"/sparql{q}", auth)):
+                                      ("qualkg GET /sparql (same query)", f"/sparql{q}", auth),
+                                      ("qualkg GET /questions/participants (a cheap question)", CHEAP_PATH, {}),
+                                      ("qualkg GET /health (server floor)", "/health", {})):
             row = http.load(base + path, seconds=HTTP_SECONDS, connections=HTTP_CONNECTIONS,
                             headers={"Accept": "application/json", **headers})
             results.http.append({"target": target, **row})

@@ -27,23 +27,26 @@ def emit(**fields: object) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def timings(run: Callable[[], object], repeats: int = QUESTION_REPEATS, budget_s: float = QUESTION_BUDGET_S) -> dict[str, float]:
-    """p50/p95 in ms over up to `repeats` runs after one warm-up run, stopping after `budget_s`
-    (at least 3 runs, unless the warm-up alone took a third of the budget)."""
+def timings(run: Callable[[], object], repeats: int = QUESTION_REPEATS,
+            budget_s: float = QUESTION_BUDGET_S) -> tuple[dict[str, float], object]:
+    """(p50/p95 in ms, last result) over up to `repeats` runs after one warm-up run, stopping after
+    `budget_s` (at least 3 runs, unless the warm-up alone took a third of the budget: then a slow
+    query's one run is the figure)."""
     start = time.perf_counter()
-    run()
-    if time.perf_counter() - start > budget_s / 3:  # a slow query: its one run is the figure
+    result = run()
+    if time.perf_counter() - start > budget_s / 3:
         ms = round((time.perf_counter() - start) * 1000, 2)
-        return {"p50_ms": ms, "p95_ms": ms, "runs": 1}
+        return {"p50_ms": ms, "p95_ms": ms, "runs": 1}, result
     samples: list[float] = []
     start = time.perf_counter()
     while len(samples) < repeats and (time.perf_counter() - start < budget_s or len(samples) < 3):
         t = time.perf_counter()
-        run()
+        result = run()
         samples.append((time.perf_counter() - t) * 1000)
     samples.sort()
     return {"p50_ms": round(statistics.median(samples), 2),
-            "p95_ms": round(samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))], 2), "runs": len(samples)}
+            "p95_ms": round(samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))], 2),
+            "runs": len(samples)}, result
 
 
 def _question_args(catalog, qid: str, study: str) -> tuple[str, dict, dict[str, str]]:  # type: ignore[no-untyped-def]
@@ -126,9 +129,9 @@ def question(store_dir: Path, qid: str, out: Path) -> None:
     text = bind_values(sparql, bound)
     if qid == MAIN_QUESTION:
         (out / "main-question.rq").write_text(text, encoding="utf-8")
-    qualkg = timings(lambda: catalog.run(store, qid, raw, limit=limit))
-    engine = timings(lambda: list(store._store.query(text, use_default_graph_as_union=True)))
-    emit(kind="question", question=qid, rows=len(catalog.run(store, qid, raw, limit=limit)), qualkg=qualkg, raw=engine)
+    qualkg, frame = timings(lambda: catalog.run(store, qid, raw, limit=limit))
+    engine, _ = timings(lambda: list(store._store.query(text, use_default_graph_as_union=True)))
+    emit(kind="question", question=qid, rows=len(frame), qualkg=qualkg, raw=engine)  # type: ignore[arg-type]
 
 
 def ingest_qdpx(corpus: Path, store_dir: Path) -> None:
@@ -176,7 +179,7 @@ def baseline(nquads: Path, query: Path) -> None:
     data.parse(str(nquads), format="nquads")
     emit(kind="baseline-load", seconds=round(time.perf_counter() - start, 3), quads=len(data))
     text = query.read_text(encoding="utf-8")
-    emit(kind="baseline-query", **timings(lambda: list(data.query(text)), repeats=5, budget_s=30))
+    emit(kind="baseline-query", **timings(lambda: list(data.query(text)), repeats=5, budget_s=30)[0])
     whole = Graph()
     for s, p, o, _ in data.quads((None, None, None, None)):
         whole.add((s, p, o))

@@ -11,7 +11,7 @@ from api.app import create_app
 from api.config import ApiConfig, ApiKey
 from queries.catalog import default_catalog
 from qualkg.settings import Settings
-from qualkg.wiring import build_store
+from qualkg.wiring import build_store, neo4j_driver
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -30,9 +30,11 @@ def api_config(settings: Settings) -> ApiConfig:
                      min_cell_count=settings.min_cell_count,
                      query_timeout_s=settings.query_timeout_s, max_rows=settings.max_rows,
                      max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
-                     cors_origins=settings.cors_origins)
+                     cors_origins=settings.cors_origins, engine=settings.engine,
+                     neo4j_database=settings.neo4j_database)
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_app(api_config(settings), build_store(settings), default_catalog(settings.base_iri))
+    neo4j = neo4j_driver(settings) if settings.neo4j_uri else None
+    return create_app(api_config(settings), build_store(settings), default_catalog(settings.base_iri), neo4j)

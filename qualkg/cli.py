@@ -16,15 +16,17 @@ from ingest.errors import IngestError
 from ingest.pipeline import IngestReport, ingest
 from ingest.readers import READERS, ReadOptions
 from ingest.records import Problem
+from qualkg.cli_projection import sync_app
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
 from qualkg.settings import Settings
-from qualkg.wiring import build_iris, build_store
+from qualkg.wiring import build_iris, build_store, sync_after_write
 from store.base import MEDIA_TYPES, ExportFormat, GraphStore
 
 app = typer.Typer(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(feeds_app, name="feeds")
 app.command("suggest")(suggest_cmd)
+app.add_typer(sync_app, name="sync")
 console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -73,6 +75,10 @@ def _ingest_one(path: Path, store: GraphStore | None, settings: Settings, fmt: s
         raise typer.Exit(code=1) from None
     if report_file:
         report_file.write_text(json.dumps(report.as_dict(), indent=2))
+    if report.written and store is not None:
+        synced = sync_after_write(settings, store, [s.graph for s in report.studies])
+        if synced:
+            err.print(f"synced to Neo4j: {synced.nodes} nodes, {synced.relationships} relationships")
     return report
 
 

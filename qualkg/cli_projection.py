@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from neo4j import Driver, GraphDatabase
 from rich.console import Console
 from rich.progress import track
 
 from projection.neo4j import ProjectionError, sync
 from qualkg.settings import Settings
-from qualkg.wiring import build_iris, build_store
+from qualkg.wiring import build_iris, build_store, neo4j_driver
 
 sync_app = typer.Typer(help="Project the RDF store into another engine.", no_args_is_help=True)
 console = Console()
@@ -24,14 +23,6 @@ err = Console(stderr=True)
 @sync_app.callback()
 def _sync_group() -> None:
     """Project the RDF store into another engine (a group even while Neo4j is its only command)."""
-
-
-def neo4j_driver(settings: Settings) -> Driver:
-    """The driver for settings.neo4j_uri; no password configured means a server with auth off."""
-    if not settings.neo4j_uri:
-        raise ValueError("QUALKG_NEO4J_URI is not set")
-    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
-    return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password) if password else None)
 
 
 @sync_app.command("neo4j")
@@ -49,7 +40,7 @@ def sync_neo4j(
     graphs = [build_iris(settings).graph(s) for s in study] if study else None
     try:
         with neo4j_driver(settings) as driver:
-            report = sync(store, driver, graphs, database=database,
+            report = sync(store, driver, graphs, database=database or settings.neo4j_database,
                           progress=lambda gs: iter(track(list(gs), description="syncing graphs", console=err,
                                                          transient=True)))
     except ProjectionError as e:

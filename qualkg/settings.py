@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,10 @@ class Settings(BaseSettings):
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None
+    neo4j_database: str | None = None
+    neo4j_auto_sync: bool = Field(True, description="Sync written study graphs to Neo4j after each ingest.")
+    engine: Literal["store", "neo4j"] = Field("store", description="Where the API answers named questions: "
+                                              "the RDF store, or the Neo4j projection (per request: ?engine=).")
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from neo4j import Driver, GraphDatabase
 from pyoxigraph import RdfFormat, parse
 
 from ontology import model_graph
 from ontology.iris import IriScheme
 from ontology.namespaces import ONTOLOGY_GRAPH
+from projection.neo4j import SyncReport, sync
 from qualkg.settings import Settings
 from store import open_store
 from store.base import GraphStore
@@ -34,3 +36,19 @@ def load_model(store: GraphStore) -> int:
 
 def build_iris(settings: Settings) -> IriScheme:
     return IriScheme(settings.base_iri)
+
+
+def neo4j_driver(settings: Settings) -> Driver:
+    """The driver for settings.neo4j_uri; no password configured means a server with auth off."""
+    if not settings.neo4j_uri:
+        raise ValueError("QUALKG_NEO4J_URI is not set")
+    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
+    return GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user, password) if password else None)
+
+
+def sync_after_write(settings: Settings, store: GraphStore, graphs: list[str]) -> SyncReport | None:
+    """When Neo4j is configured with auto-sync, project the graphs just written (and the model)."""
+    if not (settings.neo4j_uri and settings.neo4j_auto_sync and graphs):
+        return None
+    with neo4j_driver(settings) as driver:
+        return sync(store, driver, [ONTOLOGY_GRAPH, *graphs], database=settings.neo4j_database)

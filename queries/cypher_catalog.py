@@ -30,6 +30,7 @@ from queries.catalog import Catalog
 from store.base import QueryError
 from store.terms import to_python
 
+
 @dataclass(frozen=True)
 class Twin:
     id: str

@@ -1,0 +1,73 @@
+"""The fault tests' data: two versions of one synthetic study and the store states they give.
+
+- `old_pkg`: study `fault-study`, ~150 excerpts (seed 3); `new_pkg`: the same study id, ~700
+  excerpts (seed 5): large enough that `qualkg ingest` runs a few seconds, so a kill lands inside it.
+- `old_store`: a store directory holding the model and `old_pkg` (ingested in-process), closed.
+- `reference`: a copy of `old_store` after an uninterrupted `qualkg ingest new_pkg`: the "after"
+  state every interrupted run is compared with, and how long that run took.
+
+Both packages are named fault-study.zip, so the provenance triples (file name, digest) that the
+CLI and an upload write are the same and one reference serves both.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest
+from qualkg.settings import Settings
+from qualkg.wiring import build_store
+from tests.faults.harness import IRIS, StudyState, cli_ingest, package_zip
+
+OLD_EXCERPTS, NEW_EXCERPTS = 150, 700
+
+
+@dataclass(frozen=True)
+class Reference:
+    old: StudyState
+    new: StudyState
+    cli_seconds: float  # wall time of the uninterrupted CLI run, process start to exit
+
+
+@pytest.fixture(scope="session")
+def old_pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return package_zip(tmp_path_factory.mktemp("old"), OLD_EXCERPTS, seed=3)
+
+
+@pytest.fixture(scope="session")
+def new_pkg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return package_zip(tmp_path_factory.mktemp("new"), NEW_EXCERPTS, seed=5)
+
+
+@pytest.fixture(scope="session")
+def old_store(tmp_path_factory: pytest.TempPathFactory, old_pkg: Path) -> Path:
+    path = tmp_path_factory.mktemp("old-store") / "store"
+    store = build_store(Settings(store_path=path))
+    try:
+        ingest(old_pkg, store, IRIS)
+    finally:
+        store.close()
+    return path
+
+
+def copy_store(source: Path, folder: Path) -> Path:
+    """A private copy of a closed store directory."""
+    return Path(shutil.copytree(source, folder / "store"))
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory: pytest.TempPathFactory, old_store: Path, new_pkg: Path) -> Reference:
+    work = tmp_path_factory.mktemp("reference")
+    store = copy_store(old_store, work)
+    started = time.monotonic()
+    code = cli_ingest(new_pkg, store, work).wait(timeout=300)
+    seconds = time.monotonic() - started
+    assert code == 0, (work / "cli.log").read_text()
+    ref = Reference(StudyState.read(old_store), StudyState.read(store), seconds)
+    assert ref.old.study != ref.new.study and len(ref.new.log) == 1  # two distinguishable states
+    return ref
