@@ -25,7 +25,7 @@ ENGINES = ("store", "neo4j")
 
 def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str | None], principal: Principal,
            *, fmt: str | None = None, limit: int | None = None, offset: int = 0) -> Response:
-    store, config = request.app.state.store, request.app.state.config
+    config = request.app.state.config
     try:
         question = catalog.get(qid)
     except KeyError as e:

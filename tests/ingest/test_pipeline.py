@@ -6,11 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from pyoxigraph import RdfFormat, parse
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from ingest.errors import ShapeViolation
 from ingest.mapping import map_study
 from ingest.pipeline import ingest, log_graph
 from ingest.records import StudyRecords
