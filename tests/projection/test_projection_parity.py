@@ -1,9 +1,9 @@
 """THE parity test: every named question, with the same parameters, gives the same answer on the
 reference engine (embedded Oxigraph, SPARQL) and on every other engine over the same data.
 
-ENGINES lists the engines compared with Oxigraph; each is a fixture `<name>_engine` returning
-`run(qid, params) -> DataFrame`. (Add "fuseki" with a `fuseki_engine` fixture that loads
-`source_store`'s graphs into the session's Fuseki.)
+ENGINES lists the engines compared with Oxigraph — Neo4j (the Cypher twins) and Fuseki (the same
+SPARQL through the remote store); each is a fixture `<name>_engine` returning
+`run(qid, params) -> DataFrame`.
 
 Answers are compared as multisets of rows, after normalising what the question leaves open:
 - row order (the ORDER BY of a twin sorts nulls last where SPARQL sorts unbound first);
@@ -23,18 +23,20 @@ from typing import Any
 import pandas as pd
 import pytest
 from neo4j import Driver, GraphDatabase
+from pyoxigraph import RdfFormat, parse
 
 from projection.neo4j import sync
 from queries.catalog import Catalog
 from queries.cypher_catalog import CypherCatalog, Twin, default_cypher_catalog
-from store.base import GraphStore
+from store import open_store
+from store.base import ExportFormat, GraphStore
 from tests.projection.conftest import IRIS
-from tests.servers.launch import Neo4jServer
+from tests.servers.launch import FusekiServer, Neo4jServer
 
 pytestmark = pytest.mark.servers
 
 Engine = Callable[[str, dict[str, str]], pd.DataFrame]
-ENGINES = ["neo4j"]
+ENGINES = ["neo4j", "fuseki"]
 
 SEED = "anestis-2025"
 FX_TH2 = IRIS.scoped("fx", "code", "TH2")  # theme "Team culture"
@@ -76,6 +78,20 @@ def neo4j_engine(neo4j_server: Neo4jServer, source_store: GraphStore,
     with GraphDatabase.driver(neo4j_server.bolt_uri, auth=None) as driver:
         sync(source_store, driver)
         yield lambda qid, params: cypher_catalog.run(driver, qid, params)
+
+
+@pytest.fixture(scope="module")
+def fuseki_engine(fuseki_server: FusekiServer, source_store: GraphStore, catalog: Catalog) -> Iterator[Engine]:
+    """The session's Fuseki, emptied and then loaded with every graph of `source_store`; the SPARQL
+    questions run there through the remote store (store/sparql.py)."""
+    fuseki_server.reset()
+    remote = open_store("sparql", query_url=fuseki_server.query_url, update_url=fuseki_server.update_url,
+                        gsp_url=fuseki_server.gsp_url)
+    remote.replace_graphs({g: [q.triple for q in parse(source_store.export(g, ExportFormat.ntriples),
+                                                      format=RdfFormat.N_TRIPLES)]
+                           for g in source_store.graphs()})
+    yield lambda qid, params: catalog.run(remote, qid, params)
+    remote.close()
 
 
 def _cell(value: Any, column: str, twin: Twin) -> Any:
