@@ -1,10 +1,11 @@
 """The fault tests' data: two versions of one synthetic study and the store states they give.
 
-- `old_pkg`: study `fault-study`, ~150 excerpts (seed 3); `new_pkg`: the same study id, ~700
+- `old_pkg`: study `fault-study`, ~150 excerpts (seed 3); `new_pkg`: the same study id, ~400
   excerpts (seed 5): large enough that `qualkg ingest` runs a few seconds, so a kill lands inside it.
 - `old_store`: a store directory holding the model and `old_pkg` (ingested in-process), closed.
 - `reference`: a copy of `old_store` after an uninterrupted `qualkg ingest new_pkg`: the "after"
-  state every interrupted run is compared with, and how long that run took.
+  state every interrupted run is compared with, how long that run took, and how long an
+  uninterrupted upload of `new_pkg` to a running server took (the kill points are fractions of these).
 
 Both packages are named fault-study.zip, so the provenance triples (file name, digest) that the
 CLI and an upload write are the same and one reference serves both.
@@ -22,9 +23,19 @@ import pytest
 from ingest.pipeline import ingest
 from qualkg.settings import Settings
 from qualkg.wiring import build_store
-from tests.faults.harness import IRIS, StudyState, cli_ingest, package_zip
+from tests.faults.harness import (
+    INGEST_KEY,
+    IRIS,
+    ApiProcess,
+    StudyState,
+    child_env,
+    cli_ingest,
+    keys_file,
+    package_zip,
+    upload,
+)
 
-OLD_EXCERPTS, NEW_EXCERPTS = 150, 700
+OLD_EXCERPTS, NEW_EXCERPTS = 150, 400
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class Reference:
     old: StudyState
     new: StudyState
     cli_seconds: float  # wall time of the uninterrupted CLI run, process start to exit
+    upload_seconds: float  # wall time of an uninterrupted POST /studies, request to answer
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +67,20 @@ def old_store(tmp_path_factory: pytest.TempPathFactory, old_pkg: Path) -> Path:
     return path
 
 
+def upload_seconds(old_store: Path, package: Path, work: Path) -> float:
+    """Time one upload of `package` to a server on a copy of `old_store`."""
+    folder = work / "upload"
+    folder.mkdir()
+    api = ApiProcess(folder, child_env(copy_store(old_store, folder), api_keys_file=str(keys_file(folder)))).start()
+    try:
+        with api.client(INGEST_KEY) as client:
+            started = time.monotonic()
+            assert upload(client, package).status_code == 201
+            return time.monotonic() - started
+    finally:
+        api.stop()
+
+
 def copy_store(source: Path, folder: Path) -> Path:
     """A private copy of a closed store directory."""
     return Path(shutil.copytree(source, folder / "store"))
@@ -68,6 +94,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory, old_store: Path, new_pkg
     code = cli_ingest(new_pkg, store, work).wait(timeout=300)
     seconds = time.monotonic() - started
     assert code == 0, (work / "cli.log").read_text()
-    ref = Reference(StudyState.read(old_store), StudyState.read(store), seconds)
+    ref = Reference(StudyState.read(old_store), StudyState.read(store), seconds, upload_seconds(old_store, new_pkg, work))
     assert ref.old.study != ref.new.study and len(ref.new.log) == 1  # two distinguishable states
     return ref

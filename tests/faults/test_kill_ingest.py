@@ -36,7 +36,7 @@ from tests.faults.harness import (
 pytestmark = pytest.mark.servers
 
 _RNG = random.Random(20251125)
-CLI_KILLS = sorted(round(_RNG.uniform(0.2, 1.0), 2) for _ in range(3))
+CLI_KILLS = sorted(round(_RNG.uniform(0.2, 1.0), 2) for _ in range(2))
 HTTP_KILLS = sorted(round(_RNG.uniform(0.2, 1.0), 2) for _ in range(2))
 
 
@@ -70,7 +70,8 @@ def test_cli_killed_mid_ingest(fraction: float, old_store: Path, new_pkg: Path, 
 @pytest.mark.parametrize("fraction", HTTP_KILLS, ids=[f"kill-at-{f:.2f}" for f in HTTP_KILLS])
 def test_http_server_killed_mid_upload(fraction: float, old_store: Path, new_pkg: Path, reference: Reference,
                                        tmp_path: Path) -> None:
-    """As above with uvicorn killed while POST /studies runs; an upload answered 201 must have stuck."""
+    """As above with uvicorn killed after a fraction of an uninterrupted upload's time (the server is
+    already up, so every point falls inside the request); an upload answered 201 must have stuck."""
     store = copy_store(old_store, tmp_path)
     api = ApiProcess(tmp_path, child_env(store, api_keys_file=str(keys_file(tmp_path)))).start()
     answers: list[int | str] = []
@@ -84,11 +85,11 @@ def test_http_server_killed_mid_upload(fraction: float, old_store: Path, new_pkg
 
     poster = threading.Thread(target=post)
     poster.start()
-    time.sleep(fraction * reference.cli_seconds)
+    time.sleep(fraction * reference.upload_seconds)
     api.kill()
     poster.join(timeout=60)
     found = outcome(StudyState.read(store), reference)
-    print(f"HTTP kill at {fraction:.2f} x {reference.cli_seconds:.1f} s: answer {answers}, store {found}")
+    print(f"HTTP kill at {fraction:.2f} x {reference.upload_seconds:.1f} s: answer {answers}, store {found}")
     assert found in ("before", "after")
     assert answers != [201] or found == "after"  # an acknowledged upload is durable
 
