@@ -37,4 +37,4 @@ def api_config(settings: Settings) -> ApiConfig:
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     neo4j = neo4j_driver(settings) if settings.neo4j_uri else None
-    return create_app(api_config(settings), build_store(settings), default_catalog(settings.base_iri), neo4j)
+    return create_app(api_config(settings), build_store(settings, serving=True), default_catalog(settings.base_iri), neo4j)

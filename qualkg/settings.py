@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     base_iri: str = Field(str(QKDATA), description="Base of every instance IRI; must end with / or #.")
     store: str = Field("oxigraph", description="Graph store backend: oxigraph | sparql.")
     store_path: Path = Field(Path(".qualkg/store"), description="Directory of the embedded Oxigraph store.")
+    store_memory_reads: bool = Field(True, description="The API answers from an in-memory copy of the embedded "
+                                     "store (faster; costs memory the size of the store).")
     sparql_query_url: str | None = None
     sparql_update_url: str | None = None
     sparql_gsp_url: str | None = None

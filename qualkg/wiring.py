@@ -14,11 +14,14 @@ from store import open_store
 from store.base import GraphStore
 
 
-def build_store(settings: Settings) -> GraphStore:
-    """The configured store, with the current model (ontology + vocabularies) in its own graph."""
+def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
+    """The configured store, with the current model (ontology + vocabularies) in its own graph.
+
+    `serving`: for the API process, which answers reads from an in-memory copy when configured.
+    """
     if settings.store == "oxigraph":
         settings.store_path.mkdir(parents=True, exist_ok=True)
-        store = open_store("oxigraph", path=settings.store_path)
+        store = open_store("oxigraph", path=settings.store_path, memory_reads=serving and settings.store_memory_reads)
     else:
         store = open_store(settings.store, query_url=settings.sparql_query_url,
                            update_url=settings.sparql_update_url, gsp_url=settings.sparql_gsp_url,

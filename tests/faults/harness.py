@@ -178,7 +178,8 @@ class Relay:
         self.restore()
 
     def restore(self) -> None:
-        """Listen again (same port) and relay without limit."""
+        """Drop what is open, listen afresh on the same port and relay without limit."""
+        self.cut()
         with self._lock:
             self.sent, self._limit = 0, None
         listener = socket.socket()

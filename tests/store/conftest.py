@@ -18,7 +18,7 @@ from store import open_store
 from store.base import GraphStore
 from tests.store.cases import Opener
 
-BACKEND_NAMES = ["oxigraph", "sparql"]
+BACKEND_NAMES = ["oxigraph", "oxigraph-memory-reads", "sparql"]
 
 
 class Backend(NamedTuple):
@@ -35,6 +35,12 @@ def _opener(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Backen
             return open_store("sparql", query_url=server.query_url, update_url=server.update_url, gsp_url=server.gsp_url)
 
         return Backend(client, client)
+    if name == "oxigraph-memory-reads":
+        # On disk, with every read answered from the in-memory copy the API uses.
+        def mirrored() -> GraphStore:
+            return open_store("oxigraph", path=tmp_path / "oxigraph", memory_reads=True)
+
+        return Backend(mirrored, mirrored)
     if name == "oxigraph":
         # On disk for reopening; in memory otherwise (creating a RocksDB directory costs ~0.3 s).
         return Backend(lambda: open_store("oxigraph", path=tmp_path / "oxigraph"), lambda: open_store("oxigraph"))
