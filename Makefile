@@ -12,7 +12,7 @@ PORT   ?= 8000
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,docs]"
+	$(PY) -m pip install --quiet -e ".[dev,docs,bench]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -33,7 +33,9 @@ browser:
 servers:
 	@if [ -x tests/servers/fetch.sh ]; then tests/servers/fetch.sh; fi
 
+# wrk (Debian) is the loopback load tool; bench falls back to a bounded Python load generator without it.
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get install -y -q wrk >/dev/null 2>&1 || true)
 	$(PY) -m bench run --quick
 
 bench-full: $(STAMP)
