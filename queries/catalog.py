@@ -8,10 +8,11 @@ numbers must parse, strings become plain literals. Nothing a caller sends is pas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Literal as Lit
+from typing import TypeVar
 
 import pandas as pd
 import yaml
@@ -25,7 +26,9 @@ from ontology.iris import IriScheme
 from ontology.namespaces import FEATURE, MODE, PREFIXES, QKDATA, ROLE
 from store.base import GraphStore, Term
 
-# Vocabulary name → (concept namespace, scheme IRI).
+T = TypeVar("T")
+
+# Vocabulary name → the namespace its concepts live in.
 VOCABULARIES: dict[str, str] = {"role": str(ROLE), "feature": str(FEATURE), "mode": str(MODE)}
 
 
@@ -174,16 +177,21 @@ def _bad_iri(p: Param, value: str) -> NamedNode:
     raise ParameterError(p.name, value, "iri", "must be an http(s) IRI")
 
 
+def load_by_id(folder: str, suffix: str, parse: Callable[[str, str], T]) -> dict[str, T]:
+    """Every `suffix` file under queries/`folder`, parsed, by its `id`; a duplicate id is a packaging bug."""
+    out: dict[str, T] = {}
+    for f in sorted(files("queries").joinpath(folder).iterdir(), key=lambda f: f.name):
+        if f.name.endswith(suffix):
+            item = parse(f.read_text(encoding="utf-8"), f.name)
+            if item.id in out:  # type: ignore[attr-defined]
+                raise ValueError(f"{f.name}: duplicate id '{item.id}'")  # type: ignore[attr-defined]
+            out[item.id] = item  # type: ignore[attr-defined]
+    return out
+
+
 def load_questions() -> dict[str, Question]:
     """Every .rq file under queries/sparql, by id."""
-    out: dict[str, Question] = {}
-    for f in sorted(files("queries").joinpath("sparql").iterdir(), key=lambda f: f.name):
-        if f.name.endswith(".rq"):
-            q = parse_question(f.read_text(encoding="utf-8"), f.name)
-            if q.id in out:
-                raise ValueError(f"{f.name}: duplicate question id '{q.id}'")
-            out[q.id] = q
-    return out
+    return load_by_id("sparql", ".rq", parse_question)
 
 
 def default_catalog(base_iri: str = str(QKDATA)) -> Catalog:

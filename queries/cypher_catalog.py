@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.resources import files
 from typing import Any
 
 import pandas as pd
 import yaml
 from neo4j import Driver, Query, RoutingControl
 
-from queries.catalog import Catalog
+from queries.catalog import Catalog, load_by_id
 from store.base import QueryError
 from store.terms import to_python
 
@@ -52,14 +51,7 @@ def parse_twin(text: str, source: str) -> Twin:
 
 def load_twins() -> dict[str, Twin]:
     """Every .cypher file under queries/cypher, by id."""
-    out: dict[str, Twin] = {}
-    for f in sorted(files("queries").joinpath("cypher").iterdir(), key=lambda f: f.name):
-        if f.name.endswith(".cypher"):
-            twin = parse_twin(f.read_text(encoding="utf-8"), f.name)
-            if twin.id in out:
-                raise ValueError(f"{f.name}: duplicate twin id '{twin.id}'")
-            out[twin.id] = twin
-    return out
+    return load_by_id("cypher", ".cypher", parse_twin)
 
 
 class CypherCatalog:
