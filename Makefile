@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench bench-full docs servers browser venv clean
+.PHONY: run test bench bench-full soak docs servers browser venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ servers:
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get install -y -q wrk >/dev/null 2>&1 || true)
 	$(PY) -m bench run --quick
+
+# 10 minutes of concurrent ingests and ~50 requests/s of mixed questions on loopback (60 s of it runs in make test).
+soak: $(STAMP)
+	$(PY) -m tests.soak.soak --minutes 10
 
 bench-full: $(STAMP)
 	$(PY) -m bench run --full

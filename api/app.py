@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +19,11 @@ from neo4j import Driver
 from queries.catalog import Catalog
 from queries.cypher_catalog import default_cypher_catalog
 from store.base import GraphStore, StoreError
+
+log = logging.getLogger(__name__)
+# Where the store lives is the operator's business, not the caller's: file paths and URLs
+# (a server's address, a RocksDB file) are cut from the answer and kept in the server log.
+_LOCATIONS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s>]+|(?<![\w.])/[^\s:'\"()<>]+")
 
 
 def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Driver | None = None) -> FastAPI:
@@ -51,6 +58,10 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Dr
 
 
 async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """The store (embedded directory, SPARQL server or Neo4j) failed: the service is unavailable, not broken."""
-    return JSONResponse({"detail": f"the graph store is unavailable: {exc}"}, status_code=503,
-                        headers={"Retry-After": "5"})
+    """The store (embedded directory, SPARQL server or Neo4j) failed: the service is unavailable, not broken.
+
+    The answer keeps the cause ("No space left on device", "unreachable (Connection refused)")
+    without the paths and URLs in it; the full message goes to the server log."""
+    log.warning("%s %s: the graph store is unavailable: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": f"the graph store is unavailable: {_LOCATIONS.sub('…', str(exc))}"},
+                        status_code=503, headers={"Retry-After": "5"})

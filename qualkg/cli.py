@@ -20,7 +20,7 @@ from qualkg.cli_projection import sync_app
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
 from qualkg.settings import Settings
 from qualkg.wiring import build_iris, build_store, sync_after_write
-from store.base import MEDIA_TYPES, ExportFormat, GraphStore
+from store.base import MEDIA_TYPES, ExportFormat, GraphStore, StoreError
 
 app = typer.Typer(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
@@ -73,6 +73,9 @@ def _ingest_one(path: Path, store: GraphStore | None, settings: Settings, fmt: s
             report_file.write_text(json.dumps({"source": str(path), "written": False,
                                                "problems": [p.as_dict() for p in e.problems]}, indent=2))
         raise typer.Exit(code=1) from None
+    except StoreError as e:  # a full disk, a read-only directory, an unreachable server: nothing was written
+        err.print(f"Not ingested: the graph store failed, nothing was written: {e}")
+        raise typer.Exit(code=1) from None
     if report_file:
         report_file.write_text(json.dumps(report.as_dict(), indent=2))
     if report.written and store is not None:
@@ -82,14 +85,32 @@ def _ingest_one(path: Path, store: GraphStore | None, settings: Settings, fmt: s
     return report
 
 
+def _open_store(settings: Settings) -> GraphStore:
+    """The configured store, or a one-line error (exit 1) when it cannot be opened."""
+    try:
+        return build_store(settings)
+    except StoreError as e:
+        err.print(f"cannot open the graph store: {e}")
+        raise typer.Exit(code=1) from None
+
+
+def _close(store: GraphStore) -> None:
+    """Close the store; a failure to flush (a full disk) is reported, not raised as a traceback."""
+    try:
+        store.close()
+    except StoreError as e:
+        err.print(f"the graph store could not be closed cleanly: {e}")
+        raise typer.Exit(code=1) from None
+
+
 def _run_ingest(path: Path, fmt: str, study: str | None, preset: str, dry_run: bool, report_file: Path | None) -> None:
     settings = Settings()
-    store = None if dry_run else build_store(settings)
+    store = None if dry_run else _open_store(settings)
     try:
         report = _ingest_one(path, store, settings, fmt, ReadOptions(study, preset), dry_run, report_file)
     finally:
         if store is not None:
-            store.close()
+            _close(store)
     console.print(_summary_table(report))
     if report.warnings:
         err.print(_problems_table(report.warnings, f"{len(report.warnings)} warning(s)"))
@@ -118,7 +139,7 @@ def load_bundled(data: Annotated[Path, typer.Option(help="Folder of bundled stud
         err.print(f"no study packages (study.yaml) under {data}")
         raise typer.Exit(code=1)
     settings = Settings()
-    store = build_store(settings)
+    store = _open_store(settings)
     combined = IngestReport(source=str(data), written=True)
     try:
         for pkg in track(packages, description="loading bundled studies", console=err):
@@ -126,7 +147,7 @@ def load_bundled(data: Annotated[Path, typer.Option(help="Folder of bundled stud
             combined.studies += report.studies
             combined.warnings += report.warnings
     finally:
-        store.close()
+        _close(store)
     console.print(_summary_table(combined))
     if combined.warnings:
         err.print(f"{len(combined.warnings)} warning(s), mostly recommended study metadata the sources do not give; "
@@ -138,7 +159,7 @@ def export_cmd(study: str, fmt: Annotated[ExportFormat, typer.Option("--format",
                out: Annotated[Path | None, typer.Option("--out", "-o")] = None) -> None:
     """Write one study graph as Turtle, N-Quads or JSON-LD (to stdout or --out)."""
     settings = Settings()
-    store = build_store(settings)
+    store = _open_store(settings)
     try:
         graph = build_iris(settings).graph(study)
         if graph not in store.graphs():
@@ -146,7 +167,7 @@ def export_cmd(study: str, fmt: Annotated[ExportFormat, typer.Option("--format",
             raise typer.Exit(code=1)
         data = store.export(graph, fmt)
     finally:
-        store.close()
+        _close(store)
     if out:
         out.write_bytes(data)
         err.print(f"wrote {len(data)} bytes of {MEDIA_TYPES[fmt]} to {out}")
@@ -160,11 +181,11 @@ def studies_cmd() -> None:
     from queries.catalog import default_catalog
 
     settings = Settings()
-    store = build_store(settings)
+    store = _open_store(settings)
     try:
         df = default_catalog().run(store, "studies", {})[["title", "doi", "participants", "events", "excerpts"]]
     finally:
-        store.close()
+        _close(store)
     table = Table(title="Studies")
     for col in df.columns:
         table.add_column(str(col))

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
+from neo4j.exceptions import DriverError, Neo4jError
+
 from projection.neo4j import ProjectionError, sync
 from qualkg.settings import Settings
 from qualkg.wiring import build_iris, build_store, neo4j_driver
@@ -45,6 +47,9 @@ def sync_neo4j(
                                                          transient=True)))
     except ProjectionError as e:
         err.print(str(e))
+        raise typer.Exit(code=1) from None
+    except (DriverError, Neo4jError) as e:  # Neo4j went away or refused: a later sync starts over per graph
+        err.print(f"Neo4j sync failed ({type(e).__name__}): {e}; graphs not yet synced keep their previous state")
         raise typer.Exit(code=1) from None
     finally:
         store.close()

@@ -180,14 +180,18 @@ class OxigraphStore:
 
     def close(self) -> None:
         """Flush writes and drop our reference: pyoxigraph has no explicit close, RocksDB files
-        and the directory lock are released when the Store object is garbage-collected."""
+        and the directory lock are released when the Store object is garbage-collected.
+
+        The reference is dropped even when the flush fails (e.g. the disk is full: RocksDB then
+        refuses every write until the directory is reopened), so the lock can still be released."""
         try:
             self._store.flush()
         except OSError as e:
             raise StoreError(f"could not flush the Oxigraph store: {e}") from e
         except RuntimeError:
             pass  # a read-only store has nothing to flush
-        del self._store, self._reads
+        finally:
+            del self._store, self._reads
 
     # --- helpers ------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
   only by QUALKG_* variables and an API keys file, killed with SIGKILL or stopped with SIGTERM;
 - `StudyState`: one study's graphs as sorted N-Triples lines, read through the store, so two states
   compare exactly (the mapping mints no blank nodes, so the lines are deterministic);
+- `tmpfs`, `remount`: a small filesystem to fill up or make read-only (root only);
 - `Relay`: a loopback TCP relay that can cut every connection after a number of bytes, to make a
   server "go away" mid-conversation without restarting it.
 
@@ -24,6 +25,8 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +72,9 @@ def child_env(store_path: Path | None = None, **settings: str) -> dict[str, str]
 
 def spawn(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """A Python child in `cwd` (no stray .env), console to `log`."""
-    with log.open("ab") as out:
+    with log.open("ab") as out:  # preexec_fn only calls prctl through ctypes: no lock a thread could hold
         return subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                                stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)  # noqa: PLW1509
 
 
 def cli_ingest(package: Path, store_path: Path, cwd: Path) -> subprocess.Popen[bytes]:
@@ -238,3 +241,24 @@ class Relay:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+@contextmanager
+def tmpfs(mountpoint: Path, size: str = "256m") -> Iterator[Path]:
+    """A tmpfs at `mountpoint` (needs root, as the test containers run), unmounted afterwards."""
+    mountpoint.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)], check=True)
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=True)
+
+
+def remount(mountpoint: Path, options: str) -> None:
+    """Change a mounted tmpfs: `size=…` to fill or free it, `ro`/`rw` to make it read-only or writable."""
+    subprocess.run(["mount", "-o", f"remount,{options}", str(mountpoint)], check=True, capture_output=True)
+
+
+def used_kib(mountpoint: Path) -> int:
+    fs = os.statvfs(mountpoint)
+    return fs.f_frsize * (fs.f_blocks - fs.f_bfree) // 1024

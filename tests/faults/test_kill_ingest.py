@@ -35,9 +35,10 @@ from tests.faults.harness import (
 
 pytestmark = pytest.mark.servers
 
+# Seeded, stratified: one point in the first part of the run, one in the last (where the write is).
 _RNG = random.Random(20251125)
-CLI_KILLS = sorted(round(_RNG.uniform(0.2, 1.0), 2) for _ in range(2))
-HTTP_KILLS = sorted(round(_RNG.uniform(0.2, 1.0), 2) for _ in range(2))
+CLI_KILLS = [round(_RNG.uniform(0.2, 0.6), 2), round(_RNG.uniform(0.6, 1.0), 2)]
+HTTP_KILLS = [round(_RNG.uniform(0.2, 0.6), 2), round(_RNG.uniform(0.6, 1.0), 2)]
 
 
 def outcome(state: StudyState, ref: Reference) -> str:
