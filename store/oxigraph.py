@@ -22,6 +22,7 @@ from typing import TypeVar
 import pandas as pd
 from pyoxigraph import (
     NamedNode,
+    Quad,
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
@@ -34,7 +35,7 @@ from pyoxigraph import (
 from ontology.namespaces import PREFIXES
 from store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
 from store.binding import bind_values
-from store.updates import RDF_FORMATS, graph_names, graph_node, replace_update
+from store.updates import RDF_FORMATS, checked, graph_names, graph_node, replace_update
 from store.terms import solutions_table, table_frame, to_python
 
 
@@ -82,18 +83,27 @@ class OxigraphStore:
         return self.replace_graphs({graph: triples})[graph]
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> dict[str, int]:
-        """Swap the graphs' contents in ONE SPARQL update, i.e. one Oxigraph transaction.
+        """Swap the graphs' contents in ONE Oxigraph transaction.
 
-        The update comes from store.updates.replace_update, which consumes every iterable before
-        anything runs, so an exception from one or a non-Triple item leaves every graph as it was.
+        When none of the graphs holds anything yet (a first ingest), the quads go in with
+        `Store.extend`, which pyoxigraph runs as one transaction — about twice as fast as parsing an
+        INSERT DATA (137k triples on disk: 3.7 s vs 7.9 s). Otherwise one SPARQL update from
+        store.updates.replace_update drops and inserts. Either way every iterable is consumed
+        before anything is written, so an exception from one or a non-Triple item leaves every
+        graph as it was.
 
         Why not a staging graph + MOVE: two transactions, a staging graph that `GRAPH ?g` queries
         can see in between and that a crash leaves behind, and it measured about twice as slow
         (MOVE copies the staging graph, then deletes it).
         """
-        update = replace_update(graphs)
+        targets = {graph: graph_node(graph) for graph in graphs}
         try:
-            self._write(update)
+            if any(next(self._reads.quads_for_pattern(None, None, None, node), None) for node in targets.values()):
+                self._write(replace_update(graphs))
+            else:
+                quads = [Quad(t.subject, t.predicate, t.object, targets[g])
+                         for g, triples in graphs.items() for t in checked(g, triples)]
+                self._extend(quads)
         except (OSError, SyntaxError, RuntimeError) as e:
             raise StoreError(f"could not write graphs {graph_names(graphs)}: {e}") from e
         return {graph: self.triple_count(graph) for graph in graphs}
@@ -194,6 +204,12 @@ class OxigraphStore:
             del self._store, self._reads
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _extend(self, quads: list[Quad]) -> None:
+        """One transactional insert on the store, then on the in-memory copy that answers reads."""
+        self._store.extend(quads)
+        if self._reads is not self._store:
+            self._reads.extend(quads)
 
     def _write(self, update: str) -> None:
         """One update on the store, then on the in-memory copy that answers reads (if there is one)."""

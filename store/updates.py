@@ -28,16 +28,17 @@ def graph_names(graphs: Mapping[str, object]) -> str:
     return ", ".join(f"<{g}>" for g in graphs)
 
 
+def checked(graph: str, triples: Iterable[Triple]) -> Iterator[Triple]:
+    """The triples, refusing (by position) anything that is not a pyoxigraph Triple."""
+    for position, triple in enumerate(triples):
+        if not isinstance(triple, Triple):
+            raise StoreError(f"graph <{graph}>: item {position} is a {type(triple).__name__}, not a Triple")
+        yield triple
+
+
 def ntriples(graph: str, triples: Iterable[Triple]) -> str:
-    """The triples as N-Triples text, refusing (by position) anything that is not a pyoxigraph Triple."""
-
-    def checked() -> Iterator[Triple]:
-        for position, triple in enumerate(triples):
-            if not isinstance(triple, Triple):
-                raise StoreError(f"graph <{graph}>: item {position} is a {type(triple).__name__}, not a Triple")
-            yield triple
-
-    data = serialize(checked(), format=RdfFormat.N_TRIPLES)
+    """The triples as N-Triples text (validated by `checked`)."""
+    data = serialize(checked(graph, triples), format=RdfFormat.N_TRIPLES)
     assert data is not None  # serialize returns bytes when given no output
     return data.decode()
 
