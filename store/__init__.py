@@ -2,7 +2,7 @@
 
 The registry maps a backend name to *where* its class lives ("module:Class") and imports it
 only when that backend is opened, so an optional driver costs nothing until it is chosen
-(the rdflib plugin pattern, see /work/shared/STYLE.md §1).
+(the rdflib plugin pattern).
 """
 
 from __future__ import annotations
