@@ -18,7 +18,6 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, Field
 from pyoxigraph import Literal, NamedNode
-from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
 from ontology import vocabulary_graph
@@ -149,8 +148,10 @@ class Catalog:
                 raise ParameterError(p.name, value, "boolean", "must be true or false")
             return Literal(value.lower(), datatype=NamedNode(str(XSD.boolean)))
         if p.type == "iri":
+            if not value.startswith(("http://", "https://")):
+                raise ParameterError(p.name, value, "iri", "must be an http(s) IRI")
             try:
-                return NamedNode(str(URIRef(value))) if value.startswith(("http://", "https://")) else _bad_iri(p, value)
+                return NamedNode(value)  # pyoxigraph refuses anything that is not a valid IRI
             except ValueError:
                 raise ParameterError(p.name, value, "iri", "is not a valid IRI") from None
         if p.choices is not None and value not in p.choices:
@@ -171,10 +172,6 @@ class Catalog:
         if q.paged and limit is not None:
             sparql += f"\nLIMIT {int(limit)} OFFSET {max(0, int(offset))}"
         return store.select_df(sparql, self.bind(qid, raw))
-
-
-def _bad_iri(p: Param, value: str) -> NamedNode:
-    raise ParameterError(p.name, value, "iri", "must be an http(s) IRI")
 
 
 def load_by_id(folder: str, suffix: str, parse: Callable[[str, str], T]) -> dict[str, T]:
