@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     store_path: Path = Field(Path(".qualkg/store"), description="Directory of the embedded Oxigraph store.")
     store_memory_reads: bool = Field(True, description="The API answers from an in-memory copy of the embedded "
                                      "store (faster; costs memory the size of the store).")
+    answer_cache: int = Field(512, ge=0, description="Answers the API keeps per store state for repeated questions "
+                              "(embedded store only; every write starts afresh); 0 = off.")
     sparql_query_url: str | None = None
     sparql_update_url: str | None = None
     sparql_gsp_url: str | None = None

@@ -12,16 +12,21 @@ from projection.neo4j import SyncReport, sync
 from qualkg.settings import Settings
 from store import open_store
 from store.base import GraphStore
+from store.cached import CachedStore
 
 
 def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
     """The configured store, with the current model (ontology + vocabularies) in its own graph.
 
-    `serving`: for the API process, which answers reads from an in-memory copy when configured.
+    `serving`: for the API process, which answers reads from an in-memory copy and keeps answers to
+    repeated questions when configured.
     """
     if settings.store == "oxigraph":
         settings.store_path.mkdir(parents=True, exist_ok=True)
         store = open_store("oxigraph", path=settings.store_path, memory_reads=serving and settings.store_memory_reads)
+        if serving and settings.answer_cache:
+            # Safe only because this process is the store's one writer (RocksDB allows no other).
+            store = CachedStore(store, settings.answer_cache)
     else:
         store = open_store(settings.store, query_url=settings.sparql_query_url,
                            update_url=settings.sparql_update_url, gsp_url=settings.sparql_gsp_url,

@@ -16,9 +16,10 @@ import pytest
 
 from store import open_store
 from store.base import GraphStore
+from store.cached import CachedStore
 from tests.store.cases import Opener
 
-BACKEND_NAMES = ["oxigraph", "oxigraph-memory-reads", "sparql"]
+BACKEND_NAMES = ["oxigraph", "oxigraph-memory-reads", "oxigraph-cached", "sparql"]
 
 
 class Backend(NamedTuple):
@@ -41,6 +42,12 @@ def _opener(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Backen
             return open_store("oxigraph", path=tmp_path / "oxigraph", memory_reads=True)
 
         return Backend(mirrored, mirrored)
+    if name == "oxigraph-cached":
+        # What the API serves from: the answer cache over the in-memory copy of an on-disk store.
+        def cached() -> GraphStore:
+            return CachedStore(open_store("oxigraph", path=tmp_path / "oxigraph", memory_reads=True))
+
+        return Backend(cached, cached)
     if name == "oxigraph":
         # On disk for reopening; in memory otherwise (creating a RocksDB directory costs ~0.3 s).
         return Backend(lambda: open_store("oxigraph", path=tmp_path / "oxigraph"), lambda: open_store("oxigraph"))

@@ -1,0 +1,119 @@
+"""An answer cache in front of a store that only this process writes (the embedded Oxigraph store).
+
+A question's answer is a function of its query text, its bound parameters and the store's content,
+and the content changes only through this object's write methods. So answers are kept under
+(query, parameters, generation), and every write moves to a new generation: an answer computed
+before a write is never served after it. A read that races a write keys its answer with the
+generation it *started* under, so at worst it is stored under a generation no one asks for again.
+
+Only for a store no other process writes: a remote SPARQL server can change under us, so the
+composition root (qualkg.wiring) wraps the embedded store only.
+
+What is cached: `select_df` (each caller gets its own frame over the cached data; pandas'
+copy-on-write copies on a change), `ask` and `query_raw` (immutable values). `select` and `construct` return mutable
+lists and are passed through.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from threading import Lock
+from typing import TypeVar
+
+import pandas as pd
+from pyoxigraph import Triple
+
+from store.base import Bindings, ExportFormat, GraphStore, Row
+
+_T = TypeVar("_T")
+
+
+class CachedStore:
+    """GraphStore that remembers up to `max_answers` answers, least recently used dropped first."""
+
+    def __init__(self, inner: GraphStore, max_answers: int = 512) -> None:
+        self.inner = inner
+        self.max_answers = max_answers
+        self.generation = 0
+        self.hits = self.misses = 0
+        self._answers: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = Lock()
+
+    # -- writes: delegate, then start a new generation ------------------------------------------
+    def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int:
+        try:
+            return self.inner.replace_graph(graph, triples)
+        finally:
+            self._invalidate()
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> dict[str, int]:
+        try:
+            return self.inner.replace_graphs(graphs)
+        finally:
+            self._invalidate()
+
+    def drop_graph(self, graph: str) -> bool:
+        try:
+            return self.inner.drop_graph(graph)
+        finally:
+            self._invalidate()
+
+    # -- cached reads ---------------------------------------------------------------------------
+    def select_df(self, query: str, bindings: Bindings | None = None) -> pd.DataFrame:
+        frame = self._cached(("select_df", query, _key(bindings)), lambda: self.inner.select_df(query, bindings))
+        return frame.copy(deep=False)  # a new frame over the same data: a caller's change copies first (CoW)
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        return self._cached(("ask", query, _key(bindings)), lambda: self.inner.ask(query, bindings))
+
+    def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
+        return self._cached(("raw", query, media_type), lambda: self.inner.query_raw(query, media_type, timeout_s))
+
+    # -- passed through -------------------------------------------------------------------------
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        return self.inner.select(query, bindings)
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
+        return self.inner.construct(query, bindings)
+
+    def graphs(self) -> list[str]:
+        return self.inner.graphs()
+
+    def triple_count(self, graph: str) -> int:
+        return self.inner.triple_count(graph)
+
+    def export(self, graph: str | None, fmt: ExportFormat) -> bytes:
+        return self.inner.export(graph, fmt)
+
+    def close(self) -> None:
+        self._invalidate()
+        self.inner.close()
+
+    # -- the cache ------------------------------------------------------------------------------
+    def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
+        with self._lock:
+            generation = self.generation
+            full_key = (generation, *key)
+            if full_key in self._answers:
+                self._answers.move_to_end(full_key)
+                self.hits += 1
+                return self._answers[full_key]  # type: ignore[return-value]
+            self.misses += 1
+        value = compute()  # outside the lock: readers run in parallel (pyoxigraph releases the GIL)
+        with self._lock:
+            if generation == self.generation:
+                self._answers[full_key] = value
+                while len(self._answers) > self.max_answers:
+                    self._answers.popitem(last=False)
+        return value
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._answers.clear()
+
+
+def _key(bindings: Bindings | None) -> tuple[tuple[str, str], ...]:
+    """Bindings as a hashable key; terms by their N-Triples form, so equal terms give equal keys."""
+    return tuple(sorted((name, str(term)) for name, term in (bindings or {}).items()))

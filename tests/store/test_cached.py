@@ -1,0 +1,76 @@
+"""The answer cache: repeated reads are answered from it, and no answer outlives a write.
+
+The contract suite (test_contract.py) also runs on the cached store ("oxigraph-cached"); these
+tests check what only the cache has, on the three-triple fixture of tests/store/cases.py.
+"""
+
+from __future__ import annotations
+
+from pyoxigraph import Literal
+
+from store import open_store
+from store.base import ExportFormat
+from store.cached import CachedStore
+from tests.store.cases import G1, G2, LABEL, ex, people
+
+LABELS = "SELECT ?s ?label WHERE { ?s ?p ?label } ORDER BY ?label"
+BY_LABEL = "SELECT ?s WHERE { ?s ?p ?label }"
+
+
+def test_repeated_question_is_answered_from_the_cache() -> None:
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    first = store.select_df(LABELS, {"p": LABEL})
+    second = store.select_df(LABELS, {"p": LABEL})
+    assert (store.misses, store.hits) == (1, 1)
+    assert list(second["label"]) == ["Alice", "Bob"] == list(first["label"])
+
+
+def test_different_bindings_are_different_answers() -> None:
+    """Same text, other parameter: 'Alice' matches alice only, 'Bob' bob only."""
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    alice = store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Alice")})
+    bob = store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Bob")})
+    assert list(alice["s"]) == [ex("alice").value] and list(bob["s"]) == [ex("bob").value]
+    assert store.misses == 2 and store.hits == 0
+
+
+def test_every_write_kind_discards_cached_answers() -> None:
+    """replace_graph, replace_graphs and drop_graph each make the next read see the new content."""
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    assert len(store.select_df(LABELS, {"p": LABEL})) == 2
+    store.replace_graphs({G2: people()[:1]})  # alice's label, a second time, in another graph
+    assert len(store.select_df(LABELS, {"p": LABEL})) == 3
+    store.drop_graph(G1)
+    assert list(store.select_df(LABELS, {"p": LABEL})["label"]) == ["Alice"]
+    assert store.ask("ASK { ?s ?p 'Bob' }") is False
+    assert store.hits == 0
+
+
+def test_a_caller_changing_its_frame_does_not_change_the_cached_answer() -> None:
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    mine = store.select_df(LABELS, {"p": LABEL})
+    mine.loc[0, "label"] = "Mallory"
+    assert list(store.select_df(LABELS, {"p": LABEL})["label"]) == ["Alice", "Bob"]
+
+
+def test_least_recently_used_answers_are_dropped_beyond_the_limit() -> None:
+    store = CachedStore(open_store("oxigraph"), max_answers=2)
+    store.replace_graph(G1, people())
+    for label in ("Alice", "Bob", "Carol"):  # Alice's answer is the oldest: dropped when Carol's comes in
+        store.select_df(BY_LABEL, {"p": LABEL, "label": Literal(label)})
+    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Bob")})
+    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Alice")})
+    assert (store.hits, store.misses) == (1, 4)
+
+
+def test_raw_queries_are_cached_per_media_type() -> None:
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    csv = store.query_raw(LABELS.replace("?p", f"<{LABEL.value}>"), "text/csv")
+    tsv = store.query_raw(LABELS.replace("?p", f"<{LABEL.value}>"), "text/tab-separated-values")
+    assert csv.splitlines()[1:] != tsv.splitlines()[1:] and store.misses == 2
+    assert store.export(G1, ExportFormat.nquads).count(b"\n") == 3
