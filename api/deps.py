@@ -1,4 +1,7 @@
-"""Dependencies shared by the routers: the store and the config, taken from app.state."""
+"""Dependencies shared by the routers: the store and the config, taken from app.state.
+
+They are `async def` because they do no I/O: FastAPI runs a sync dependency in its thread pool,
+one hop per dependency per request, which cost more than the rest of a cached answer."""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ from queries.catalog import Catalog
 from store.base import GraphStore
 
 
-def get_store(request: Request) -> GraphStore:
+async def get_store(request: Request) -> GraphStore:
     return request.app.state.store
 
 
-def get_config(request: Request) -> ApiConfig:
+async def get_config(request: Request) -> ApiConfig:
     return request.app.state.config
 
 
@@ -23,7 +26,7 @@ StoreDep = Annotated[GraphStore, Depends(get_store)]
 ConfigDep = Annotated[ApiConfig, Depends(get_config)]
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     return request.app.state.catalog
 
 

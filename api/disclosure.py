@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from queries.catalog import Question
@@ -29,20 +30,24 @@ class Disclosed:
     text_removed: bool
 
 
-def _secondary(values: pd.Series, hidden: pd.Series, groups: list[pd.Series]) -> pd.Series:
-    """Extend `hidden` until no group holds exactly one hidden cell that another non-zero cell could cover."""
+def _secondary(values: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """Extend `hidden` until no group holds exactly one hidden cell that another non-zero cell could cover.
+
+    `groups` holds, per dimension, each row's group number. One dimension's groups are disjoint, so
+    all of them are settled at once, in numpy: this runs on every answer to a caller without the
+    `excerpts` scope, and pandas' per-call overhead made it the slowest part of such an answer."""
     hidden = hidden.copy()
     changed = True
     while changed:
         changed = False
-        for keys in groups:
-            for _, members in hidden.groupby(keys, dropna=False):
-                if members.sum() != 1 or len(members) < 2:
-                    continue
-                others = values[members.index][~members & (values[members.index] > 0)]
-                if not others.empty:
-                    hidden.loc[others.idxmin()] = True
-                    changed = True
+        for group in groups:
+            lone = (np.bincount(group, weights=hidden)[group] == 1) & (np.bincount(group)[group] >= 2)
+            cover = np.flatnonzero(lone & ~hidden & (values > 0))
+            if cover.size:
+                ranked = cover[np.lexsort((cover, values[cover], group[cover]))]  # by group, value, row
+                smallest = ranked[np.r_[True, group[ranked][1:] != group[ranked][:-1]]]
+                hidden[smallest] = True
+                changed = True
     return hidden
 
 
@@ -53,11 +58,11 @@ def disclose(df: pd.DataFrame, question: Question, *, may_read_excerpts: bool, k
     count_cols = [c.name for c in question.columns if c.count and c.name in df.columns]
     out = df.drop(columns=text_cols).astype(object)
     dimensions = [c for c in out.columns if c not in count_cols]
-    whole = pd.Series(0, index=out.index)
-    groups = [whole] + [out[d].astype(str) for d in dimensions]
+    whole = np.zeros(len(out), dtype=np.intp)
+    groups = [whole] + [pd.factorize(out[d], use_na_sentinel=False)[0] for d in dimensions]
     suppressed = 0
     for col in count_cols:
-        values = pd.to_numeric(out[col], errors="coerce").fillna(0)
+        values = pd.to_numeric(out[col], errors="coerce").fillna(0).to_numpy(dtype=float)
         hidden = _secondary(values, (values > 0) & (values < k), groups)
         out.loc[hidden, col] = None
         suppressed += int(hidden.sum())

@@ -67,17 +67,18 @@ def resolve_principal(key: str | None, config: ApiConfig, now: datetime | None =
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(request: Request, config: ConfigDep) -> Principal:
+async def current_principal(request: Request, config: ConfigDep) -> Principal:
+    # async: no I/O here, and a sync dependency would cost a thread-pool hop on every request
     return resolve_principal(_presented_key(request), config)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(scope: str):  # noqa: ANN201 - a FastAPI dependency factory
+def require(scope: str):
     """A dependency that refuses callers without `scope` (401 without a key, 403 with one)."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if not principal.can(scope):
             code = status.HTTP_401_UNAUTHORIZED if principal.name == "anonymous" else status.HTTP_403_FORBIDDEN
             raise HTTPException(code, f"this needs the '{scope}' scope ({SCOPES[scope]})",
