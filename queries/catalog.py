@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pyoxigraph import Literal, NamedNode
 from rdflib.namespace import RDF, SKOS, XSD
 
@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 # Vocabulary name → the namespace its concepts live in.
 VOCABULARIES: dict[str, str] = {"role": str(ROLE), "feature": str(FEATURE), "mode": str(MODE)}
+PAGE_MARKER = "#PAGE"  # a SPARQL comment line in a paged question: where LIMIT/OFFSET go
 
 
 class ParameterError(ValueError):
@@ -62,7 +63,7 @@ class Question(BaseModel):
     id: str
     title: str
     description: str
-    paged: bool = False  # accepts limit/offset
+    paged: bool = False  # accepts limit/offset, placed where the query's PAGE_MARKER line is
     scope: str = "aggregate"  # the API scope a caller needs; row-per-excerpt answers need "excerpts"
     params: list[Param] = Field(default_factory=list)
     columns: list[Column] = Field(default_factory=list)
@@ -70,6 +71,18 @@ class Question(BaseModel):
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
+
+    @model_validator(mode="after")
+    def _paged_has_one_marker(self) -> Question:
+        if self.paged and self.sparql.count(PAGE_MARKER) != 1:
+            raise ValueError(f"a paged question needs exactly one '{PAGE_MARKER}' line where its page is cut")
+        return self
+
+    def page(self, limit: int, offset: int = 0) -> str:
+        """The query text cut to one page. The marker sits in the subquery that picks the page's
+        excerpts, so the engine looks up details for one page, not for every row. `limit`/`offset`
+        are Python ints: the clause is built from numbers, never from caller text."""
+        return self.sparql.replace(PAGE_MARKER, f"LIMIT {int(limit)} OFFSET {max(0, int(offset))}")
 
 
 def parse_question(text: str, source: str) -> Question:
@@ -164,13 +177,10 @@ class Catalog:
             limit: int | None = None, offset: int = 0) -> pd.DataFrame:
         """Run a question with checked parameters; a DataFrame with the declared columns.
 
-        `limit`/`offset` page a paged question inside the engine; they are Python ints, so the
-        LIMIT/OFFSET clause is built from numbers, never from caller text.
+        `limit`/`offset` page a paged question inside the engine (see `Question.page`).
         """
         q = self.get(qid)
-        sparql = q.sparql
-        if q.paged and limit is not None:
-            sparql += f"\nLIMIT {int(limit)} OFFSET {max(0, int(offset))}"
+        sparql = q.page(limit, offset) if q.paged and limit is not None else q.sparql
         return store.select_df(sparql, self.bind(qid, raw))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from queries.catalog import Catalog, ParameterError
+from queries.catalog import Catalog, ParameterError, parse_question
 from store.base import GraphStore
 
 
@@ -146,3 +146,17 @@ def test_text_parameter_is_a_literal_not_syntax(catalog: Catalog, fx_store: Grap
     """A crafted `contains` value is matched as text: no excerpt contains it, so no rows — and no error."""
     df = catalog.run(fx_store, "excerpts", {"contains": '") || true || ("'})
     assert df.empty
+
+
+def test_a_page_of_a_filtered_listing_is_cut_after_the_filter(catalog: Catalog, fx_store: GraphStore) -> None:
+    """Peers' excerpts are X1–X3 (P1, P2; see test_excerpts_filters); the page is cut from those, so
+    offset 1, limit 5 gives the last two of them — not a filtered remnant of an unfiltered page."""
+    peers = catalog.run(fx_store, "excerpts", {"role": "peer-practitioner"})
+    page = catalog.run(fx_store, "excerpts", {"role": "peer-practitioner"}, limit=5, offset=1)
+    assert len(peers) == 3 and list(page["excerpt"]) == list(peers["excerpt"][1:])
+
+
+def test_paged_question_without_a_page_marker_is_a_packaging_error() -> None:
+    text = "#+ id: broken\n#+ title: t\n#+ description: d\n#+ paged: true\nSELECT ?x WHERE { ?x ?p ?o }\n"
+    with pytest.raises(ValueError, match=r"(?s)broken.rq: bad question header.*#PAGE"):
+        parse_question(text, "broken.rq")
