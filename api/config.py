@@ -27,3 +27,4 @@ class ApiConfig(BaseModel):
     cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are configured
     engine: str = "store"  # default engine for named questions: store | neo4j (per request: ?engine=)
     neo4j_database: str | None = None
+    neo4j_auto_sync: bool = True  # project the studies an upload wrote into Neo4j, when one is configured

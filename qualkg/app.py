@@ -31,7 +31,7 @@ def api_config(settings: Settings) -> ApiConfig:
                      query_timeout_s=settings.query_timeout_s, max_rows=settings.max_rows,
                      max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
                      cors_origins=settings.cors_origins, engine=settings.engine,
-                     neo4j_database=settings.neo4j_database)
+                     neo4j_database=settings.neo4j_database, neo4j_auto_sync=settings.neo4j_auto_sync)
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:

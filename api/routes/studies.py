@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from neo4j.exceptions import DriverError, Neo4jError
 from starlette.concurrency import run_in_threadpool
 
 from api.answer import answer
@@ -18,6 +19,8 @@ from api.security import PrincipalDep, require
 from ingest.errors import IngestError
 from ingest.pipeline import ingest
 from ingest.readers import EXTENSIONS, ReadOptions
+from ontology.namespaces import ONTOLOGY_GRAPH
+from projection.neo4j import ProjectionError, sync
 
 router = APIRouter(prefix="/studies", tags=["studies"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -66,6 +69,21 @@ async def upload_study(request: Request, file: Annotated[UploadFile, File()],
                 except IngestError as e:
                     return JSONResponse({"written": False, "problems": [p.as_dict() for p in e.problems]},
                                         status_code=422)
-            return JSONResponse(report.as_dict(), status_code=200 if dry_run else 201)
+                body = report.as_dict()
+                if report.written and app_state.neo4j is not None and config.neo4j_auto_sync:
+                    body["neo4j"] = _sync_neo4j(request, [s.graph for s in report.studies])
+            return JSONResponse(body, status_code=200 if dry_run else 201)
 
         return await run_in_threadpool(run)
+
+
+def _sync_neo4j(request: Request, graphs: list[str]) -> dict[str, object]:
+    """Project the graphs just written (and the model) into Neo4j. The store is the record: when
+    Neo4j fails, the upload still stands and the answer says how to catch the projection up."""
+    state = request.app.state
+    try:
+        synced = sync(state.store, state.neo4j, [ONTOLOGY_GRAPH, *graphs], database=state.config.neo4j_database)
+    except (DriverError, Neo4jError, ProjectionError) as e:
+        return {"synced": False, "error": f"{type(e).__name__}: {e}",
+                "repair": "run `qualkg sync neo4j` once Neo4j is reachable"}
+    return {"synced": True, "nodes": synced.nodes, "relationships": synced.relationships}

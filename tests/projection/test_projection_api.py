@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import httpx
-from neo4j import Driver
+from neo4j import Driver, GraphDatabase
 
 from api.app import create_app
 from api.config import ApiConfig
 from projection.neo4j import sync
 from queries.catalog import default_catalog
 from tests.conftest import LiveServer, free_port, fixture_store, serve
+from tests.servers.launch import Neo4jServer
 
 
 def test_engine_neo4j_gives_the_store_answer(driver: Driver) -> None:
@@ -42,3 +43,40 @@ def test_engine_neo4j_without_a_projection_is_a_client_error(live: LiveServer) -
     with live.client("all") as c:
         r = c.get("/questions/studies", params={"engine": "neo4j"})
     assert r.status_code == 400 and "Neo4j" in r.json()["detail"]
+
+
+UPLOAD = b"id,document,tag,content\n1,doc1,pay.low,SYNTHETIC: upload sync test\n2,doc1,pay.late,SYNTHETIC: second\n"
+WRITER = ApiConfig(open_scopes=frozenset({"aggregate", "excerpts", "ingest"}))
+
+
+def _upload(app) -> httpx.Response:  # noqa: ANN001
+    server, thread = serve(app, free_port())
+    try:
+        return httpx.post(f"http://127.0.0.1:{server.config.port}/studies", data={"study": "uploaded"},
+                          files={"file": ("coded.csv", UPLOAD, "text/csv")}, timeout=60)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_an_upload_is_projected_into_neo4j(driver: Driver, neo4j: Neo4jServer) -> None:
+    """Two Taguette rows of one document → two excerpts of study 'uploaded', in Neo4j right after the upload."""
+    store = fixture_store()
+    app_driver = GraphDatabase.driver(neo4j.bolt_uri, auth=None)  # the app closes its driver when it stops
+    r = _upload(create_app(WRITER, store, default_catalog(), neo4j=app_driver))
+    assert r.status_code == 201, r.text
+    assert r.json()["neo4j"]["synced"] is True and r.json()["neo4j"]["nodes"] > 0
+    study = default_catalog().iris.study("uploaded")
+    with driver.session() as session:
+        n = session.run("MATCH (x:Excerpt)-[:IN_STUDY]->(s {iri: $s}) RETURN count(x) AS n", s=study).single()["n"]
+    assert n == 2
+
+
+def test_an_upload_stands_when_neo4j_is_down() -> None:
+    """Nothing listens on the port: the store keeps the upload; the answer says how to catch Neo4j up."""
+    store = fixture_store()
+    dead = GraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}", connection_timeout=2, max_transaction_retry_time=2)
+    r = _upload(create_app(WRITER, store, default_catalog(), neo4j=dead))
+    assert r.status_code == 201, r.text
+    assert r.json()["neo4j"]["synced"] is False and "qualkg sync neo4j" in r.json()["neo4j"]["repair"]
+    assert default_catalog().iris.graph("uploaded") in store.graphs()
