@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pyoxigraph import Literal, NamedNode, Triple
-from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import namespace as std
 
 from ingest.records import Code, Excerpt, StudyRecords
+from ontology import namespaces as ns
 from ontology.iris import IriScheme, digest
-from ontology.namespaces import BIBO, FABIO, FEATURE, MODE, OA, QK, ROLE
 
 # Event kinds (records) → (class, collection mode concept).
 EVENT_KINDS: dict[str, tuple[str, str]] = {
@@ -27,23 +27,55 @@ CODE_LEVELS: dict[str, str] = {"code": "Code", "subtheme": "Subtheme", "theme": 
 QUOTE_CONTEXT = 32  # characters of prefix/suffix kept in a TextQuoteSelector
 
 
-def _n(iri: object) -> NamedNode:
-    return NamedNode(str(iri))
+class _Terms:
+    """One namespace's terms as pyoxigraph NamedNodes, each made once: `QK.inStudy`, `QK["Theme"]`.
+
+    Why: rdflib's Namespace builds and checks a new URIRef on every attribute access, which we
+    then turned into a NamedNode — about 250k times for a study of 5,000 excerpts. Here the first
+    access of a term written in code stores it as an instance attribute, so later ones are a plain
+    attribute read; names from the data (`FEATURE[f]`) are kept in a dict of their own.
+    """
+
+    def __init__(self, namespace: str) -> None:
+        self._namespace = str(namespace)
+        self._made: dict[str, NamedNode] = {}
+
+    def __getitem__(self, name: str) -> NamedNode:
+        node = self._made.get(name)
+        if node is None:
+            node = self._made[name] = NamedNode(self._namespace + name)
+        return node
+
+    def __getattr__(self, name: str) -> NamedNode:
+        if name.startswith("_"):  # not a term: copy, pickle and friends probe such names
+            raise AttributeError(name)
+        node = self[name]
+        setattr(self, name, node)
+        return node
+
+
+QK, OA, BIBO, FABIO = _Terms(ns.QK), _Terms(ns.OA), _Terms(ns.BIBO), _Terms(ns.FABIO)
+FEATURE, MODE, ROLE = _Terms(ns.FEATURE), _Terms(ns.MODE), _Terms(ns.ROLE)
+DCTERMS, ORG, PROV, RDF = _Terms(std.DCTERMS), _Terms(std.ORG), _Terms(std.PROV), _Terms(std.RDF)
+RDFS, SKOS, XSD = _Terms(std.RDFS), _Terms(std.SKOS), _Terms(std.XSD)
+A = RDF.type
+TRUE, FALSE = Literal("true", datatype=XSD.boolean), Literal("false", datatype=XSD.boolean)
+
+
+def _n(iri: str) -> NamedNode:
+    return NamedNode(iri)
 
 
 def _s(value: str) -> Literal:
     return Literal(value)
 
 
-def _int(value: int, datatype: object = XSD.integer) -> Literal:
-    return Literal(str(value), datatype=_n(datatype))
+def _int(value: int, datatype: NamedNode = XSD.integer) -> Literal:
+    return Literal(str(value), datatype=datatype)
 
 
 def _bool(value: bool) -> Literal:
-    return Literal("true" if value else "false", datatype=_n(XSD.boolean))
-
-
-A = _n(RDF.type)
+    return TRUE if value else FALSE
 
 
 class StudyMapper:
@@ -57,26 +89,36 @@ class StudyMapper:
         self.codebook = _n(iris.scoped(self.sid, "codebook", "main"))
         self.activity = _n(iris.scoped(self.sid, "ingest", "activity"))
         self.transcripts = {t.id: t for t in records.transcripts}
+        self._scoped_nodes: dict[tuple[str, str, bool], NamedNode] = {}
 
     # -- IRIs by local id -------------------------------------------------------------------
+    def _scoped(self, kind: str, local: str, synthetic: bool = False) -> NamedNode:
+        """A study-scoped IRI, made once per (kind, id): excerpts refer to the same few
+        participants, codes, coders and transcripts thousands of times."""
+        key = (kind, local, synthetic)
+        node = self._scoped_nodes.get(key)
+        if node is None:
+            node = self._scoped_nodes[key] = _n(self.iris.scoped(self.sid, kind, local, synthetic=synthetic))
+        return node
+
     def participant(self, pid: str) -> NamedNode:
-        return _n(self.iris.scoped(self.sid, "participant", pid))
+        return self._scoped("participant", pid)
 
     def team(self, tid: str) -> NamedNode:
-        return _n(self.iris.scoped(self.sid, "team", tid))
+        return self._scoped("team", tid)
 
     def event(self, eid: str) -> NamedNode:
-        return _n(self.iris.scoped(self.sid, "event", eid))
+        return self._scoped("event", eid)
 
     def code(self, cid: str) -> NamedNode:
-        return _n(self.iris.scoped(self.sid, "code", cid))
+        return self._scoped("code", cid)
 
     def coder(self, cid: str) -> NamedNode:
-        return _n(self.iris.scoped(self.sid, "coder", cid))
+        return self._scoped("coder", cid)
 
     def transcript(self, tid: str) -> NamedNode:
         t = self.transcripts.get(tid)
-        return _n(self.iris.scoped(self.sid, "transcript", tid, synthetic=bool(t and t.synthetic)))
+        return self._scoped("transcript", tid, bool(t and t.synthetic))
 
     def excerpt(self, x: Excerpt) -> NamedNode:
         return _n(self.iris.excerpt(self.sid, self.transcript(x.transcript).value, x.start, x.end,
@@ -87,200 +129,199 @@ class StudyMapper:
         yield from self._study()
         for o in self.r.organisations:
             node = _n(self.iris.organisation(o.id))
-            kind = ORG.FormalOrganization if o.kind == "formal" else ORG.OrganizationalUnit
-            yield Triple(node, A, _n(kind))
-            yield Triple(node, _n(SKOS.prefLabel), _s(o.label))
+            yield Triple(node, A, ORG.FormalOrganization if o.kind == "formal" else ORG.OrganizationalUnit)
+            yield Triple(node, SKOS.prefLabel, _s(o.label))
             if o.verification == "unverified":
-                yield Triple(node, _n(QK.verificationStatus), _n(QK.Unverified))
+                yield Triple(node, QK.verificationStatus, QK.Unverified)
         for t in self.r.teams:
             node = self.team(t.id)
-            yield Triple(node, A, _n(ORG.OrganizationalUnit))
-            yield Triple(node, _n(SKOS.prefLabel), _s(t.label))
-            yield Triple(node, _n(QK.inStudy), self.study)
+            yield Triple(node, A, ORG.OrganizationalUnit)
+            yield Triple(node, SKOS.prefLabel, _s(t.label))
+            yield Triple(node, QK.inStudy, self.study)
             if t.organisation:
-                yield Triple(node, _n(ORG.unitOf), _n(self.iris.organisation(t.organisation)))
+                yield Triple(node, ORG.unitOf, _n(self.iris.organisation(t.organisation)))
             for f in t.features:
-                yield Triple(node, _n(ORG.classification), _n(FEATURE[f]))
+                yield Triple(node, ORG.classification, FEATURE[f])
         yield from self._participants()
         yield from self._events()
         yield from self._transcripts()
         yield from self._codes()
         for c in self.r.coders:
             node = self.coder(c.id)
-            yield Triple(node, A, _n(QK.Coder))
-            yield Triple(node, _n(RDFS.label), _s(c.name))
-            yield Triple(node, _n(QK.inStudy), self.study)
+            yield Triple(node, A, QK.Coder)
+            yield Triple(node, RDFS.label, _s(c.name))
+            yield Triple(node, QK.inStudy, self.study)
         for x in self.r.excerpts:
             yield from self._excerpt(x)
         yield from self._notes()
 
     def _study(self) -> Iterator[Triple]:
         s, st = self.r.study, self.study
-        yield Triple(st, A, _n(QK.Study))
-        yield Triple(st, _n(DCTERMS.title), _s(s.title))
+        yield Triple(st, A, QK.Study)
+        yield Triple(st, DCTERMS.title, _s(s.title))
         optional = {QK.design: s.design, QK.analysisMethod: s.analysis, QK.setting: s.setting,
                     QK.sampleDescription: s.sample, DCTERMS.description: s.description}
         for prop, value in optional.items():
             if value:
-                yield Triple(st, _n(prop), _s(value))
+                yield Triple(st, prop, _s(value))
         for c in s.countries:
-            yield Triple(st, _n(QK.country), _s(c))
+            yield Triple(st, QK.country, _s(c))
         for theme in s.published_themes:
-            yield Triple(st, _n(QK.publishedTheme), _s(theme))
+            yield Triple(st, QK.publishedTheme, _s(theme))
         if s.synthetic:
-            yield Triple(st, _n(QK.isSynthetic), _bool(True))
+            yield Triple(st, QK.isSynthetic, _bool(True))
         if s.verification == "unverified":
-            yield Triple(st, _n(QK.verificationStatus), _n(QK.Unverified))
-        yield Triple(self.activity, A, _n(QK.IngestActivity))
-        yield Triple(self.activity, _n(QK.inStudy), st)
+            yield Triple(st, QK.verificationStatus, QK.Unverified)
+        yield Triple(self.activity, A, QK.IngestActivity)
+        yield Triple(self.activity, QK.inStudy, st)
         if s.publication:
             p = s.publication
             pub = _n(f"https://doi.org/{p.doi}") if p.doi else _n(self.iris.scoped(self.sid, "publication", p.title))
-            yield Triple(st, _n(QK.reportedIn), pub)
-            yield Triple(pub, A, _n(FABIO[p.kind]))
-            yield Triple(pub, _n(DCTERMS.title), _s(p.title))
+            yield Triple(st, QK.reportedIn, pub)
+            yield Triple(pub, A, FABIO[p.kind])
+            yield Triple(pub, DCTERMS.title, _s(p.title))
             if p.doi:
-                yield Triple(pub, _n(BIBO.doi), _s(p.doi))
+                yield Triple(pub, BIBO.doi, _s(p.doi))
             if p.year:
-                yield Triple(pub, _n(FABIO.hasPublicationYear), Literal(str(p.year), datatype=_n(XSD.gYear)))
+                yield Triple(pub, FABIO.hasPublicationYear, _int(p.year, XSD.gYear))
             if p.venue:
-                yield Triple(pub, _n(DCTERMS.isPartOf), _s(p.venue))
+                yield Triple(pub, DCTERMS.isPartOf, _s(p.venue))
             for author in p.authors:
-                yield Triple(pub, _n(DCTERMS.creator), _s(author))
+                yield Triple(pub, DCTERMS.creator, _s(author))
             if p.authors:
-                yield Triple(pub, _n(DCTERMS.bibliographicCitation), _s(citation(p.authors, p.year, p.title, p.venue, p.doi)))
+                yield Triple(pub, DCTERMS.bibliographicCitation, _s(citation(p.authors, p.year, p.title, p.venue, p.doi)))
             if p.licence:
-                yield Triple(pub, _n(DCTERMS.license), _n(p.licence))
+                yield Triple(pub, DCTERMS.license, _n(p.licence))
 
     def _participants(self) -> Iterator[Triple]:
         for p in self.r.participants:
             node = self.participant(p.id)
-            yield Triple(node, A, _n(QK.Participant))
-            yield Triple(node, _n(QK.pseudonym), _s(p.pseudonym))
-            yield Triple(node, _n(RDFS.label), _s(p.pseudonym))
-            yield Triple(node, _n(QK.inStudy), self.study)
+            yield Triple(node, A, QK.Participant)
+            yield Triple(node, QK.pseudonym, _s(p.pseudonym))
+            yield Triple(node, RDFS.label, _s(p.pseudonym))
+            yield Triple(node, QK.inStudy, self.study)
             if p.synthetic:
-                yield Triple(node, _n(QK.isSynthetic), _bool(True))
+                yield Triple(node, QK.isSynthetic, _bool(True))
             if p.role or p.team:
                 m = _n(f"{node.value}/membership")
-                yield Triple(m, A, _n(ORG.Membership))
-                yield Triple(m, _n(ORG.member), node)
-                yield Triple(m, _n(QK.inStudy), self.study)
+                yield Triple(m, A, ORG.Membership)
+                yield Triple(m, ORG.member, node)
+                yield Triple(m, QK.inStudy, self.study)
                 if p.role:
-                    yield Triple(m, _n(ORG.role), _n(ROLE[p.role]))
+                    yield Triple(m, ORG.role, ROLE[p.role])
                 if p.team:
-                    yield Triple(m, _n(ORG.organization), self.team(p.team))
+                    yield Triple(m, ORG.organization, self.team(p.team))
             for name, value in p.attributes:
                 attr = _n(f"{node.value}/attribute/{digest(name, length=12)}")
-                yield Triple(node, _n(QK.hasAttribute), attr)
-                yield Triple(attr, A, _n(QK.ParticipantAttribute))
-                yield Triple(attr, _n(QK.attributeName), _s(name))
-                yield Triple(attr, _n(QK.attributeValue), _s(value))
+                yield Triple(node, QK.hasAttribute, attr)
+                yield Triple(attr, A, QK.ParticipantAttribute)
+                yield Triple(attr, QK.attributeName, _s(name))
+                yield Triple(attr, QK.attributeValue, _s(value))
 
     def _events(self) -> Iterator[Triple]:
         for e in self.r.events:
             node = self.event(e.id)
             cls, mode = EVENT_KINDS[e.kind]
-            yield Triple(node, A, _n(QK[cls]))
-            yield Triple(node, _n(QK.collectionMode), _n(MODE[mode]))
-            yield Triple(node, _n(QK.inStudy), self.study)
-            yield Triple(node, _n(RDFS.label), _s(e.label or e.id))
+            yield Triple(node, A, QK[cls])
+            yield Triple(node, QK.collectionMode, MODE[mode])
+            yield Triple(node, QK.inStudy, self.study)
+            yield Triple(node, RDFS.label, _s(e.label or e.id))
             if e.synthetic:
-                yield Triple(node, _n(QK.isSynthetic), _bool(True))
+                yield Triple(node, QK.isSynthetic, _bool(True))
             if e.originating_study:
-                yield Triple(node, _n(QK.originatingStudy), _n(self.iris.study(e.originating_study)))
+                yield Triple(node, QK.originatingStudy, _n(self.iris.study(e.originating_study)))
             for pid in e.participants:
-                yield Triple(node, _n(QK.hasParticipant), self.participant(pid))
+                yield Triple(node, QK.hasParticipant, self.participant(pid))
 
     def _transcripts(self) -> Iterator[Triple]:
         for t in self.r.transcripts:
             node = self.transcript(t.id)
-            yield Triple(node, A, _n(QK.Transcript))
-            yield Triple(node, _n(RDFS.label), _s(t.label))
-            yield Triple(node, _n(QK.inStudy), self.study)
-            yield Triple(node, _n(QK.isSynthetic), _bool(t.synthetic))
+            yield Triple(node, A, QK.Transcript)
+            yield Triple(node, RDFS.label, _s(t.label))
+            yield Triple(node, QK.inStudy, self.study)
+            yield Triple(node, QK.isSynthetic, _bool(t.synthetic))
             if t.text is not None:
-                yield Triple(node, _n(QK.plainText), _s(t.text))
+                yield Triple(node, QK.plainText, _s(t.text))
             if t.event:
-                yield Triple(node, _n(PROV.wasGeneratedBy), self.event(t.event))
+                yield Triple(node, PROV.wasGeneratedBy, self.event(t.event))
             if t.source_file:
-                yield Triple(node, _n(QK.sourceFile), _s(t.source_file))
+                yield Triple(node, QK.sourceFile, _s(t.source_file))
 
     def _codes(self) -> Iterator[Triple]:
         if not self.r.codes:
             return
         cb = self.codebook
-        yield Triple(cb, A, _n(QK.Codebook))
-        yield Triple(cb, _n(SKOS.prefLabel), _s(f"Codebook of {self.r.study.title}"))
-        yield Triple(cb, _n(QK.inStudy), self.study)
+        yield Triple(cb, A, QK.Codebook)
+        yield Triple(cb, SKOS.prefLabel, _s(f"Codebook of {self.r.study.title}"))
+        yield Triple(cb, QK.inStudy, self.study)
         for c in self.r.codes:
             yield from self._code(c)
 
     def _code(self, c: Code) -> Iterator[Triple]:
         node = self.code(c.id)
-        yield Triple(node, A, _n(QK[CODE_LEVELS[c.level]]))
-        yield Triple(node, _n(SKOS.prefLabel), _s(c.label))
-        yield Triple(node, _n(SKOS.inScheme), self.codebook)
-        yield Triple(node, _n(QK.inStudy), self.study)
+        yield Triple(node, A, QK[CODE_LEVELS[c.level]])
+        yield Triple(node, SKOS.prefLabel, _s(c.label))
+        yield Triple(node, SKOS.inScheme, self.codebook)
+        yield Triple(node, QK.inStudy, self.study)
         if c.parent:
-            yield Triple(node, _n(SKOS.broader), self.code(c.parent))
+            yield Triple(node, SKOS.broader, self.code(c.parent))
         else:
-            yield Triple(node, _n(SKOS.topConceptOf), self.codebook)
+            yield Triple(node, SKOS.topConceptOf, self.codebook)
         if c.description:
-            yield Triple(node, _n(SKOS.definition), _s(c.description))
+            yield Triple(node, SKOS.definition, _s(c.description))
         if c.colour:
-            yield Triple(node, _n(QK.colour), _s(c.colour))
+            yield Triple(node, QK.colour, _s(c.colour))
         if c.placeholder_label:
-            yield Triple(node, _n(QK.labelStatus), _n(QK.Placeholder))
+            yield Triple(node, QK.labelStatus, QK.Placeholder)
         if c.source:
-            yield Triple(node, _n(DCTERMS.source), _n(_as_iri(c.source)))
+            yield Triple(node, DCTERMS.source, _n(_as_iri(c.source)))
         if c.original_name and c.original_name != c.label:
-            yield Triple(node, _n(SKOS.hiddenLabel), _s(c.original_name))
+            yield Triple(node, SKOS.hiddenLabel, _s(c.original_name))
 
     def _excerpt(self, x: Excerpt) -> Iterator[Triple]:
         node = self.excerpt(x)
         t_node = self.transcript(x.transcript)
         target, pos, quote = (_n(f"{node.value}/{part}") for part in ("target", "position", "quote"))
-        yield Triple(node, A, _n(QK.CodedExcerpt))
-        yield Triple(node, _n(OA.motivatedBy), _n(OA.classifying))
+        yield Triple(node, A, QK.CodedExcerpt)
+        yield Triple(node, OA.motivatedBy, OA.classifying)
         for cid in x.codes:
-            yield Triple(node, _n(OA.hasBody), self.code(cid))
-        yield Triple(node, _n(OA.hasTarget), target)
-        yield Triple(node, _n(QK.inStudy), self.study)
-        yield Triple(node, _n(QK.isSynthetic), _bool(x.synthetic))
-        yield Triple(node, _n(PROV.wasQuotedFrom), t_node)
-        yield Triple(node, _n(PROV.wasGeneratedBy), self.activity)
+            yield Triple(node, OA.hasBody, self.code(cid))
+        yield Triple(node, OA.hasTarget, target)
+        yield Triple(node, QK.inStudy, self.study)
+        yield Triple(node, QK.isSynthetic, _bool(x.synthetic))
+        yield Triple(node, PROV.wasQuotedFrom, t_node)
+        yield Triple(node, PROV.wasGeneratedBy, self.activity)
         if x.speaker:
-            yield Triple(node, _n(QK.spokenBy), self.participant(x.speaker))
+            yield Triple(node, QK.spokenBy, self.participant(x.speaker))
         if x.coder:
-            yield Triple(node, _n(DCTERMS.creator), self.coder(x.coder))
+            yield Triple(node, DCTERMS.creator, self.coder(x.coder))
         pv = x.provenance
         if pv:
-            yield Triple(node, _n(QK.sourceFile), _s(pv.source_file))
+            yield Triple(node, QK.sourceFile, _s(pv.source_file))
             if pv.tool:
-                yield Triple(node, _n(QK.sourceTool), _s(pv.tool))
+                yield Triple(node, QK.sourceTool, _s(pv.tool))
             if pv.offset_convention:
-                yield Triple(node, _n(QK.offsetConvention), _s(pv.offset_convention))
+                yield Triple(node, QK.offsetConvention, _s(pv.offset_convention))
             if pv.original_start is not None:
-                yield Triple(node, _n(QK.originalStart), _int(pv.original_start))
+                yield Triple(node, QK.originalStart, _int(pv.original_start))
             if pv.original_end is not None:
-                yield Triple(node, _n(QK.originalEnd), _int(pv.original_end))
-        yield Triple(target, A, _n(OA.SpecificResource))
-        yield Triple(target, _n(OA.hasSource), t_node)
-        yield Triple(target, _n(OA.hasSelector), pos)
-        yield Triple(target, _n(OA.hasSelector), quote)
-        yield Triple(pos, A, _n(OA.TextPositionSelector))
-        yield Triple(pos, _n(OA.start), _int(x.start, XSD.nonNegativeInteger))
-        yield Triple(pos, _n(OA.end), _int(x.end, XSD.nonNegativeInteger))
-        yield Triple(quote, A, _n(OA.TextQuoteSelector))
-        yield Triple(quote, _n(OA.exact), _s(x.text))
+                yield Triple(node, QK.originalEnd, _int(pv.original_end))
+        yield Triple(target, A, OA.SpecificResource)
+        yield Triple(target, OA.hasSource, t_node)
+        yield Triple(target, OA.hasSelector, pos)
+        yield Triple(target, OA.hasSelector, quote)
+        yield Triple(pos, A, OA.TextPositionSelector)
+        yield Triple(pos, OA.start, _int(x.start, XSD.nonNegativeInteger))
+        yield Triple(pos, OA.end, _int(x.end, XSD.nonNegativeInteger))
+        yield Triple(quote, A, OA.TextQuoteSelector)
+        yield Triple(quote, OA.exact, _s(x.text))
         text = self.transcripts[x.transcript].text if x.transcript in self.transcripts else None
         if text:
             prefix, suffix = text[max(0, x.start - QUOTE_CONTEXT):x.start], text[x.end:x.end + QUOTE_CONTEXT]
             if prefix:
-                yield Triple(quote, _n(OA.prefix), _s(prefix))
+                yield Triple(quote, OA.prefix, _s(prefix))
             if suffix:
-                yield Triple(quote, _n(OA.suffix), _s(suffix))
+                yield Triple(quote, OA.suffix, _s(suffix))
 
     def _notes(self) -> Iterator[Triple]:
         targets = {"code": self.code, "participant": self.participant, "transcript": self.transcript,
@@ -295,13 +336,13 @@ class StudyMapper:
                 target = _n(self.iris.excerpt(self.sid, t_node.value, int(start), int(end), synthetic=syn))
             else:
                 target = targets[n.target_kind](n.target)
-            yield Triple(node, A, _n(OA.Annotation))
-            yield Triple(node, _n(OA.motivatedBy), _n(OA.commenting))
-            yield Triple(node, _n(OA.hasTarget), target)
-            yield Triple(node, _n(OA.hasBody), body)
-            yield Triple(node, _n(QK.inStudy), self.study)
-            yield Triple(body, A, _n(OA.TextualBody))
-            yield Triple(body, _n(RDF.value), _s(n.text))
+            yield Triple(node, A, OA.Annotation)
+            yield Triple(node, OA.motivatedBy, OA.commenting)
+            yield Triple(node, OA.hasTarget, target)
+            yield Triple(node, OA.hasBody, body)
+            yield Triple(node, QK.inStudy, self.study)
+            yield Triple(body, A, OA.TextualBody)
+            yield Triple(body, RDF.value, _s(n.text))
 
 
 def _as_iri(source: str) -> str:

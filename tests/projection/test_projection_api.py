@@ -49,11 +49,13 @@ UPLOAD = b"id,document,tag,content\n1,doc1,pay.low,SYNTHETIC: upload sync test\n
 WRITER = ApiConfig(open_scopes=frozenset({"aggregate", "excerpts", "ingest"}))
 
 
-def _upload(app) -> httpx.Response:  # noqa: ANN001
+def _upload(app) -> tuple[httpx.Response, list[str]]:  # noqa: ANN001
+    """The upload's answer, and the store's graphs after it (read before the app stops and closes its store)."""
     server, thread = serve(app, free_port())
     try:
-        return httpx.post(f"http://127.0.0.1:{server.config.port}/studies", data={"study": "uploaded"},
-                          files={"file": ("coded.csv", UPLOAD, "text/csv")}, timeout=60)
+        r = httpx.post(f"http://127.0.0.1:{server.config.port}/studies", data={"study": "uploaded"},
+                       files={"file": ("coded.csv", UPLOAD, "text/csv")}, timeout=60)
+        return r, app.state.store.graphs()
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -61,9 +63,8 @@ def _upload(app) -> httpx.Response:  # noqa: ANN001
 
 def test_an_upload_is_projected_into_neo4j(driver: Driver, neo4j: Neo4jServer) -> None:
     """Two Taguette rows of one document → two excerpts of study 'uploaded', in Neo4j right after the upload."""
-    store = fixture_store()
     app_driver = GraphDatabase.driver(neo4j.bolt_uri, auth=None)  # the app closes its driver when it stops
-    r = _upload(create_app(WRITER, store, default_catalog(), neo4j=app_driver))
+    r, _ = _upload(create_app(WRITER, fixture_store(), default_catalog(), neo4j=app_driver))
     assert r.status_code == 201, r.text
     assert r.json()["neo4j"]["synced"] is True and r.json()["neo4j"]["nodes"] > 0
     study = default_catalog().iris.study("uploaded")
@@ -74,9 +75,8 @@ def test_an_upload_is_projected_into_neo4j(driver: Driver, neo4j: Neo4jServer) -
 
 def test_an_upload_stands_when_neo4j_is_down() -> None:
     """Nothing listens on the port: the store keeps the upload; the answer says how to catch Neo4j up."""
-    store = fixture_store()
     dead = GraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}", connection_timeout=2, max_transaction_retry_time=2)
-    r = _upload(create_app(WRITER, store, default_catalog(), neo4j=dead))
+    r, graphs = _upload(create_app(WRITER, fixture_store(), default_catalog(), neo4j=dead))
     assert r.status_code == 201, r.text
     assert r.json()["neo4j"]["synced"] is False and "qualkg sync neo4j" in r.json()["neo4j"]["repair"]
-    assert default_catalog().iris.graph("uploaded") in store.graphs()
+    assert default_catalog().iris.graph("uploaded") in graphs
