@@ -13,6 +13,11 @@ from typing import Any
 TARGET_RATE, TARGET_P50_MS, TARGET_RAW_RATIO = 5_000, 20.0, 1.5
 TARGET_RPS, TARGET_P99_MS = 1_000, 100.0
 TARGET_1M_S, TARGET_1M_RSS_MB, TARGET_1M_P50_MS = 300, 6 * 1024, 200.0
+TARGET_SYNC_RATE = 20_000
+ENGINE_COLUMNS = (("oxigraph", "Oxigraph (embedded, in-memory reads as `serve` uses)"), ("fuseki", "Fuseki"),
+                  ("neo4j", "Neo4j"))
+FIRST_SYNC = "first sync (empty database)"
+READ_ONLY = "reading rows (store only)"
 MAIN = "challenges-by-context"
 
 Row = dict[str, Any]
@@ -101,7 +106,10 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
         "## Named questions: latency per size (default parameters)",
         "",
         ("qualkg = `Catalog.run` (parameter checks, binding, DataFrame). Raw = the same bound query text on the "
-         "same pyoxigraph store, results only iterated. Paged questions are timed for their first page of 50."),
+         "same pyoxigraph store, results only iterated. Paged questions are timed for their first page of 50. "
+         "Repeated = `Catalog.run` through the answer cache the server uses (`store/cached.py`), after one asking "
+         "filled it: what a repeat of the question costs until the next write. The scan floor row is the raw time of "
+         "the cheapest query that reads every excerpt once (`bench.workers.SCAN_FLOOR`)."),
         "",
         questions_table(data, sizes),
         "",
@@ -115,6 +123,30 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
          "rdflib-endpoint serving the same N-Quads; both get the same load tool and the same query."),
         "",
         http_table(data),
+        "",
+        "## Engines: Oxigraph, Fuseki and Neo4j on the same data",
+        "",
+        ("`bench/engines.py`, one worker per size: the ingest worker's Oxigraph store opened with in-memory reads "
+         "(as `qualkg serve` opens it); Fuseki (TDB2, default graph = union of the named graphs) loaded with the "
+         "N-Quads exported from that store; Neo4j synced from that store by `projection.neo4j.sync` "
+         "(`qualkg project neo4j`). Both servers: full JIT, default collector, 2 GB heap."),
+        "",
+        engine_versions(sizes),
+        "",
+        ("Neo4j sync, after one untimed warm-up sync of everything (the server's JIT warmed), with the database "
+         "emptied and its constraints dropped again: the first sync writes every graph into an empty database (creating "
+         "the constraints), the re-sync replaces one study. \"reading rows\" is the store side alone "
+         "(`node_labels` + `read_graph` for every graph, no Neo4j): a lower bound for the sync."),
+        "",
+        sync_table(data, sizes),
+        "",
+        ("Every named question at its defaults, on each engine: `Catalog.run` on Oxigraph and on Fuseki "
+         "(`store.sparql.ProtocolStore`), `CypherCatalog.run` (the question's Cypher twin) on Neo4j. p50 in ms "
+         "after two warm-up runs, with `bench.workers.timings` (the question worker's repeats and budget); paged "
+         "questions are timed for their first page of 50. A cell that ran past the per-question cap is shown "
+         "as capped. *rows* differ between engines only where an engine's answer differs."),
+        "",
+        engines_table(data, sizes),
         "",
         "## Replacing one large graph on disk",
         "",
@@ -145,7 +177,8 @@ def targets(data: Row, sizes: dict[int, list[Row]]) -> str:
     rows.append(["≥ 5,000 validated excerpts/s at 100k", _fmt(ing and ing["excerpts_per_s"]),
                  verdict(None if not ing else ing["excerpts_per_s"] >= TARGET_RATE)])
     q = _main_question(sizes.get(100_000, []))
-    rows.append(["main question p50 ≤ 20 ms at 100k", _fmt(q and q["qualkg"]["p50_ms"]),
+    rows.append(["main question p50 ≤ 20 ms at 100k (first asking; a repeat is answered from the cache)",
+                 "—" if not q else f"{_fmt(q['qualkg']['p50_ms'])} ms (repeat: {q['cached']['p50_ms']} ms)",
                  verdict(None if not q else q["qualkg"]["p50_ms"] <= TARGET_P50_MS)])
     rows.append(["main question within 1.5× of raw Oxigraph at 100k",
                  _ratio(q and q["qualkg"]["p50_ms"], q and q["raw"]["p50_ms"]),
@@ -162,10 +195,22 @@ def targets(data: Row, sizes: dict[int, list[Row]]) -> str:
                  f"p50 {q1['qualkg']['p50_ms'] if q1 else '—'} ms",
                  verdict(None if not ing1 else ing1["seconds"] < TARGET_1M_S and ing1["peak_rss_mb"] < TARGET_1M_RSS_MB
                          and bool(q1) and q1["qualkg"]["p50_ms"] < TARGET_1M_P50_MS)])
-    rows.append(["Neo4j sync ≥ 20,000 nodes+relationships/s", "—", "not measured by this suite"])
+    rows.append(sync_target(sizes))
     note = "" if big >= 100_000 else (f"\n\nThis run went up to {big:,} excerpts; the 100k and 1M targets are "
                                        "measured by `make bench-full`.")
     return _table(["target (2-core machine)", "measured", "verdict"], rows) + note
+
+
+def sync_target(sizes: dict[int, list[Row]]) -> list[object]:
+    """The Neo4j sync target at the largest size measured: met when both the first sync and the
+    re-sync of one study reach the rate."""
+    n = max((k for k, rs in sizes.items() if _one(rs, "neo4j-sync", step=FIRST_SYNC)), default=None)
+    if n is None:
+        return ["Neo4j sync ≥ 20,000 nodes+relationships/s", "—", "not measured"]
+    steps = [r for r in sizes[n] if r["kind"] == "neo4j-sync" and r["step"] != READ_ONLY]
+    shown = ", ".join(f"{r['step'].split(' (')[0]} {r['per_s']:,.0f}/s" for r in steps)
+    return [f"Neo4j sync ≥ 20,000 nodes+relationships/s (at {n:,})", shown,
+            "met" if all(r["per_s"] >= TARGET_SYNC_RATE for r in steps) else "NOT met"]
 
 
 def limits(data: Row, sizes: dict[int, list[Row]]) -> str:
@@ -185,16 +230,31 @@ def limits(data: Row, sizes: dict[int, list[Row]]) -> str:
     if q:
         k = max(q)
         v = q[k]
+        floor = _one(sizes[k], "scan-floor")
         out.append(f"- **Questions**: at {k:,} excerpts the main question's raw Oxigraph time is {v['raw']['p50_ms']:,.0f} ms "
                    f"and qualkg's {v['qualkg']['p50_ms']:,.0f} ms ({_ratio(v['qualkg']['p50_ms'], v['raw']['p50_ms'])}): "
-                   "the time is the query's evaluation in the engine, not qualkg's binding or DataFrame, so the "
-                   "fix is in the query's shape (queries/sparql), not in the Python around it.")
+                   "the time is the query's evaluation in the engine, not qualkg's binding or DataFrame."
+                   + ("" if not floor else
+                      f" The cheapest query that reads every excerpt once (the scan floor row) takes "
+                      f"{floor['raw']['p50_ms']:,.0f} ms at this size: a question that looks at every excerpt cannot be "
+                      "faster in this engine, so a first asking under 20 ms at 100k would need precomputed answers.")
+                   + f" A repeated question is answered from the answer cache in {v['cached']['p50_ms']} ms.")
+    n = max((k for k, rs in sizes.items() if _one(rs, "neo4j-sync", step=FIRST_SYNC)), default=None)
+    if n is not None:
+        first, read = _one(sizes[n], "neo4j-sync", step=FIRST_SYNC), _one(sizes[n], "neo4j-sync", step=READ_ONLY)
+        if first["per_s"] < TARGET_SYNC_RATE and read:  # type: ignore[index]
+            out.append(f"- **Neo4j sync** ({n:,} excerpts): {first['per_s']:,.0f} nodes+relationships/s; reading the "  # type: ignore[index]
+                       f"rows from the store alone takes {read['seconds']:,.1f} s of the {first['seconds']:,.1f} s "  # type: ignore[index]
+                       f"({read['per_s']:,.0f}/s), the rest is Neo4j writing (the next graph is read while one is "
+                       "written).")
     h = next((x for x in data["http"] if x["target"].startswith("qualkg GET /questions")), None)
     if h and 10_000 in q:
         p50 = q[10_000]["raw"]["p50_ms"]
-        out.append(f"- **HTTP**: one evaluation of the repeated question takes {p50:,.0f} ms in the engine at 10k, so "
-                   f"{data['machine']['cores']} cores serve at most ~{data['machine']['cores'] * 1000 / p50:,.1f} "
-                   f"req/s whatever the server does; measured {h['rps']:,.1f} req/s.")
+        health = next((x for x in data["http"] if "/health" in x["target"]), None)
+        out.append(f"- **HTTP**: the repeated question is answered from the answer cache (its first evaluation took "
+                   f"{p50:,.0f} ms in the engine at 10k), so what remains is HTTP work in one Python process: "
+                   f"{h['rps']:,.0f} req/s against {_fmt(health and health['rps'])} req/s for `/health`, the server's "
+                   "floor, with the load tool on the same 2 cores.")
     return "\n".join(out) or "- every measured target is met"
 
 
@@ -256,11 +316,15 @@ def questions_table(data: Row, sizes: dict[int, list[Row]]) -> str:
     for n, rs in sorted(sizes.items()):
         for q in (r for r in rs if r["kind"] == "question"):
             rows.append([n, q["question"], q["rows"], q["qualkg"]["p50_ms"], q["qualkg"]["p95_ms"], q["raw"]["p50_ms"],
-                         _ratio(q["qualkg"]["p50_ms"], q["raw"]["p50_ms"])])
+                         _ratio(q["qualkg"]["p50_ms"], q["raw"]["p50_ms"]), f"{q['cached']['p50_ms']:.3f}"])
         prefix = f"{n}: question "
-        rows += [[n, c[len(prefix):].split(":")[0], "—", c.split(": ", 2)[-1], "", "", ""]
+        rows += [[n, c[len(prefix):].split(":")[0], "—", c.split(": ", 2)[-1], "", "", "", ""]
                  for c in data["capped"] if c.startswith(prefix)]
-    return _table(["excerpts", "question", "rows", "qualkg p50 ms", "qualkg p95 ms", "raw p50 ms", "qualkg / raw"], rows)
+        floor = _one(rs, "scan-floor")
+        if floor:
+            rows.append([n, "*(scan floor)*", 1, "", "", floor["raw"]["p50_ms"], "", ""])
+    return _table(["excerpts", "question", "rows", "qualkg p50 ms", "qualkg p95 ms", "raw p50 ms", "qualkg / raw",
+                   "repeated (cached) p50 ms"], rows)
 
 
 def baseline_query_table(data: Row, sizes: dict[int, list[Row]]) -> str:
@@ -278,6 +342,50 @@ def http_table(data: Row) -> str:
             for h in data["http"]]
     return _table(["server and request", "load tool", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx"], rows) if rows \
         else "(not measured in this run)"
+
+
+def engine_versions(sizes: dict[int, list[Row]]) -> str:
+    v = next((r for rs in sizes.values() for r in rs if r["kind"] == "engine-versions"), None)
+    return "(engines not measured in this run)" if not v else \
+        f"Servers: Neo4j {v['neo4j']} (Community, driver {v['driver']}), Fuseki {v['fuseki']}; JVM flags {v['jvm']}."
+
+
+def sync_table(data: Row, sizes: dict[int, list[Row]]) -> str:
+    rows: list[list[object]] = []
+    for n, rs in sorted(sizes.items()):
+        for r in (r for r in rs if r["kind"] == "neo4j-sync"):
+            rows.append([n, r["step"], r["graphs"], r["nodes"], r["relationships"], r["seconds"],
+                         f"{r['per_s']:,.0f}", "" if r["step"] == READ_ONLY else
+                         ("met" if r["per_s"] >= TARGET_SYNC_RATE else "NOT met")])
+        capped = _capped(data, f"{n}: engines")
+        if capped:
+            rows.append([n, capped.split(": ", 2)[-1], "", "", "", "", "", ""])
+    loads = [f"{n:,}: {f['mb']:,.0f} MB in {f['seconds']:,.1f} s" for n, rs in sorted(sizes.items())
+             if (f := _one(rs, "fuseki-load"))]
+    fuseki = ("\n\nFuseki load (the N-Quads in one Graph Store Protocol POST, one TDB2 transaction): "
+              + "; ".join(loads) + ".") if loads else ""
+    return _table(["excerpts", "step", "graphs", "nodes", "relationships", "seconds", "nodes+relationships/s",
+                   f"≥ {TARGET_SYNC_RATE:,}/s"], rows) + fuseki if rows else "(not measured in this run)"
+
+
+def _engine_cell(cell: Row) -> object:
+    if "capped_s" in cell:
+        return f"> {cell['capped_s']:.0f} s (capped)"
+    if "error" in cell:
+        return f"error: {cell['error']}"
+    return cell["p50_ms"]
+
+
+def engines_table(data: Row, sizes: dict[int, list[Row]]) -> str:
+    rows: list[list[object]] = []
+    for n, rs in sorted(sizes.items()):
+        for q in (r for r in rs if r["kind"] == "engines"):
+            counts = [q[e].get("rows") for e, _ in ENGINE_COLUMNS]
+            known = [c for c in counts if c is not None]
+            shown = known[0] if known and len(set(known)) == 1 else " / ".join("—" if c is None else str(c) for c in counts)
+            rows.append([n, q["question"], shown, *(_engine_cell(q[e]) for e, _ in ENGINE_COLUMNS)])
+    return _table(["excerpts", "question", "rows", *(f"{name} p50 ms" for _, name in ENGINE_COLUMNS)], rows) \
+        if rows else "(not measured in this run)"
 
 
 def replace_table(sizes: dict[int, list[Row]]) -> str:

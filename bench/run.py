@@ -41,16 +41,18 @@ class Plan:
     replace_triples: int  # one graph of this many triples is replaced on disk ...
     replace_at: int  # ... taken from the N-Quads of this corpus size
     question_cap_s: int
+    engines_up_to: int  # Oxigraph, Fuseki and Neo4j side by side (bench/engines.py) up to this size
     ingest_cap_s: int = 3 * 3600
+    engines_cap_s: int = 3 * 3600
 
 
 PLANS = {
     "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=10_000, baseline_cap_s=120,
                   gate_cap_s=90, replace_triples=200_000, replace_at=10_000,
-                  question_cap_s=45),
+                  question_cap_s=45, engines_up_to=10_000),
     "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=100_000,
                  baseline_cap_s=900, gate_cap_s=600, replace_triples=1_000_000,
-                 replace_at=100_000, question_cap_s=120),
+                 replace_at=100_000, question_cap_s=120, engines_up_to=100_000),
 }
 
 
@@ -118,6 +120,9 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
     if nq.exists():
         for qid in sorted(load_questions()):
             rows += worker(results, f"{n}: question {qid}", ["question", str(store), qid, str(here)], plan.question_cap_s)
+    if nq.exists() and n <= plan.engines_up_to:
+        rows += worker(results, f"{n}: engines", ["engines", str(nq), str(store), str(here / "engines"),
+                                                  str(plan.question_cap_s)], plan.engines_cap_s)
     if nq.exists():
         rows += worker(results, f"{n}: limit (pyoxigraph bulk load)", ["limit", str(nq), str(here / "limit")], 3600)
         if n <= plan.baseline_up_to:

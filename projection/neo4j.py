@@ -23,9 +23,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from neo4j import Driver, ManagedTransaction
@@ -35,8 +38,11 @@ from store.base import GraphStore
 from store.terms import to_python
 
 # Every label and relationship type the .rq files may produce (checked, so a typo in a .rq file
-# fails the sync instead of creating a stray label). Cypher receives them as parameters
-# (Neo4j 5.26 dynamic labels and types, `SET n:$(row.labels)`), never pasted into the text.
+# fails the sync instead of creating a stray label). Labels reach Cypher as parameters (Neo4j 5.26
+# dynamic labels, `SET n:$(row.labels)`). Relationship types are written into the MERGE text, and
+# only ever from REL_TYPES: Neo4j 5.26 plans `MERGE (a)-[r:$(row.type)]->(b)` as a scan of every
+# relationship in the database for each row (quadratic in the graph), a literal type as an expand
+# between the two ends.
 LABELS: tuple[str, ...] = (
     "Study", "Publication", "Participant", "Role", "Team", "Organisation", "OrgFeature", "Mode", "Event",
     "Transcript", "Excerpt", "Attribute", "Concept", "Code", "Subtheme", "Theme", "PublishedTheme",
@@ -76,6 +82,11 @@ class GraphRows:
     @property
     def relationship_count(self) -> int:
         return len(self.rels) + len(self.maps)
+
+    def foreign_ends(self) -> list[str]:
+        """Relationship ends that are not nodes of this graph (nodes of another graph), sorted."""
+        own = {n["iri"] for n in self.nodes}
+        return sorted({r[end] for rels in (self.rels, self.maps) for r in rels for end in ("from", "to")} - own)
 
 
 @dataclass
@@ -169,20 +180,46 @@ def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
         yield rows[i:i + size]
 
 
-def _write_graph(tx: ManagedTransaction, rows: GraphRows, batch: int) -> None:
-    """Replace one graph: forget its old state, then MERGE its nodes and relationships."""
+def _write_graph(tx: ManagedTransaction, rows: GraphRows, batch: int, held: bool) -> None:
+    """Replace one graph: forget its old state (when Neo4j `held` it), then MERGE its nodes, the
+    ends of its relationships that are other graphs' nodes, and its relationships.
+
+    Every end of a relationship lists `g` in its `graphs`, so an end another graph has not synced
+    yet is created here and leaves with `g`. The node MERGEs return each node's element id and
+    whether they created it; the relationships find their ends by those ids (a direct lookup,
+    cheaper than an index seek, much cheaper in a transaction that has just deleted the graph's old
+    nodes). A relationship with a just-created end cannot exist yet, so it is CREATEd (rows are
+    distinct), the others MERGEd: a third less Neo4j CPU for a sync of 10k excerpts."""
     g = rows.graph
-    _forget_graph(tx, g)
-    for chunk in _batches(rows.nodes, batch):
-        tx.run("UNWIND $rows AS row MERGE (n:Resource {iri: row.iri}) "
-               f"SET n:$(row.labels), n += row.props, n.graphs = {_ADD_GRAPH.format(v='n')}", rows=chunk, g=g).consume()
-    ends = "UNWIND $rows AS row MERGE (a:Resource {iri: row.from}) MERGE (b:Resource {iri: row.to}) "
-    tail = (f"SET r.graphs = {_ADD_GRAPH.format(v='r')}, a.graphs = {_ADD_GRAPH.format(v='a')}, "
-            f"b.graphs = {_ADD_GRAPH.format(v='b')}")
-    for chunk in _batches(rows.rels, batch):
-        tx.run(f"{ends} MERGE (a)-[r:$(row.type)]->(b) {tail}", rows=chunk, g=g).consume()
-    for chunk in _batches(rows.maps, batch):
-        tx.run(f"{ends} MERGE (a)-[r:MAPS_TO {{predicate: row.predicate}}]->(b) {tail}", rows=chunk, g=g).consume()
+    if held:
+        _forget_graph(tx, g)
+    ids: dict[str, str] = {}
+    fresh: set[str] = set()  # nodes created by this transaction: no relationship can exist at them yet
+    returned = "WITH row, n, n.graphs IS NULL AS fresh SET {sets} RETURN {iri}, elementId(n), fresh"
+    statements = (("UNWIND $rows AS row MERGE (n:Resource {iri: row.iri}) "
+                   + returned.format(sets=f"n:$(row.labels), n += row.props, n.graphs = {_ADD_GRAPH.format(v='n')}",
+                                     iri="row.iri"), rows.nodes),
+                  ("UNWIND $rows AS row MERGE (n:Resource {iri: row}) "
+                   + returned.format(sets=f"n.graphs = {_ADD_GRAPH.format(v='n')}", iri="row"), rows.foreign_ends()))
+    for statement, items in statements:
+        for chunk in _batches(items, batch):
+            for iri, element_id, created in tx.run(statement, rows=chunk, g=g).values():
+                ids[iri] = element_id
+                if created:
+                    fresh.add(iri)
+    ends = "UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.from MATCH (b) WHERE elementId(b) = row.to "
+    for rtype, same_type in groupby(rows.rels + rows.maps, key=itemgetter("type")):  # sorted by type, MAPS_TO last
+        if rtype not in REL_TYPES:  # read_graph refuses these already; the text takes no other type
+            raise ProjectionError(f"{g}: unknown relationship type {rtype!r}")
+        pattern = f"(a)-[r:{rtype}{' {predicate: row.predicate}' if rtype == 'MAPS_TO' else ''}]->(b)"
+        new, old = [], []
+        for r in same_type:
+            (new if r["from"] in fresh or r["to"] in fresh else old).append(
+                {**r, "from": ids[r["from"]], "to": ids[r["to"]]})
+        for chunk in _batches(new, batch):
+            tx.run(f"{ends} CREATE {pattern} SET r.graphs = [$g]", rows=chunk, g=g).consume()
+        for chunk in _batches(old, batch):
+            tx.run(f"{ends} MERGE {pattern} SET r.graphs = {_ADD_GRAPH.format(v='r')}", rows=chunk, g=g).consume()
 
 
 def drop_graph(driver: Driver, graph: str, database: str | None = None) -> None:
@@ -202,7 +239,11 @@ def synced_graphs(driver: Driver, database: str | None = None) -> list[str]:
 def sync(store: GraphStore, driver: Driver, graphs: Iterable[str] | None = None, *, database: str | None = None,
          batch: int = BATCH, progress: Progress[str] = iter) -> SyncReport:
     """Project `graphs` (default: every graph of the store, and drop from Neo4j the graphs the store
-    no longer has) into Neo4j, one transaction per graph. Returns counts and the time taken."""
+    no longer has) into Neo4j, one transaction per graph. Returns counts and the time taken.
+
+    The next graph's rows are read from the store (a thread) while Neo4j writes the current one:
+    reading is Python and the store, writing is the Neo4j server, so the two overlap on two cores.
+    A graph Neo4j does not hold yet skips the search for its old state (a first sync)."""
     started = time.perf_counter()
     ensure_constraints(driver, database)
     labels = node_labels(store)
@@ -212,13 +253,21 @@ def sync(store: GraphStore, driver: Driver, graphs: Iterable[str] | None = None,
     missing = [g for g in targets if g not in in_store]
     if missing:
         raise ProjectionError(f"not in the store: {', '.join(missing)}")
-    dropped = [g for g in synced_graphs(driver, database) if g not in in_store] if graphs is None else []
+    held = set(synced_graphs(driver, database))
+    dropped = sorted(held - set(in_store)) if graphs is None else []
     nodes = rels = 0
-    with driver.session(database=database) as session:
+
+    def read(g: str) -> GraphRows:
+        return read_graph(store, g, labels.get(g, {}), known)
+
+    with driver.session(database=database) as session, ThreadPoolExecutor(max_workers=1) as reader:
         for g in dropped:
             session.execute_write(_forget_graph, g)
-        for g in progress(targets):
-            rows = read_graph(store, g, labels.get(g, {}), known)
-            session.execute_write(_write_graph, rows, batch)
+        pending = {g: reader.submit(read, g) for g in targets[:1]}
+        for i, g in enumerate(progress(targets)):
+            if i + 1 < len(targets):
+                pending[targets[i + 1]] = reader.submit(read, targets[i + 1])
+            rows = pending.pop(g).result()
+            session.execute_write(_write_graph, rows, batch, g in held)
             nodes, rels = nodes + len(rows.nodes), rels + rows.relationship_count
     return SyncReport(targets, nodes, rels, dropped, time.perf_counter() - started)

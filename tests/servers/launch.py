@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -39,6 +39,8 @@ LOG_TAIL_LINES = 40
 # Short-lived test servers: C1-only JIT and the serial collector start faster and use fewer
 # threads than the defaults, which matters on 2 cores shared with the rest of the suite.
 JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+# Benchmarks measure the servers as deployed: full JIT, the default collector, pass `heap` too.
+BENCH_JVM_FLAGS: list[str] = []
 
 
 class ServerStartError(RuntimeError):
@@ -211,15 +213,17 @@ def _http_ok(url: str) -> bool:
 
 
 def start_neo4j(
-    workdir: Path, port: int | None = None, timeout_s: float = START_TIMEOUT_S
+    workdir: Path, port: int | None = None, timeout_s: float = START_TIMEOUT_S, *,
+    heap: str = "1g", jvm_flags: Sequence[str] = JVM_FLAGS,
 ) -> Neo4jServer:
     """Start Neo4j 5.26 Community (harness) with its store under `workdir`; ready for Bolt.
 
-    `port` defaults to a free one; pass one to run by hand on a fixed port.
+    `port` defaults to a free one; pass one to run by hand on a fixed port. `heap` (-Xmx) and
+    `jvm_flags` default to the test settings; benchmarks pass BENCH_JVM_FLAGS and a bigger heap.
     """
     ensure_fetched()
     port = port or free_port()
-    java = ["java", "-Xmx1g", *JVM_FLAGS, "-cp", NEO4J_CLASSPATH]
+    java = ["java", f"-Xmx{heap}", *jvm_flags, "-cp", NEO4J_CLASSPATH]
     command = [*java, "Neo4jLauncher", str(port), str(workdir / "neo4j")]
     process, log_path, log = _spawn("neo4j", command, workdir, env=None)
     bolt_uri = f"bolt://127.0.0.1:{port}"
@@ -229,21 +233,26 @@ def start_neo4j(
 
 
 def start_fuseki(
-    workdir: Path, port: int | None = None, timeout_s: float = START_TIMEOUT_S
+    workdir: Path, port: int | None = None, timeout_s: float = START_TIMEOUT_S, *,
+    heap: str = "512m", jvm_flags: Sequence[str] = JVM_FLAGS, query_timeout_s: float | None = None,
 ) -> FusekiServer:
     """Start Fuseki 5.6 with an empty TDB2 dataset /ds that accepts updates and GSP writes.
 
     The dataset's default graph is the union of its named graphs (`tdb:unionDefaultGraph`), the
     way qualkg's named questions read a store (Oxigraph is queried the same way), while
-    `GRAPH ?g` still reaches each named graph. `port` defaults to a free one.
+    `GRAPH ?g` still reaches each named graph. `port` defaults to a free one. `heap` and
+    `jvm_flags` as for start_neo4j; `query_timeout_s` makes Fuseki itself abort longer queries
+    (`arq:queryTimeout`), so a client that gives up does not leave the server busy.
     """
     ensure_fetched()
     port = port or free_port()
     database = workdir / "tdb2"
     database.mkdir(parents=True, exist_ok=True)
-    java = ["java", "-Xmx512m", *JVM_FLAGS, "-jar", str(FUSEKI_JAR)]
+    java = ["java", f"-Xmx{heap}", *jvm_flags, "-jar", str(FUSEKI_JAR)]
     options = ["--localhost", f"--port={port}", "--ping", "--update", "--tdb2", f"--loc={database}",
                "--set", "tdb:unionDefaultGraph=true"]
+    if query_timeout_s is not None:
+        options += ["--set", f"arq:queryTimeout={round(query_timeout_s * 1000)}"]
     command = [*java, *options, f"/{FUSEKI_DATASET}"]
     # Fuseki writes its run area (config, shiro.ini) under FUSEKI_BASE: keep it in workdir.
     env = {**os.environ, "FUSEKI_BASE": str(workdir / "fuseki-base")}
