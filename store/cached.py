@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
+from concurrent.futures import Future
 from threading import Lock
 from typing import TypeVar
 
@@ -38,6 +39,7 @@ class CachedStore:
         self.generation = 0
         self.hits = self.misses = 0
         self._answers: OrderedDict[Hashable, object] = OrderedDict()
+        self._pending: dict[Hashable, Future[object]] = {}
         self._lock = Lock()
 
     # -- writes: delegate, then start a new generation ------------------------------------------
@@ -92,20 +94,39 @@ class CachedStore:
 
     # -- the cache ------------------------------------------------------------------------------
     def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
+        """The kept answer, or one computation of it: callers asking the same thing while it is being
+        computed wait for that computation instead of starting their own (16 identical requests
+        arriving together would otherwise evaluate the question 16 times on 2 cores)."""
         with self._lock:
-            generation = self.generation
-            full_key = (generation, *key)
+            full_key = (self.generation, *key)
             if full_key in self._answers:
                 self._answers.move_to_end(full_key)
                 self.hits += 1
                 return self._answers[full_key]  # type: ignore[return-value]
-            self.misses += 1
-        value = compute()  # outside the lock: readers run in parallel (pyoxigraph releases the GIL)
+            pending = self._pending.get(full_key)
+            if pending is None:
+                pending = self._pending[full_key] = Future()
+                mine = True
+                self.misses += 1
+            else:
+                mine = False
+                self.hits += 1
+        if not mine:
+            return pending.result()  # re-raises the computation's error, as the caller's own would
+        try:
+            value = compute()  # outside the lock: readers run in parallel (pyoxigraph releases the GIL)
+        except BaseException as e:
+            with self._lock:
+                del self._pending[full_key]
+            pending.set_exception(e)
+            raise
         with self._lock:
-            if generation == self.generation:
+            del self._pending[full_key]
+            if full_key[0] == self.generation:
                 self._answers[full_key] = value
                 while len(self._answers) > self.max_answers:
                     self._answers.popitem(last=False)
+        pending.set_result(value)
         return value
 
     def _invalidate(self) -> None:

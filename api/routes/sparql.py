@@ -10,6 +10,7 @@ Turtle / N-Triples / JSON-LD / RDF/XML for CONSTRUCT and DESCRIBE.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -46,8 +47,12 @@ def _walk(node: Any) -> Iterator[Any]:
         yield from _walk(child)
 
 
+@lru_cache(maxsize=256)
 def check_query(text: str, max_rows: int) -> tuple[str, str]:
-    """(query form, the query to run). Raises 400 for updates, SERVICE and bad syntax."""
+    """(query form, the query to run). Raises 400 for updates, SERVICE and bad syntax.
+
+    Kept per text (a refusal raises, so only accepted queries are kept): rdflib's parser takes
+    tens of milliseconds for a question-sized query, more than answering a repeat of it."""
     try:
         parsed = parseQuery(text)
     except ParseException as e:
@@ -90,7 +95,7 @@ async def _run(request: Request, text: str | None) -> Response:
     if not text:
         raise HTTPException(400, "missing 'query'")
     config, store = request.app.state.config, request.app.state.store
-    form, query = check_query(text, config.max_rows)
+    form, query = await run_in_threadpool(check_query, text, config.max_rows)  # parsing would hold the event loop
     media = _media(request, form)
     try:
         body = await run_in_threadpool(store.query_raw, query, media, config.query_timeout_s)

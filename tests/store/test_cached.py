@@ -6,10 +6,11 @@ tests check what only the cache has, on the three-triple fixture of tests/store/
 
 from __future__ import annotations
 
+import pytest
 from pyoxigraph import Literal
 
 from store import open_store
-from store.base import ExportFormat
+from store.base import ExportFormat, StoreError
 from store.cached import CachedStore
 from tests.store.cases import G1, G2, LABEL, ex, people
 
@@ -74,3 +75,39 @@ def test_raw_queries_are_cached_per_media_type() -> None:
     tsv = store.query_raw(LABELS.replace("?p", f"<{LABEL.value}>"), "text/tab-separated-values")
     assert csv.splitlines()[1:] != tsv.splitlines()[1:] and store.misses == 2
     assert store.export(G1, ExportFormat.nquads).count(b"\n") == 3
+
+
+def test_concurrent_identical_questions_are_evaluated_once() -> None:
+    """Eight threads ask the same question while the first evaluation is still running: one miss,
+    seven waiters that get the same answer (the evaluation is held open until all have asked)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    release, evaluations = threading.Event(), []
+    inner_select = store.inner.select_df
+
+    def slow_select(query, bindings=None):  # noqa: ANN001, ANN202 - the real store, held open
+        evaluations.append(query)
+        release.wait(timeout=10)
+        return inner_select(query, bindings)
+
+    store.inner.select_df = slow_select  # type: ignore[method-assign]
+    with ThreadPoolExecutor(8) as pool:
+        answers = [pool.submit(store.select_df, LABELS, {"p": LABEL}) for _ in range(8)]
+        while store.hits + store.misses < 8:
+            threading.Event().wait(0.01)
+        release.set()
+        labels = [list(a.result()["label"]) for a in answers]
+    assert len(evaluations) == 1 and (store.misses, store.hits) == (1, 7)
+    assert labels == [["Alice", "Bob"]] * 8
+
+
+def test_a_failed_evaluation_is_not_kept() -> None:
+    store = CachedStore(open_store("oxigraph"))
+    with pytest.raises(StoreError):
+        store.select_df("SELECT ?x WHERE { ?x ?y }")  # a syntax error
+    with pytest.raises(StoreError):
+        store.select_df("SELECT ?x WHERE { ?x ?y }")
+    assert store.misses == 2
