@@ -136,7 +136,8 @@ def question(store_dir: Path, qid: str, out: Path) -> None:
     qualkg, frame = timings(lambda: catalog.run(store, qid, raw, limit=limit))
     engine, _ = timings(lambda: list(store._store.query(text, use_default_graph_as_union=True)))
     cached_store = CachedStore(store)
-    cached, _ = timings(lambda: catalog.run(cached_store, qid, raw, limit=limit))  # the warm-up run fills the cache
+    catalog.run(cached_store, qid, raw, limit=limit)  # the first asking fills the cache (timed above, as qualkg)
+    cached, _ = timings(lambda: catalog.run(cached_store, qid, raw, limit=limit))
     emit(kind="question", question=qid, rows=len(frame), qualkg=qualkg, raw=engine, cached=cached)  # type: ignore[arg-type]
     if qid == MAIN_QUESTION:
         # The cheapest query that reads every excerpt once: any question that looks at every
