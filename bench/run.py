@@ -1,6 +1,7 @@
 """`python -m bench run --quick|--full`: every measurement side by side, in one run, then the report.
 
-Sizes: --quick 1k and 10k excerpts (about 10 minutes on 2 cores); --full adds 100k and 1M.
+Sizes: --quick 1k and 10k excerpts (about 17 minutes on 2 cores, 5 of them the engine comparison);
+--full adds 100k and 1M (hours on 2 cores: the 1M ingest alone takes ~35 min at ~500 excerpts/s).
 Each measurement is a worker process (bench/workers.py) with a time cap, so one slow system
 cannot stall the run; a capped measurement is reported as such, with the cap.
 """
