@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import lru_cache
+from threading import Lock
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -47,6 +48,9 @@ def _walk(node: Any) -> Iterator[Any]:
         yield from _walk(child)
 
 
+_PARSER_LOCK = Lock()  # rdflib's SPARQL parser (pyparsing) is not thread-safe: concurrent parses raise TypeError
+
+
 @lru_cache(maxsize=256)
 def check_query(text: str, max_rows: int) -> tuple[str, str]:
     """(query form, the query to run). Raises 400 for updates, SERVICE and bad syntax.
@@ -54,7 +58,8 @@ def check_query(text: str, max_rows: int) -> tuple[str, str]:
     Kept per text (a refusal raises, so only accepted queries are kept): rdflib's parser takes
     tens of milliseconds for a question-sized query, more than answering a repeat of it."""
     try:
-        parsed = parseQuery(text)
+        with _PARSER_LOCK:
+            parsed = parseQuery(text)
     except ParseException as e:
         lowered = text.lower()
         if any(w in lowered for w in ("insert", "delete", "load", "clear", "drop", "create", "copy", "move", "add")):

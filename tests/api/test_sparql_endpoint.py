@@ -111,3 +111,16 @@ def test_timeout_answers_503(live: LiveServer) -> None:
     with live.client("sparql") as c:
         r = c.get("/sparql", params={"query": slow})
     assert r.status_code == 503 and "timeout" in r.json()["detail"]
+
+
+def test_concurrent_queries_are_checked_safely() -> None:
+    """rdflib's SPARQL parser fails when two threads parse at once (TypeError from pyparsing); the
+    check runs in the thread pool, so it must serialise parsing. 32 distinct texts on 8 threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.routes.sparql import check_query
+
+    texts = [f"SELECT ?s WHERE {{ ?s ?p ?o }} # {i}" for i in range(32)]
+    with ThreadPoolExecutor(8) as pool:
+        forms = list(pool.map(lambda t: check_query(t, 100)[0], texts))
+    assert forms == ["SelectQuery"] * 32
