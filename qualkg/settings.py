@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1, description="Largest request body other than an upload.")
     cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS (JSON list); none = CORS off.")
 
+    @field_validator("api_keys_file", mode="before")
+    @classmethod
+    def _empty_means_no_keys_file(cls, v: object) -> object:
+        # `QUALKG_API_KEYS_FILE=` (set but empty) would otherwise be Path(""), the current directory
+        return None if v == "" else v
+
     @field_validator("base_iri")
     @classmethod
     def _base_ends_with_separator(cls, v: str) -> str:

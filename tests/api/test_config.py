@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from api.security import key_hash
 from qualkg.app import api_config
 from qualkg.settings import Settings
@@ -23,3 +25,9 @@ def test_keys_file(tmp_path: Path) -> None:
     f.write_text(json.dumps([{"name": "reviewer", "key_sha256": key_hash("s3cret"), "scopes": ["aggregate"]}]))
     [key] = api_config(Settings(api_keys_file=f)).keys
     assert (key.name, key.scopes, key.key_sha256) == ("reviewer", {"aggregate"}, key_hash("s3cret"))
+
+
+def test_an_empty_keys_file_variable_means_no_keys_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`QUALKG_API_KEYS_FILE=` once made `qualkg serve` read the current directory as a keys file."""
+    monkeypatch.setenv("QUALKG_API_KEYS_FILE", "")
+    assert Settings().api_keys_file is None and api_config(Settings()).keys == []
