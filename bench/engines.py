@@ -32,8 +32,7 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import DriverError, Neo4jError
 
 from bench.report import FIRST_SYNC, READ_ONLY
-from bench.workers import PAGE, _question_args, emit, timings
-from ontology.namespaces import QKDATA
+from bench.workers import PAGE, _question_args, emit, study_graphs, timings
 from projection.neo4j import node_labels, read_graph, sync
 from queries.catalog import Catalog, default_catalog
 from queries.cypher_catalog import CypherCatalog, default_cypher_catalog
@@ -50,12 +49,6 @@ from tests.servers.launch import (
 HEAP = "2g"
 ENGINES = ("oxigraph", "fuseki", "neo4j")
 Cell = dict[str, Any]
-
-
-def study_graphs(store: OxigraphStore) -> list[str]:
-    """The corpus's study graphs (not the model graph, not the ingest logs), sorted."""
-    prefix = f"{QKDATA}graph/"
-    return [g for g in store.graphs() if g.startswith(prefix) and not g.endswith("/log")]
 
 
 def empty_neo4j(driver: Driver) -> None:
@@ -151,7 +144,7 @@ def question_cells(qid: str, study: str, store: OxigraphStore, catalog: Catalog,
 
 def measure(nquads: Path, store_dir: Path, work: Path, cap_s: float) -> None:
     store = OxigraphStore(store_dir, memory_reads=True)
-    study = study_graphs(store)[0]
+    study = study_graphs(store.graphs())[0]
     catalog = default_catalog()
     cypher = default_cypher_catalog(catalog)
     with (start_neo4j(work / "neo4j", heap=HEAP, jvm_flags=BENCH_JVM_FLAGS) as neo4j,

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ontology.namespaces import QKDATA
+
 QUESTION_REPEATS, QUESTION_BUDGET_S = 15, 6.0  # per question: at most this many runs or seconds
 MAIN_QUESTION = "challenges-by-context"
 PAGE = 50  # a paged question is timed as its first page, as the API serves it
@@ -75,7 +77,6 @@ def ingest_packages(corpus: Path, store_dir: Path, nquads: Path) -> None:
     from ingest.pipeline import ingest
     from ingest.validate import gate
     from ontology.iris import IriScheme
-    from ontology.namespaces import QKDATA
     from qualkg.wiring import load_model
     from store.base import ExportFormat
     from store.oxigraph import OxigraphStore
@@ -127,7 +128,7 @@ def question(store_dir: Path, qid: str, out: Path) -> None:
 
     store = OxigraphStore.read_only(store_dir)
     catalog = default_catalog()
-    study = first_study(store.graphs())
+    study = study_graphs(store.graphs())[0].rsplit("/", 1)[-1]
     sparql, bound, raw = _question_args(catalog, qid, study)
     limit = PAGE if catalog.get(qid).paged else None
     text = bind_values(sparql, bound)
@@ -146,16 +147,16 @@ def question(store_dir: Path, qid: str, out: Path) -> None:
         emit(kind="scan-floor", query=" ".join(SCAN_FLOOR.split()), raw=floor)
 
 
-def first_study(graphs: list[str]) -> str:
-    """The id of the corpus's first study graph (not the model graph, not an ingest log)."""
-    return next(g for g in graphs if "/id/graph/" in g and not g.endswith("/log")).rsplit("/", 1)[-1]
+def study_graphs(graphs: list[str]) -> list[str]:
+    """The corpus's study graphs among `graphs` (not the model graph, not the ingest logs)."""
+    prefix = f"{QKDATA}graph/"
+    return [g for g in graphs if g.startswith(prefix) and not g.endswith("/log")]
 
 
 def ingest_qdpx(corpus: Path, store_dir: Path) -> None:
     """qualkg end to end from REFI-QDA projects (XML + XSD check + offset detection), one per study."""
     from ingest.pipeline import ingest
     from ontology.iris import IriScheme
-    from ontology.namespaces import QKDATA
     from qualkg.wiring import load_model
     from store.oxigraph import OxigraphStore
 
@@ -213,7 +214,6 @@ def gate_engines(corpus: Path) -> None:
     from ingest.package import read_package
     from ingest.validate import gate
     from ontology.iris import IriScheme
-    from ontology.namespaces import QKDATA
 
     rec = read_package(min(p for p in corpus.iterdir() if p.is_dir()))[0]
     mapped = map_study(rec, IriScheme(str(QKDATA)))

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from neo4j import Driver, ManagedTransaction
 from pyoxigraph import NamedNode
 
+from ontology.namespaces import ONTOLOGY_GRAPH
 from store.base import GraphStore
 from store.terms import to_python
 
@@ -234,6 +235,12 @@ def synced_graphs(driver: Driver, database: str | None = None) -> list[str]:
     with driver.session(database=database, notifications_min_severity="OFF") as session:
         result = session.run("MATCH (n:Resource) UNWIND n.graphs AS g RETURN DISTINCT g ORDER BY g")
         return [r["g"] for r in result]
+
+
+def sync_written(store: GraphStore, driver: Driver, graphs: list[str], *, database: str | None = None) -> SyncReport:
+    """Project graphs an ingest just wrote, with the model graph their nodes' types and concepts
+    come from (the model may have changed with this version). Used after every ingest: CLI and HTTP."""
+    return sync(store, driver, [ONTOLOGY_GRAPH, *graphs], database=database)
 
 
 def sync(store: GraphStore, driver: Driver, graphs: Iterable[str] | None = None, *, database: str | None = None,

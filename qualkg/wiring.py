@@ -8,7 +8,7 @@ from pyoxigraph import RdfFormat, parse
 from ontology import model_graph
 from ontology.iris import IriScheme
 from ontology.namespaces import ONTOLOGY_GRAPH
-from projection.neo4j import SyncReport, sync
+from projection.neo4j import SyncReport, sync_written
 from qualkg.settings import Settings
 from store import open_store
 from store.base import GraphStore
@@ -59,4 +59,4 @@ def sync_after_write(settings: Settings, store: GraphStore, graphs: list[str]) -
     if not (settings.neo4j_uri and settings.neo4j_auto_sync and graphs):
         return None
     with neo4j_driver(settings) as driver:
-        return sync(store, driver, [ONTOLOGY_GRAPH, *graphs], database=settings.neo4j_database)
+        return sync_written(store, driver, graphs, database=settings.neo4j_database)

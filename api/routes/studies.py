@@ -19,8 +19,7 @@ from api.security import PrincipalDep, require
 from ingest.errors import IngestError
 from ingest.pipeline import ingest
 from ingest.readers import EXTENSIONS, ReadOptions
-from ontology.namespaces import ONTOLOGY_GRAPH
-from projection.neo4j import ProjectionError, sync
+from projection.neo4j import ProjectionError, sync_written
 
 router = APIRouter(prefix="/studies", tags=["studies"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -82,7 +81,7 @@ def _sync_neo4j(request: Request, graphs: list[str]) -> dict[str, object]:
     Neo4j fails, the upload still stands and the answer says how to catch the projection up."""
     state = request.app.state
     try:
-        synced = sync(state.store, state.neo4j, [ONTOLOGY_GRAPH, *graphs], database=state.config.neo4j_database)
+        synced = sync_written(state.store, state.neo4j, graphs, database=state.config.neo4j_database)
     except (DriverError, Neo4jError, ProjectionError) as e:
         return {"synced": False, "error": f"{type(e).__name__}: {e}",
                 "repair": "run `qualkg sync neo4j` once Neo4j is reachable"}
