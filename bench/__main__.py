@@ -28,10 +28,11 @@ def main() -> None:
     if args.command == "report":
         import json
 
-        from bench.report import write
-        from bench.run import RESULTS
+        from bench.report import combine, write
+        from bench.run import RESULTS, previous_runs
 
-        write(json.loads((RESULTS / f"{args.plan}.json").read_text(encoding="utf-8")), args.out)
+        current = json.loads((RESULTS / f"{args.plan}.json").read_text(encoding="utf-8"))
+        write(combine(current, *previous_runs(exclude=args.plan)), args.out)
         return
     from bench.run import run as run_bench
 

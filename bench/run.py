@@ -1,9 +1,10 @@
 """`python -m bench run --quick|--full`: every measurement side by side, in one run, then the report.
 
-Sizes: --quick 1k and 10k excerpts (about 17 minutes on 2 cores, 5 of them the engine comparison);
---full adds 100k and 1M (hours on 2 cores: the 1M ingest alone takes ~35 min at ~500 excerpts/s).
-Each measurement is a worker process (bench/workers.py) with a time cap, so one slow system
-cannot stall the run; a capped measurement is reported as such, with the cap.
+Sizes: --quick 1k and 10k excerpts (under 10 minutes on 2 cores); --full adds 100k and 1M (about
+1.5 hours on 2 cores: the 1M ingest alone takes ~35 min at ~500 excerpts/s). Each measurement is a
+worker process (bench/workers.py) with a time cap, so one slow system cannot stall the run; a capped
+measurement is reported as such, with the cap. The report shows the sizes of this run and, for the
+sizes it did not measure, the last run of the other plan (bench/results/<plan>.json), each with its date.
 """
 
 from __future__ import annotations
@@ -42,18 +43,23 @@ class Plan:
     replace_triples: int  # one graph of this many triples is replaced on disk ...
     replace_at: int  # ... taken from the N-Quads of this corpus size
     question_cap_s: int
-    engines_up_to: int  # Oxigraph, Fuseki and Neo4j side by side (bench/engines.py) up to this size
+    engines_sizes: tuple[int, ...]  # Oxigraph, Fuseki and Neo4j side by side (bench/engines.py) at these sizes
+    engine_cap_s: int  # per question and engine
     ingest_cap_s: int = 3 * 3600
     engines_cap_s: int = 3 * 3600
 
 
 PLANS = {
-    "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=10_000, baseline_cap_s=120,
-                  gate_cap_s=90, replace_triples=200_000, replace_at=10_000,
-                  question_cap_s=45, engines_up_to=10_000),
-    "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=100_000,
-                 baseline_cap_s=900, gate_cap_s=600, replace_triples=1_000_000,
-                 replace_at=100_000, question_cap_s=120, engines_up_to=100_000),
+    # quick: the naive baseline only at 1k (at 10k its one query takes minutes: see the full run),
+    # the engines only at 10k.
+    "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=1_000, baseline_cap_s=60,
+                  gate_cap_s=60, replace_triples=100_000, replace_at=10_000,
+                  question_cap_s=45, engines_sizes=(10_000,), engine_cap_s=30),
+    # full: the baseline up to 10k (at 100k rdflib would spend the whole cap loading and on one query),
+    # the engines at 10k and 100k (at 1M Fuseki's load and the Neo4j sync alone would take an hour).
+    "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=10_000,
+                 baseline_cap_s=600, gate_cap_s=120, replace_triples=500_000, replace_at=100_000,
+                 question_cap_s=90, engines_sizes=(10_000, 100_000), engine_cap_s=30),
 }
 
 
@@ -67,6 +73,7 @@ class Results:
     sizes: dict[int, list[dict[str, object]]] = field(default_factory=dict)
     http: list[dict[str, object]] = field(default_factory=list)
     capped: list[str] = field(default_factory=list)
+    steps: list[dict[str, object]] = field(default_factory=list)  # wall time of every worker, in run order
     finished: str = ""
     load_after: tuple[float, ...] = ()
 
@@ -92,6 +99,7 @@ def worker(results: Results, label: str, args: list[str], cap_s: int) -> list[di
     """Run one worker; its JSON lines, and a 'capped' note when it ran past `cap_s`."""
     cmd = [sys.executable, "-m", "bench", "worker", *args]
     print(f"[bench] {label}: {' '.join(args[:1])} (cap {cap_s} s)", flush=True)
+    start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         out, _ = proc.communicate(timeout=cap_s)
@@ -99,6 +107,7 @@ def worker(results: Results, label: str, args: list[str], cap_s: int) -> list[di
         proc.kill()
         out, _ = proc.communicate()
         results.capped.append(f"{label}: stopped at the {cap_s} s cap")
+    results.steps.append({"step": label, "seconds": round(time.perf_counter() - start, 1)})
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     for line in lines:
         print(f"[bench]   {line}", flush=True)
@@ -116,14 +125,15 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
     corpus.write_packages(c, packages)
     rows: list[dict[str, object]] = [{"kind": "corpus", "studies": len(c.studies),
                                       "seconds": round(time.perf_counter() - t, 2)}]
+    results.steps.append({"step": f"{n}: corpus", "seconds": round(time.perf_counter() - t, 1)})
     nq, store = here / "data.nq", here / "store"
     rows += worker(results, f"{n}: qualkg ingest", ["ingest", str(packages), str(store), str(nq)], plan.ingest_cap_s)
     if nq.exists():
         for qid in sorted(load_questions()):
             rows += worker(results, f"{n}: question {qid}", ["question", str(store), qid, str(here)], plan.question_cap_s)
-    if nq.exists() and n <= plan.engines_up_to:
+    if nq.exists() and n in plan.engines_sizes:
         rows += worker(results, f"{n}: engines", ["engines", str(nq), str(store), str(here / "engines"),
-                                                  str(plan.question_cap_s)], plan.engines_cap_s)
+                                                  str(plan.engine_cap_s)], plan.engines_cap_s)
     if nq.exists():
         rows += worker(results, f"{n}: limit (pyoxigraph bulk load)", ["limit", str(nq), str(here / "limit")], 3600)
         if n <= plan.baseline_up_to:
@@ -137,7 +147,9 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
                        plan.ingest_cap_s)
         shutil.rmtree(here / "store-qdpx", ignore_errors=True)
     if n == HTTP_SIZE and nq.exists():
+        t = time.perf_counter()
         measure_http(results, store, nq, here)
+        results.steps.append({"step": f"{n}: HTTP", "seconds": round(time.perf_counter() - t, 1)})
     if nq.exists() and n == plan.replace_at:
         rows += worker(results, f"{n}: replace one big graph", ["replace", str(nq), str(here / "replace"),
                                                                  str(plan.replace_triples)], 3600)
@@ -180,11 +192,17 @@ def run(plan_name: str, out: Path) -> Results:
     data = results_dict(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{plan.name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    report.write(data, out)
+    report.write(report.combine(data, *previous_runs(exclude=plan.name)), out)
     return results
+
+
+def previous_runs(exclude: str) -> list[dict[str, object]]:
+    """The last figures of the other plans, newest first, to fill the sizes this run did not measure."""
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS.glob("*.json")) if p.stem != exclude]
+    return sorted(runs, key=lambda r: str(r["started"]), reverse=True)
 
 
 def results_dict(r: Results) -> dict[str, object]:
     return {"plan": r.plan, "command": r.command, "started": r.started, "finished": r.finished,
             "machine": r.machine, "load_after": r.load_after, "versions": r.versions,
-            "sizes": {str(k): v for k, v in r.sizes.items()}, "http": r.http, "capped": r.capped}
+            "sizes": {str(k): v for k, v in r.sizes.items()}, "http": r.http, "capped": r.capped, "steps": r.steps}
