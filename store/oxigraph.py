@@ -233,12 +233,19 @@ class OxigraphStore:
     def _extend(self, quads: list[Quad]) -> None:
         """One transactional insert on the store, then on the in-memory copy that answers reads."""
         self._store.extend(quads)
+        self._store.flush()
         if self._reads is not self._store:
             self._reads.extend(quads)
 
     def _write(self, update: str) -> None:
-        """One update on the store, then on the in-memory copy that answers reads (if there is one)."""
+        """One update on the store, then on the in-memory copy that answers reads (if there is one).
+
+        Every write is flushed to disk at once: left alone, RocksDB keeps up to six 128 MB memtables
+        per column family in memory, and ingesting study after study grew the process by ~130 MB
+        per study of 137k triples (2 GB after 18 studies; with the flush it stays near 380 MB, and
+        writes took no longer; measured, see the note on issue #7)."""
         self._store.update(update)
+        self._store.flush()
         if self._reads is not self._store:
             self._reads.update(update)
 
