@@ -142,7 +142,8 @@ def question_cells(qid: str, study: str, store: OxigraphStore, catalog: Catalog,
     return {engine: within(cap_s, runs[engine]) for engine in ENGINES}
 
 
-def measure(nquads: Path, store_dir: Path, work: Path, cap_s: float) -> None:
+def measure(nquads: Path, store_dir: Path, work: Path, cap_s: float, only: str | None = None) -> None:
+    """The sync, then every named question (or `only` that one) on the three engines."""
     store = OxigraphStore(store_dir, memory_reads=True)
     study = study_graphs(store.graphs())[0]
     catalog = default_catalog()
@@ -156,7 +157,7 @@ def measure(nquads: Path, store_dir: Path, work: Path, cap_s: float) -> None:
         with start_fuseki(work / "fuseki", heap=HEAP, jvm_flags=BENCH_JVM_FLAGS, query_timeout_s=cap_s) as fuseki:
             load_fuseki(fuseki.gsp_url, nquads)
             urls = (fuseki.query_url, fuseki.update_url, fuseki.gsp_url)
-            for qid in sorted(catalog.questions):
+            for qid in [only] if only else sorted(catalog.questions):
                 cells = question_cells(qid, study.rsplit("/", 1)[-1], store, catalog, cypher, urls, neo4j.bolt_uri, cap_s)
                 emit(kind="engines", question=qid, **cells)
     store.close()

@@ -54,25 +54,40 @@ def _capped(data: Row, label: str) -> str | None:
     return next((c for c in data["capped"] if c.startswith(label)), None)
 
 
-def combine(current: Row, *others: Row) -> Row:
-    """`current` with the sizes it did not measure filled from `others` (newest first).
+def _row_key(row: Row) -> tuple[object, ...]:
+    """What a row measures (its kind and the question, step, engine or method it is about)."""
+    return tuple(row.get(k) for k in ("kind", "question", "step", "engine", "method", "attempt"))
 
-    Each size keeps the run that measured it, so `runs` lists every run shown and `capped` keeps
-    each run's notes for its own sizes; HTTP figures come from the newest run that has them.
+
+def combine(current: Row, *others: Row) -> Row:
+    """`current` with what it did not measure filled from `others` (newest first).
+
+    Row by row: a size's rows come from the newest run that measured them, so `make bench` (which
+    times every question only at 10k and the engines only on the main question) keeps the rest of
+    the last `make bench-full` beside its own figures. `runs` says which run gave what; a run's
+    capped notes are kept unless a newer run measured that step again; HTTP comes from the newest
+    run that has it.
     """
     sizes: dict[str, list[Row]] = {}
     capped: list[str] = []
     runs: list[Row] = []
+    measured: set[str] = set()  # step labels of the newer runs
     for run in (current, *others):
-        new = {k: v for k, v in run["sizes"].items() if k not in sizes}
-        if not new:
-            continue
-        sizes.update(new)
-        capped += [c for c in run["capped"] if c.split(":", 1)[0] in new or run is current]
-        runs.append({**{k: run[k] for k in ("plan", "command", "started", "finished", "machine", "load_after")},
-                     "sizes": sorted(int(k) for k in new), "steps": run.get("steps", [])})
+        whole, filled = [], []
+        for n, rows in run["sizes"].items():
+            known = {_row_key(r) for r in sizes.get(n, [])}
+            new = [r for r in rows if _row_key(r) not in known]
+            if new:
+                (filled if n in sizes else whole).append(int(n))
+                sizes[n] = sizes.get(n, []) + new
+        if whole or filled:
+            runs.append({**{k: run[k] for k in ("plan", "command", "started", "finished", "machine", "load_after")},
+                         "sizes": sorted(whole), "filled": sorted(filled), "steps": run.get("steps", [])})
+        capped += [c for c in run["capped"] if c.rsplit(": ", 1)[0] not in measured]
+        measured |= {str(step["step"]) for step in run.get("steps", [])}
     http = next((r["http"] for r in (current, *others) if r["http"]), [])
-    return {**current, "sizes": sizes, "capped": capped, "runs": runs, "http": http}
+    return {**current, "sizes": dict(sorted(sizes.items(), key=lambda kv: int(kv[0]))), "capped": capped,
+            "runs": runs, "http": http}
 
 
 def write(data: Row, out: Path) -> None:
@@ -92,8 +107,11 @@ def run_lines(data: Row) -> str:
     for r in _runs(data):
         m = r["machine"]
         took = (datetime.fromisoformat(r["finished"]) - datetime.fromisoformat(r["started"])).total_seconds()
-        lines += [f"- `{r['command']}`, {r['started']} → {r['finished']} UTC ({took / 60:.0f} min): sizes "
-                  + ", ".join(f"{n:,}" for n in r["sizes"]) + f"; raw figures `bench/results/{r['plan']}.json`",
+        gave = [("sizes " + ", ".join(f"{n:,}" for n in r["sizes"])) if r["sizes"] else "",
+                ("what the newer run did not measure at " + ", ".join(f"{n:,}" for n in r.get("filled", [])))
+                if r.get("filled") else ""]
+        lines += [f"- `{r['command']}`, {r['started']} → {r['finished']} UTC ({took / 60:.0f} min): "
+                  + "; ".join(g for g in gave if g) + f"; raw figures `bench/results/{r['plan']}.json`",
                   f"  - machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}; {m['os']}; Python {m['python']}",
                   (f"  - load average before / after: {', '.join(f'{x:.1f}' for x in m['load_before'])} / "
                    f"{', '.join(f'{x:.1f}' for x in r['load_after'])}")]

@@ -10,10 +10,14 @@ MACHINE = {"cores": 2, "memory_gb": 23.5, "cpu": "test cpu", "os": "linux", "pyt
 
 
 def run(plan: str, started: str, sizes: dict[str, list[dict[str, Any]]], capped: list[str],
-        http: list[dict[str, Any]]) -> dict[str, Any]:
+        http: list[dict[str, Any]], steps: list[str]) -> dict[str, Any]:
     return {"plan": plan, "command": f"make {plan}", "started": started, "finished": started, "machine": MACHINE,
             "load_after": [0.4, 0.5, 0.6], "versions": {"pyoxigraph": "x"}, "sizes": sizes, "http": http,
-            "capped": capped, "steps": [{"step": f"{plan} step", "seconds": 1.5}]}
+            "capped": capped, "steps": [{"step": step, "seconds": 1.5} for step in steps]}
+
+
+def question(qid: str, p50: float) -> dict[str, Any]:
+    return {"kind": "question", "question": qid, "rows": 1, "qualkg": {"p50_ms": p50, "p95_ms": p50, "runs": 3}}
 
 
 def ingest(rate: float) -> dict[str, Any]:
@@ -21,32 +25,39 @@ def ingest(rate: float) -> dict[str, Any]:
             "peak_rss_mb": 1.0}
 
 
-QUICK = run("quick", "2026-11-26T01:00:00+00:00", {"1000": [ingest(10.0)], "10000": [ingest(20.0)]},
-            ["10000: naive baseline: stopped at the 60 s cap"], [])
+QUICK = run("quick", "2026-11-26T01:00:00+00:00",
+            {"1000": [ingest(10.0)], "10000": [ingest(20.0), question("challenges-by-context", 5.0)]},
+            ["10000: naive baseline: stopped at the 60 s cap"], [],
+            ["1000: qualkg ingest", "10000: qualkg ingest", "10000: engines", "10000: question challenges-by-context"])
 FULL = run("full", "2026-11-25T01:00:00+00:00",
-           {"1000": [ingest(1.0)], "10000": [ingest(2.0)], "100000": [ingest(3.0)]},
+           {"1000": [ingest(1.0)], "10000": [ingest(2.0), question("challenges-by-context", 7.0), question("teams", 1.0)],
+            "100000": [ingest(3.0)]},
            ["10000: engines: stopped at the 1 s cap", "100000: question cooccurrence: stopped at the 90 s cap"],
            [{"target": "qualkg GET /health", "tool": "wrk", "requests": 50, "rps": 5.0, "p50_ms": 1.0, "p99_ms": 2.0,
-             "non_2xx": 0}])
+             "non_2xx": 0}], ["full step"])
 
 
-def test_sizes_come_from_the_newest_run_that_measured_them() -> None:
+def test_each_row_comes_from_the_newest_run_that_measured_it() -> None:
     both = combine(QUICK, FULL)
     rates = {k: v[0]["excerpts_per_s"] for k, v in both["sizes"].items()}
     assert rates == {"1000": 10.0, "10000": 20.0, "100000": 3.0}
-    assert [(r["plan"], r["sizes"]) for r in both["runs"]] == [("quick", [1000, 10000]), ("full", [100000])]
+    # at 10k the quick run timed the main question (5 ms); the full run adds the question it alone timed
+    assert [(r["question"], r["qualkg"]["p50_ms"]) for r in both["sizes"]["10000"] if r["kind"] == "question"] == \
+        [("challenges-by-context", 5.0), ("teams", 1.0)]
+    assert [(r["plan"], r["sizes"], r["filled"]) for r in both["runs"]] == \
+        [("quick", [1000, 10000], []), ("full", [100000], [10000])]
 
 
 def test_capped_notes_follow_their_sizes_and_http_the_newest_run_that_has_it() -> None:
     both = combine(QUICK, FULL)
-    # the full run's 10k note belongs to a size the quick run replaced
+    # the full run's 10k engines note is dropped: the quick run measured that step again
     assert both["capped"] == ["10000: naive baseline: stopped at the 60 s cap",
                               "100000: question cooccurrence: stopped at the 90 s cap"]
     assert both["http"] == FULL["http"]
 
 
 def test_a_run_that_adds_no_size_is_not_listed() -> None:
-    assert [r["plan"] for r in combine(FULL, QUICK)["runs"]] == ["full"]
+    assert [r["plan"] for r in combine(FULL, QUICK)["runs"]] == ["full"]  # every quick row is in the full run
 
 
 def test_the_last_row_of_a_question_holds_every_figure_measured() -> None:
@@ -59,5 +70,6 @@ def test_the_markdown_names_each_run_and_its_sizes() -> None:
     both = combine(QUICK, FULL)
     text = markdown(both, {int(k): v for k, v in both["sizes"].items()})
     assert "`make quick`, 2026-11-26T01:00:00+00:00" in text and "sizes 1,000, 10,000;" in text
-    assert "`make full`, 2026-11-25T01:00:00+00:00" in text and "sizes 100,000;" in text
+    assert "`make full`, 2026-11-25T01:00:00+00:00" in text
+    assert "sizes 100,000; what the newer run did not measure at 10,000;" in text
     assert "| full step | 1.5 |" in text
