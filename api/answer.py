@@ -13,9 +13,10 @@ from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 from api.disclosure import disclose
 from api.security import Principal
-from api.tables import choose_format, table_response
-from queries.catalog import Catalog, ParameterError
+from api.tables import Table, choose_format, render_table
+from queries.catalog import Catalog, ParameterError, Question
 from store.base import QueryError, QueryTimeout
+from store.cached import CachedStore
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
                     "they are not quotations from any publication.")
@@ -25,7 +26,7 @@ ENGINES = ("store", "neo4j")
 
 def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str | None], principal: Principal,
            *, fmt: str | None = None, limit: int | None = None, offset: int = 0) -> Response:
-    config = request.app.state.config
+    config, store = request.app.state.config, request.app.state.store
     try:
         question = catalog.get(qid)
     except KeyError as e:
@@ -35,6 +36,26 @@ def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str |
         raise HTTPException(code, f"'{qid}' needs the '{question.scope}' scope: it lists individual excerpts")
     engine = request.query_params.get("engine") or config.engine
     page = min(limit or config.max_rows, config.max_rows) if question.paged else None
+    fmt = choose_format(request, fmt)
+    may_read_excerpts = principal.can("excerpts")
+
+    def render() -> Table:
+        return _render(request, catalog, question, engine, raw, page, offset, fmt, may_read_excerpts)
+
+    if engine == "store" and isinstance(store, CachedStore):
+        # A finished answer depends only on these and the store's content, so it is kept with the
+        # store's answers and dropped at its next write. A repeated question then skips binding,
+        # disclosure control and rendering (about 2 ms of a 3 ms request at 10k excerpts).
+        key = ("api-answer", qid, tuple(sorted(raw.items())), page, offset, fmt, may_read_excerpts)
+        return store.remember(key, render).response()
+    return render().response()
+
+
+def _render(request: Request, catalog: Catalog, question: Question, engine: str, raw: Mapping[str, str | None],
+            page: int | None, offset: int, fmt: str, may_read_excerpts: bool) -> Table:
+    """Run → disclosure control → notices → the table in `fmt`."""
+    config = request.app.state.config
+    qid = question.id
     try:
         df = _run(request, catalog, engine, qid, raw, page, offset)
     except ParameterError as e:
@@ -45,7 +66,7 @@ def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str |
         raise HTTPException(400, str(e)) from None
     truncated = len(df) > config.max_rows
     df = df.head(config.max_rows)
-    shown = disclose(df, question, may_read_excerpts=principal.can("excerpts"), k=config.min_cell_count)
+    shown = disclose(df, question, may_read_excerpts=may_read_excerpts, k=config.min_cell_count)
     notices = []
     if _has_synthetic(df):
         notices.append(SYNTHETIC_NOTICE)
@@ -59,7 +80,7 @@ def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str |
     payload = {"question": qid, "title": question.title,
                "params": {k: v for k, v in raw.items() if v not in (None, "")},
                "suppressed": shown.suppressed, "notices": notices}
-    return table_response(shown.frame, choose_format(request, fmt), payload, qid)
+    return render_table(shown.frame, fmt, payload, qid)
 
 
 def _has_synthetic(df: pd.DataFrame) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -44,22 +45,37 @@ def _defuse(value: Any) -> Any:
     return value
 
 
-def table_response(df: pd.DataFrame, fmt: str, payload: dict[str, Any], filename: str) -> Response:
-    """The DataFrame as a response; `payload` carries the JSON envelope (question, params, notices)."""
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A rendered result table. Immutable, so a finished answer can be kept and sent again."""
+
+    body: bytes
+    media_type: str
+    filename: str | None = None  # attachment name (CSV and XLSX)
+
+    def response(self) -> Response:
+        headers = {"Content-Disposition": f'attachment; filename="{self.filename}"'} if self.filename else None
+        return Response(self.body, media_type=self.media_type, headers=headers)
+
+
+def render_table(df: pd.DataFrame, fmt: str, payload: dict[str, Any], filename: str) -> Table:
+    """The DataFrame in `fmt`; `payload` carries the JSON envelope (question, params, notices)."""
     if fmt == "json":
         # pandas writes the rows (NaN/NA as null, numpy numbers as numbers) ~3x faster than
         # to_dict + json.dumps; the envelope is closed around them.
         envelope = json.dumps({**payload, "columns": [str(c) for c in df.columns]}, ensure_ascii=False)
         rows = df.to_json(orient="records", force_ascii=False) if len(df.columns) else "[]"
-        return Response(f'{envelope[:-1]}, "rows": {rows}}}', media_type="application/json")
+        return Table(f'{envelope[:-1]}, "rows": {rows}}}'.encode(), MEDIA["json"])
     safe = df.map(_defuse)
     if fmt == "csv":
-        return Response(safe.to_csv(index=False), media_type=MEDIA["csv"],
-                        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+        return Table(safe.to_csv(index=False).encode(), MEDIA["csv"], f"{filename}.csv")
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         safe.to_excel(writer, index=False, sheet_name=filename[:31] or "results")
         notes = pd.DataFrame({"note": [str(n) for n in payload.get("notices", [])] or [""]})
         notes.to_excel(writer, index=False, sheet_name="notes")
-    return Response(buf.getvalue(), media_type=MEDIA["xlsx"],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+    return Table(buf.getvalue(), MEDIA["xlsx"], f"{filename}.xlsx")
+
+
+def table_response(df: pd.DataFrame, fmt: str, payload: dict[str, Any], filename: str) -> Response:
+    return render_table(df, fmt, payload, filename).response()

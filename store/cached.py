@@ -10,8 +10,8 @@ Only for a store no other process writes: a remote SPARQL server can change unde
 composition root (qualkg.wiring) wraps the embedded store only.
 
 What is cached: `select_df` (each caller gets its own frame over the cached data; pandas'
-copy-on-write copies on a change), `ask` and `query_raw` (immutable values). `select` and `construct` return mutable
-lists and are passed through.
+copy-on-write copies on a change), `ask` and `query_raw` (immutable values), and whatever a caller
+hands to `remember`. `select` and `construct` return mutable lists and are passed through.
 """
 
 from __future__ import annotations
@@ -63,14 +63,14 @@ class CachedStore:
 
     # -- cached reads ---------------------------------------------------------------------------
     def select_df(self, query: str, bindings: Bindings | None = None) -> pd.DataFrame:
-        frame = self._cached(("select_df", query, _key(bindings)), lambda: self.inner.select_df(query, bindings))
+        frame = self.remember(("select_df", query, _key(bindings)), lambda: self.inner.select_df(query, bindings))
         return frame.copy(deep=False)  # a new frame over the same data: a caller's change copies first (CoW)
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
-        return self._cached(("ask", query, _key(bindings)), lambda: self.inner.ask(query, bindings))
+        return self.remember(("ask", query, _key(bindings)), lambda: self.inner.ask(query, bindings))
 
     def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
-        return self._cached(("raw", query, media_type), lambda: self.inner.query_raw(query, media_type, timeout_s))
+        return self.remember(("raw", query, media_type), lambda: self.inner.query_raw(query, media_type, timeout_s))
 
     # -- passed through -------------------------------------------------------------------------
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
@@ -93,10 +93,15 @@ class CachedStore:
         self.inner.close()
 
     # -- the cache ------------------------------------------------------------------------------
-    def _cached(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
+    def remember(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
         """The kept answer, or one computation of it: callers asking the same thing while it is being
         computed wait for that computation instead of starting their own (16 identical requests
-        arriving together would otherwise evaluate the question 16 times on 2 cores)."""
+        arriving together would otherwise evaluate the question 16 times on 2 cores).
+
+        Also for values a layer above derives from the store's content only (the API keeps finished
+        answers here): they are dropped at the next write like the store's own. The value must not
+        be changed by callers; `key` must not collide with the store's own keys (their first item
+        is the method name)."""
         with self._lock:
             full_key = (self.generation, *key)
             if full_key in self._answers:

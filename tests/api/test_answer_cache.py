@@ -1,0 +1,89 @@
+"""Finished answers kept with the store's answers (api/answer.py over store/cached.py), on a live
+uvicorn: a repeat is served without asking the store again, every caller still gets the answer
+for its own scopes and format, and a write drops every kept answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.config import ApiConfig, ApiKey
+from api.security import key_hash
+from queries.catalog import default_catalog
+from store.cached import CachedStore
+from tests.conftest import IRIS, fixture_store, free_port, serve
+
+KEYS = {"aggregate": "cache-key-aggregate", "excerpts": "cache-key-excerpts"}
+CONFIG = ApiConfig(keys=[ApiKey(key_sha256=key_hash(KEYS["aggregate"]), name="a", scopes=frozenset({"aggregate"})),
+                         ApiKey(key_sha256=key_hash(KEYS["excerpts"]), name="e", scopes=frozenset({"aggregate", "excerpts"}))],
+                   min_cell_count=3)
+CHALLENGES = "/questions/challenges-by-context"
+
+
+def client(url: str, scope: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEYS[scope]}"}, timeout=30)
+
+
+@pytest.fixture()
+def served() -> Iterator[tuple[str, CachedStore]]:
+    """A cached server and the cache under it (its own store: the last test writes)."""
+    store = CachedStore(fixture_store())
+    server, thread = serve(create_app(CONFIG, store, default_catalog()), free_port())
+    yield f"http://127.0.0.1:{server.config.port}", store
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def uncached() -> Iterator[str]:
+    """The same app without the cache: what every answer must equal."""
+    server, thread = serve(create_app(CONFIG, fixture_store(), default_catalog()), free_port())
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_repeated_question_is_answered_without_the_store(served: tuple[str, CachedStore], uncached: str) -> None:
+    url, store = served
+    with client(url, "excerpts") as c, client(uncached, "excerpts") as u:
+        first = c.get(CHALLENGES)
+        misses = store.misses
+        again = c.get(CHALLENGES)
+        assert first.status_code == again.status_code == 200
+        assert store.misses == misses  # nothing was evaluated for the repeat
+        assert again.content == first.content == u.get(CHALLENGES).content
+
+
+def test_each_scope_gets_its_own_answer(served: tuple[str, CachedStore], uncached: str) -> None:
+    """The excerpts caller fills the cache first; the aggregate caller must still get counts below k
+    suppressed and no excerpt text, exactly as the uncached server answers it."""
+    url, _ = served
+    with client(url, "excerpts") as full, client(url, "aggregate") as counts, client(uncached, "aggregate") as u:
+        full_body = full.get(CHALLENGES).json()
+        body = counts.get(CHALLENGES).json()
+        assert body == u.get(CHALLENGES).json()
+        assert body != full_body
+        assert "example" in full_body["columns"] and "example" not in body["columns"]
+
+
+def test_each_format_gets_its_own_answer(served: tuple[str, CachedStore]) -> None:
+    url, _ = served
+    with client(url, "excerpts") as c:
+        as_json = c.get("/questions/studies")
+        as_csv = c.get("/questions/studies", params={"format": "csv"})
+    assert as_json.headers["content-type"] == "application/json"
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.headers["content-disposition"] == 'attachment; filename="studies.csv"'
+    assert as_csv.text.splitlines()[0].startswith(as_json.json()["columns"][0])
+
+
+def test_a_write_drops_the_kept_answers(served: tuple[str, CachedStore]) -> None:
+    """The fixture holds one study; once its graph is dropped, the studies question lists none."""
+    url, store = served
+    with client(url, "excerpts") as c:
+        assert len(c.get("/questions/studies").json()["rows"]) == 1
+        store.drop_graph(IRIS.graph("fx"))
+        assert c.get("/questions/studies").json()["rows"] == []
