@@ -93,6 +93,17 @@ class CachedStore:
         self.inner.close()
 
     # -- the cache ------------------------------------------------------------------------------
+    def kept(self, key: tuple[Hashable, ...]) -> object | None:
+        """The value kept under `key` (see `remember`) in this generation, or None; never computes,
+        so an async caller can look without leaving its event loop."""
+        with self._lock:
+            full_key = (self.generation, *key)
+            if full_key not in self._answers:
+                return None
+            self._answers.move_to_end(full_key)
+            self.hits += 1
+            return self._answers[full_key]
+
     def remember(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
         """The kept answer, or one computation of it: callers asking the same thing while it is being
         computed wait for that computation instead of starting their own (16 identical requests

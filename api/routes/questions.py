@@ -41,7 +41,7 @@ def question_schema(qid: str, catalog: CatalogDep) -> dict[str, Any]:
 
 
 @router.get("/{qid}", summary="Run a named question; its parameters go in the query string")
-def run_question(qid: str, request: Request, catalog: CatalogDep, principal: PrincipalDep,
+async def run_question(qid: str, request: Request, catalog: CatalogDep, principal: PrincipalDep,
                  format: FormatQ = None, limit: LimitQ = None, offset: OffsetQ = 0) -> Response:
     raw = {k: v for k, v in request.query_params.items() if k not in RESERVED}
-    return answer(request, catalog, qid, raw, principal, fmt=format, limit=limit, offset=offset)
+    return await answer(request, catalog, qid, raw, principal, fmt=format, limit=limit, offset=offset)

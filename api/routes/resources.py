@@ -20,32 +20,32 @@ FeatureQ = Annotated[str | None, Query(description="Organisational feature, e.g.
 
 
 @router.get("/participants", summary="Participants by pseudonym with role, team and counts")
-def participants(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
+async def participants(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
                  role: RoleQ = None, format: FormatQ = None) -> Response:
-    return answer(request, catalog, "participants", {"study": study, "role": role}, principal, fmt=format)
+    return await answer(request, catalog, "participants", {"study": study, "role": role}, principal, fmt=format)
 
 
 @router.get("/teams", summary="Teams with organisation and organisational features")
-def teams(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
+async def teams(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
           feature: FeatureQ = None, format: FormatQ = None) -> Response:
-    return answer(request, catalog, "teams", {"study": study, "feature": feature}, principal, fmt=format)
+    return await answer(request, catalog, "teams", {"study": study, "feature": feature}, principal, fmt=format)
 
 
 @router.get("/themes", summary="Themes and subthemes with excerpt counts")
-def themes(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
+async def themes(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
            level: Annotated[str, Query(pattern="^(theme|subtheme|all)$")] = "theme",
            format: FormatQ = None) -> Response:
-    return answer(request, catalog, "codebook", {"study": study, "level": level}, principal, fmt=format)
+    return await answer(request, catalog, "codebook", {"study": study, "level": level}, principal, fmt=format)
 
 
 @router.get("/codes", summary="Codes with their parents and excerpt counts")
-def codes(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
+async def codes(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
           format: FormatQ = None) -> Response:
-    return answer(request, catalog, "codebook", {"study": study, "level": "code"}, principal, fmt=format)
+    return await answer(request, catalog, "codebook", {"study": study, "level": "code"}, principal, fmt=format)
 
 
 @router.get("/excerpts", summary="Excerpts with speaker, role, team, event and provenance (scope excerpts)")
-def excerpts(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
+async def excerpts(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
              code: Annotated[str | None, Query(description="Code/subtheme/theme IRI; descendants included.")] = None,
              role: RoleQ = None, feature: FeatureQ = None,
              mode: Annotated[str | None, Query(description="Collection mode, e.g. focus-group.")] = None,
@@ -54,4 +54,4 @@ def excerpts(request: Request, catalog: CatalogDep, principal: PrincipalDep, stu
              format: FormatQ = None, limit: LimitQ = 100, offset: OffsetQ = 0) -> Response:
     raw = {"study": study, "code": code, "role": role, "feature": feature, "mode": mode,
            "synthetic": None if synthetic is None else str(synthetic).lower(), "contains": contains}
-    return answer(request, catalog, "excerpts", raw, principal, fmt=format, limit=limit, offset=offset)
+    return await answer(request, catalog, "excerpts", raw, principal, fmt=format, limit=limit, offset=offset)

@@ -27,17 +27,17 @@ _STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 @router.get("", summary="Every study with citation and counts", dependencies=[require("aggregate")])
-def list_studies(request: Request, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None) -> Response:
-    return answer(request, catalog, "studies", {}, principal, fmt=format)
+async def list_studies(request: Request, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None) -> Response:
+    return await answer(request, catalog, "studies", {}, principal, fmt=format)
 
 
 @router.get("/{study}", summary="One study's overview: participants by role, events by type, themes",
             dependencies=[require("aggregate")])
-def study_overview(study: str, request: Request, catalog: CatalogDep, principal: PrincipalDep,
+async def study_overview(study: str, request: Request, catalog: CatalogDep, principal: PrincipalDep,
                    format: FormatQ = None) -> Response:
-    if not _STUDY_ID.match(study) or catalog.iris.graph(study) not in request.app.state.store.graphs():
+    if not _STUDY_ID.match(study) or catalog.iris.graph(study) not in await run_in_threadpool(request.app.state.store.graphs):
         raise HTTPException(404, f"no study '{study}'")
-    return answer(request, catalog, "study-overview", {"study": study}, principal, fmt=format)
+    return await answer(request, catalog, "study-overview", {"study": study}, principal, fmt=format)
 
 
 @router.post("", summary="Ingest an upload (.qdpx, .qdc, .csv, .xlsx or a study-package .zip); all or nothing",

@@ -25,8 +25,8 @@ FindingQ = Annotated[str | None, Query(description="A review finding's notation,
 
 
 @router.get("/findings", summary="Review findings with their support across studies (recurring-findings)")
-def findings(request: Request, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None) -> Response:
-    return answer(request, catalog, "recurring-findings", {}, principal, fmt=format)
+async def findings(request: Request, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None) -> Response:
+    return await answer(request, catalog, "recurring-findings", {}, principal, fmt=format)
 
 
 @router.get("/findings/{finding}/cerqual", summary="GRADE-CERQual evidence-profile draft of one finding (iSoQ codes)")
@@ -55,9 +55,9 @@ def soqf(request: Request, store: StoreDep, catalog: CatalogDep, format: FormatQ
 
 
 @router.get("/jbi", summary="JBI meta-aggregation worksheet (illustrations need the 'excerpts' scope)")
-def jbi(request: Request, catalog: CatalogDep, principal: PrincipalDep, finding: FindingQ = None,
+async def jbi(request: Request, catalog: CatalogDep, principal: PrincipalDep, finding: FindingQ = None,
         format: FormatQ = None) -> Response:
-    return answer(request, synthesis_catalog(catalog.iris), "jbi", {"finding": finding}, principal, fmt=format)
+    return await answer(request, synthesis_catalog(catalog.iris), "jbi", {"finding": finding}, principal, fmt=format)
 
 
 @router.get("/references.ris", summary="References of the studies mapped to review findings, as RIS")

@@ -111,3 +111,12 @@ def test_a_failed_evaluation_is_not_kept() -> None:
     with pytest.raises(StoreError):
         store.select_df("SELECT ?x WHERE { ?x ?y }")
     assert store.misses == 2
+
+
+def test_kept_shows_a_remembered_value_of_this_generation_and_never_computes() -> None:
+    store = CachedStore(open_store("oxigraph"))
+    assert store.kept(("answer", 1)) is None
+    assert store.remember(("answer", 1), lambda: "rendered") == "rendered"
+    assert store.kept(("answer", 1)) == "rendered" and store.kept(("answer", 2)) is None
+    store.replace_graph(G1, people())
+    assert store.kept(("answer", 1)) is None
