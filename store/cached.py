@@ -28,6 +28,7 @@ from pyoxigraph import Triple
 from store.base import Bindings, ExportFormat, GraphStore, Row
 
 _T = TypeVar("_T")
+_ABSENT = object()  # "nothing kept" (None can be a kept value)
 
 
 class CachedStore:
@@ -97,12 +98,8 @@ class CachedStore:
         """The value kept under `key` (see `remember`) in this generation, or None; never computes,
         so an async caller can look without leaving its event loop."""
         with self._lock:
-            full_key = (self.generation, *key)
-            if full_key not in self._answers:
-                return None
-            self._answers.move_to_end(full_key)
-            self.hits += 1
-            return self._answers[full_key]
+            found = self._hit((self.generation, *key))
+        return None if found is _ABSENT else found
 
     def remember(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
         """The kept answer, or one computation of it: callers asking the same thing while it is being
@@ -115,10 +112,9 @@ class CachedStore:
         is the method name)."""
         with self._lock:
             full_key = (self.generation, *key)
-            if full_key in self._answers:
-                self._answers.move_to_end(full_key)
-                self.hits += 1
-                return self._answers[full_key]  # type: ignore[return-value]
+            found = self._hit(full_key)
+            if found is not _ABSENT:
+                return found  # type: ignore[return-value]
             pending = self._pending.get(full_key)
             if pending is None:
                 pending = self._pending[full_key] = Future()
@@ -144,6 +140,14 @@ class CachedStore:
                     self._answers.popitem(last=False)
         pending.set_result(value)
         return value
+
+    def _hit(self, full_key: tuple[Hashable, ...]) -> object:
+        """The kept value (counted as a hit, made most recent) or _ABSENT. The caller holds the lock."""
+        if full_key not in self._answers:
+            return _ABSENT
+        self._answers.move_to_end(full_key)
+        self.hits += 1
+        return self._answers[full_key]
 
     def _invalidate(self) -> None:
         with self._lock:
