@@ -12,11 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
+from api.config import ApiConfig
 from api.disclosure import disclose
 from api.security import Principal
 from api.tables import Table, choose_format, render_table
 from queries.catalog import Catalog, ParameterError, Question
-from store.base import QueryError, QueryTimeout
+from store.base import GraphStore, QueryError, QueryTimeout
 from store.cached import CachedStore
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
@@ -55,6 +56,15 @@ async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str,
         table = kept if isinstance(kept, Table) else await run_in_threadpool(store.remember, key, render)
         return table.response()
     return (await run_in_threadpool(render)).response()
+
+
+def ask_every_question(catalog: Catalog, store: GraphStore, config: ApiConfig) -> None:
+    """Every question that needs no parameter, with its defaults, on the store, evaluated as `answer`
+    evaluates a request that gives none (the same query text, bindings and page): what a serving
+    process keeps warm (CachedStore.keep_warm), so a first asking after a write is answered from memory."""
+    for question in catalog.questions.values():
+        if not any(p.required and p.default in (None, "") for p in question.params):
+            catalog.run(store, question.id, {}, limit=config.max_rows if question.paged else None)
 
 
 def _render(request: Request, catalog: Catalog, question: Question, engine: str, raw: Mapping[str, str | None],

@@ -7,11 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
+from api.answer import ask_every_question
 from api.app import create_app
 from api.config import ApiConfig, ApiKey
 from queries.catalog import default_catalog
 from qualkg.settings import Settings
 from qualkg.wiring import build_store, neo4j_driver
+from store.cached import CachedStore
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -37,4 +39,7 @@ def api_config(settings: Settings) -> ApiConfig:
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     neo4j = neo4j_driver(settings) if settings.neo4j_uri else None
-    return create_app(api_config(settings), build_store(settings, serving=True), default_catalog(settings.base_iri), neo4j)
+    config, store, catalog = api_config(settings), build_store(settings, serving=True), default_catalog(settings.base_iri)
+    if settings.warm_answers and isinstance(store, CachedStore):
+        store.keep_warm(lambda: ask_every_question(catalog, store, config))
+    return create_app(config, store, catalog, neo4j)

@@ -12,14 +12,23 @@ composition root (qualkg.wiring) wraps the embedded store only.
 What is cached: `select_df` (each caller gets its own frame over the cached data; pandas'
 copy-on-write copies on a change), `ask` and `query_raw` (immutable values), and whatever a caller
 hands to `remember`. `select` and `construct` return mutable lists and are passed through.
+
+Kept warm (`keep_warm`, off until called): a write would otherwise leave the next caller of every
+question to pay its full evaluation (seconds at 100k excerpts). With a warmer registered, a
+background thread runs it at once and again after every write, and re-evaluates the reads callers
+made since the write before (up to `max_refresh`, most recent first), so what is being asked is
+answered from memory again soon after a write. A caller asking while that runs waits for the same
+evaluation (single flight) rather than starting a second one; a write during a refresh restarts it
+for the new content.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future
-from threading import Lock
+from threading import Condition, Lock, Thread, current_thread
 from typing import TypeVar
 
 import pandas as pd
@@ -27,6 +36,7 @@ from pyoxigraph import Triple
 
 from store.base import Bindings, ExportFormat, GraphStore, Row
 
+log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _ABSENT = object()  # "nothing kept" (None can be a kept value)
 
@@ -34,14 +44,23 @@ _ABSENT = object()  # "nothing kept" (None can be a kept value)
 class CachedStore:
     """GraphStore that remembers up to `max_answers` answers, least recently used dropped first."""
 
-    def __init__(self, inner: GraphStore, max_answers: int = 512) -> None:
+    def __init__(self, inner: GraphStore, max_answers: int = 512, max_refresh: int = 64) -> None:
         self.inner = inner
         self.max_answers = max_answers
+        self.max_refresh = max_refresh
         self.generation = 0
         self.hits = self.misses = 0
+        self.warm_generation = -1  # the last generation whose warming finished
         self._answers: OrderedDict[Hashable, object] = OrderedDict()
         self._pending: dict[Hashable, Future[object]] = {}
         self._lock = Lock()
+        self._changed = Condition(self._lock)  # a write happened, warming finished, or closing
+        # Reads callers made in this generation (key -> how to evaluate it again), most recent last.
+        self._asked: OrderedDict[tuple[Hashable, ...], Callable[[], object]] = OrderedDict()
+        self._to_refresh: OrderedDict[tuple[Hashable, ...], Callable[[], object]] = OrderedDict()
+        self._warmers: list[Callable[[], object]] = []
+        self._warmer_thread: Thread | None = None
+        self._closing = False
 
     # -- writes: delegate, then start a new generation ------------------------------------------
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int:
@@ -64,14 +83,14 @@ class CachedStore:
 
     # -- cached reads ---------------------------------------------------------------------------
     def select_df(self, query: str, bindings: Bindings | None = None) -> pd.DataFrame:
-        frame = self.remember(("select_df", query, _key(bindings)), lambda: self.inner.select_df(query, bindings))
+        frame = self._read(("select_df", query, _key(bindings)), lambda: self.inner.select_df(query, bindings))
         return frame.copy(deep=False)  # a new frame over the same data: a caller's change copies first (CoW)
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
-        return self.remember(("ask", query, _key(bindings)), lambda: self.inner.ask(query, bindings))
+        return self._read(("ask", query, _key(bindings)), lambda: self.inner.ask(query, bindings))
 
     def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
-        return self.remember(("raw", query, media_type), lambda: self.inner.query_raw(query, media_type, timeout_s))
+        return self._read(("raw", query, media_type), lambda: self.inner.query_raw(query, media_type, timeout_s))
 
     # -- passed through -------------------------------------------------------------------------
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
@@ -90,10 +109,67 @@ class CachedStore:
         return self.inner.export(graph, fmt)
 
     def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._changed.notify_all()
+        if self._warmer_thread is not None and self._warmer_thread is not current_thread():
+            self._warmer_thread.join()  # an evaluation in progress finishes first: pyoxigraph cannot cancel it
         self._invalidate()
         self.inner.close()
 
+    # -- kept warm ------------------------------------------------------------------------------
+    def keep_warm(self, warmer: Callable[[], object]) -> None:
+        """Run `warmer` (reads through this store, e.g. every named question with its defaults) in the
+        background now and after every write; see the module's docstring."""
+        with self._lock:
+            self._warmers.append(warmer)
+            self.warm_generation = -1
+            if self._warmer_thread is None:
+                self._warmer_thread = Thread(target=self._keep_warm, name="answer-warmer", daemon=True)
+                self._warmer_thread.start()
+            self._changed.notify_all()
+
+    @property
+    def keeps_warm(self) -> bool:
+        return bool(self._warmers)
+
+    def wait_warm(self, timeout_s: float | None = None) -> bool:
+        """Whether warming the current content finished (waiting up to `timeout_s` for it)."""
+        with self._lock:
+            return self._changed.wait_for(lambda: self.warm_generation == self.generation or self._closing, timeout_s) \
+                and self.warm_generation == self.generation
+
+    def _keep_warm(self) -> None:
+        while True:
+            with self._lock:
+                self._changed.wait_for(lambda: self._closing or self.warm_generation != self.generation)
+                if self._closing:
+                    return
+                generation, work = self.generation, [*self._warmers, *self._to_refresh.values()]
+            for evaluate in work:
+                if self.generation != generation or self._closing:
+                    break  # written meanwhile: start over on the new content
+                try:
+                    evaluate()
+                except Exception:  # noqa: BLE001 - a failed warm-up must not stop the others; a caller sees the error
+                    log.warning("warming an answer failed", exc_info=True)
+            with self._lock:
+                if self.generation == generation:
+                    self.warm_generation = generation
+                    self._to_refresh.clear()
+                    self._changed.notify_all()
+
     # -- the cache ------------------------------------------------------------------------------
+    def _read(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
+        """`remember` for the store's own reads, noting a caller's read so it is refreshed after a write."""
+        if self._warmer_thread is not None and current_thread() is not self._warmer_thread:
+            with self._lock:
+                self._asked[key] = lambda: self.remember(key, compute)
+                self._asked.move_to_end(key)
+                while len(self._asked) > self.max_refresh:
+                    self._asked.popitem(last=False)
+        return self.remember(key, compute)
+
     def kept(self, key: tuple[Hashable, ...]) -> object | None:
         """The value kept under `key` (see `remember`) in this generation, or None; never computes,
         so an async caller can look without leaving its event loop."""
@@ -153,6 +229,14 @@ class CachedStore:
         with self._lock:
             self.generation += 1
             self._answers.clear()
+            # What callers asked before this write is evaluated again for them, most recent first, with
+            # what an interrupted refresh had still to do; a refresh is not a caller's read, so what no
+            # one asks again is not refreshed after the next write.
+            self._to_refresh = OrderedDict([*reversed(self._asked.items()), *self._to_refresh.items()])
+            while len(self._to_refresh) > self.max_refresh:
+                self._to_refresh.popitem()
+            self._asked.clear()
+            self._changed.notify_all()
 
 
 def _key(bindings: Bindings | None) -> tuple[tuple[str, str], ...]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import ConfigDep, StoreDep
+from store.cached import CachedStore
 
 router = APIRouter(tags=["health"])
 
@@ -14,8 +15,11 @@ class Health(BaseModel):
     status: str
     version: str
     graphs: int
+    answers_warm: bool | None = Field(None, description="Whether the named questions' default answers for the "
+                                      "current content are ready in memory (null: this server does not keep them warm).")
 
 
 @router.get("/health", response_model=Health)
 def health(store: StoreDep, config: ConfigDep) -> Health:
-    return Health(status="ok", version=config.version, graphs=len(store.graphs()))
+    warm = store.wait_warm(0) if isinstance(store, CachedStore) and store.keeps_warm else None
+    return Health(status="ok", version=config.version, graphs=len(store.graphs()), answers_warm=warm)

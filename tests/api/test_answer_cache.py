@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from api.answer import ask_every_question
 from api.app import create_app
 from api.config import ApiConfig, ApiKey
 from api.security import key_hash
@@ -87,3 +88,34 @@ def test_a_write_drops_the_kept_answers(served: tuple[str, CachedStore]) -> None
         assert len(c.get("/questions/studies").json()["rows"]) == 1
         store.drop_graph(IRIS.graph("fx"))
         assert c.get("/questions/studies").json()["rows"] == []
+
+
+def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
+    """Kept warm, every question with its defaults is evaluated at start and again after a write: the
+    first asking of the headline question then evaluates nothing, and after the fixture study's graph
+    is dropped, the first asking of `studies` already lists none without an evaluation."""
+    store = CachedStore(fixture_store())
+    evaluations: list[str] = []
+    evaluate = store.inner.select_df
+
+    def counted(query, bindings=None):  # noqa: ANN001, ANN202 - the real store, each evaluation noted
+        evaluations.append(query)
+        return evaluate(query, bindings)
+
+    store.inner.select_df = counted  # type: ignore[method-assign]
+    catalog = default_catalog()
+    store.keep_warm(lambda: ask_every_question(catalog, store, CONFIG))
+    server, thread = serve(create_app(CONFIG, store, catalog), free_port())
+    try:
+        with client(f"http://127.0.0.1:{server.config.port}", "excerpts") as c:
+            assert store.wait_warm(30) and c.get("/health").json()["answers_warm"] is True
+            warmed = len(evaluations)
+            first = c.get(CHALLENGES)
+            assert first.status_code == 200 and first.json()["rows"] and len(evaluations) == warmed
+            store.drop_graph(IRIS.graph("fx"))
+            assert store.wait_warm(30)
+            warmed = len(evaluations)
+            assert c.get("/questions/studies").json()["rows"] == [] and len(evaluations) == warmed
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -120,3 +120,61 @@ def test_kept_shows_a_remembered_value_of_this_generation_and_never_computes() -
     assert store.kept(("answer", 1)) == "rendered" and store.kept(("answer", 2)) is None
     store.replace_graph(G1, people())
     assert store.kept(("answer", 1)) is None
+
+
+# -- kept warm --------------------------------------------------------------------------------------
+def test_a_warmer_runs_at_once_and_again_after_every_write() -> None:
+    """The warmer asks LABELS: warm, the caller's asking is a hit; after a write that adds the second
+    graph (alice again: 3 labels) the warmer has asked again, so the next asking is a hit with 3 rows."""
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    store.keep_warm(lambda: store.select_df(LABELS, {"p": LABEL}))
+    assert store.wait_warm(10)
+    assert len(store.select_df(LABELS, {"p": LABEL})) == 2 and (store.misses, store.hits) == (1, 1)
+    store.replace_graphs({G2: people()[:1]})
+    assert store.wait_warm(10)
+    misses = store.misses
+    assert len(store.select_df(LABELS, {"p": LABEL})) == 3 and store.misses == misses == 2
+    store.close()
+
+
+def test_what_callers_asked_before_a_write_is_asked_again_after_it() -> None:
+    """Bob's question was asked in the generation before the write: refreshed (a hit afterwards).
+    Alice's was asked only before the write before that: not refreshed again (a miss afterwards)."""
+    store = CachedStore(open_store("oxigraph"))
+    store.keep_warm(lambda: None)
+    store.replace_graph(G1, people())
+    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Alice")})
+    store.drop_graph(G2)  # a write: Alice's question is refreshed once
+    assert store.wait_warm(10)
+    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Bob")})
+    store.drop_graph(G2)  # a write: Bob's is refreshed; Alice's was not asked since the last write
+    assert store.wait_warm(10)
+    hits, misses = store.hits, store.misses
+    bob = store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Bob")})
+    assert (store.hits, store.misses) == (hits + 1, misses) and list(bob["s"]) == [ex("bob").value]
+    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Alice")})
+    assert store.misses == misses + 1
+    store.close()
+
+
+def test_a_failing_warmer_does_not_stop_the_refresh() -> None:
+    """The first warmer raises a syntax error; the second still runs, and warming still finishes."""
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    store.keep_warm(lambda: store.select_df("SELECT ?x WHERE { ?x ?y }"))
+    store.keep_warm(lambda: store.ask("ASK { ?s ?p 'Bob' }"))
+    assert store.wait_warm(10)
+    misses = store.misses
+    assert store.ask("ASK { ?s ?p 'Bob' }") is True and store.misses == misses
+    store.close()
+
+
+def test_without_a_warmer_nothing_is_evaluated_in_the_background() -> None:
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    store.select_df(LABELS, {"p": LABEL})
+    store.drop_graph(G2)
+    assert store.wait_warm(0.2) is False
+    store.select_df(LABELS, {"p": LABEL})
+    assert (store.misses, store.hits) == (2, 0)
