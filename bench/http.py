@@ -88,6 +88,28 @@ def serve_peer(nquads: Path, work: Path) -> Iterator[str]:
         yield base
 
 
+def seconds_until_warm(base: str, timeout_s: float) -> float | None:
+    """Seconds until the server's /health says its answers are warm; None when not within `timeout_s`."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout_s:
+        with urllib.request.urlopen(f"{base}/health", timeout=30) as r:
+            if json.load(r).get("answers_warm"):
+                return round(time.perf_counter() - start, 2)
+        time.sleep(0.2)
+    return None
+
+
+def timed_get(url: str, headers: dict[str, str]) -> dict[str, object]:
+    """One GET: its wall time in ms (the whole body read), status and body size."""
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=600) as r:
+            status, size = r.status, len(r.read())
+    except urllib.error.HTTPError as e:
+        status, size = e.code, len(e.read())
+    return {"ms": round((time.perf_counter() - start) * 1000, 2), "status": status, "bytes": size}
+
+
 def load(url: str, *, seconds: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float | str]:
     """Requests/s and latency percentiles for repeated GETs of `url`: wrk when installed, else Python
     threads. One untimed request first (given up after WARM_UP_S): the figure is for a repeated

@@ -30,6 +30,7 @@ HTTP_SIZE = 10_000
 HTTP_SECONDS, HTTP_CONNECTIONS = 6, 16
 QUESTION_PATH = "/questions/challenges-by-context"
 CHEAP_PATH = "/questions/participants"
+WARM_CAP_S = 1800  # the served step waits this long for the server's warm-up (~45 s at 100k for the slowest question)
 RESULTS = Path(__file__).parent / "results"  # raw figures of the last run per plan, for the report
 
 
@@ -48,6 +49,7 @@ class Plan:
     engines_sizes: tuple[int, ...]  # Oxigraph, Fuseki and Neo4j side by side (bench/engines.py) at these sizes
     engine_cell_cap_s: int  # per question and engine (engines_cap_s: the whole worker)
     engine_questions: str  # "all" named questions on the three engines, or only the "main" one
+    served_sizes: tuple[int, ...]  # every question's first asking from `qualkg serve` after its warm-up
     ingest_cap_s: int = 3 * 3600
     engines_cap_s: int = 3 * 3600
 
@@ -58,13 +60,14 @@ PLANS = {
     # with the Neo4j sync and the main question only (all 14 questions on three engines took 4.7 min).
     "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=1_000, baseline_cap_s=60,
                   gate_cap_s=60, replace_triples=100_000, replace_at=10_000, question_cap_s=45,
-                  all_questions_at=(10_000,), engines_sizes=(10_000,), engine_cell_cap_s=30, engine_questions="main"),
+                  all_questions_at=(10_000,), engines_sizes=(10_000,), engine_cell_cap_s=30, engine_questions="main",
+                  served_sizes=(10_000,)),
     # full: the baseline up to 10k (at 100k rdflib would spend the whole cap loading and on one query),
     # the engines at 10k and 100k (at 1M Fuseki's load and the Neo4j sync alone would take an hour).
     "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=10_000,
                  baseline_cap_s=600, gate_cap_s=120, replace_triples=500_000, replace_at=100_000,
                  question_cap_s=120, all_questions_at=(1_000, 10_000, 100_000), engines_sizes=(10_000, 100_000),
-                 engine_cell_cap_s=30, engine_questions="all"),
+                 engine_cell_cap_s=30, engine_questions="all", served_sizes=(10_000, 100_000)),
 }
 
 
@@ -156,6 +159,10 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
         rows += worker(results, f"{n}: qualkg ingest (QDPX)", ["qdpx", str(here / "qdpx"), str(here / "store-qdpx")],
                        plan.ingest_cap_s)
         shutil.rmtree(here / "store-qdpx", ignore_errors=True)
+    if n in plan.served_sizes and nq.exists():
+        t = time.perf_counter()
+        rows += measure_served(store, here)
+        _step(results, f"{n}: first askings as served", t)
     if n == HTTP_SIZE and nq.exists():
         t = time.perf_counter()
         measure_http(results, store, nq, here)
@@ -167,12 +174,30 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
     shutil.rmtree(here, ignore_errors=True)
 
 
+def measure_served(store: Path, here: Path) -> list[dict[str, object]]:
+    """`qualkg serve` as a user starts it (answers kept warm): how long it takes to load and to warm
+    every question's default answer, then each question's first asking over HTTP (JSON, no parameters)."""
+    print("[bench] first askings as served", flush=True)
+    started = time.perf_counter()
+    with http.serve_qualkg(store, here) as base:
+        rows: list[dict[str, object]] = [{"kind": "served-start", "ready_s": round(time.perf_counter() - started, 2),
+                                          "warm_s": http.seconds_until_warm(base, WARM_CAP_S)}]
+        for question in sorted(load_questions().values(), key=lambda q: q.id):
+            if not any(p.required and p.default in (None, "") for p in question.params):
+                rows.append({"kind": "served", "question": question.id,
+                             **http.timed_get(f"{base}/questions/{question.id}", {"Accept": "application/json"})})
+    for row in rows:
+        print(f"[bench]   {row}", flush=True)
+    return rows
+
+
 def measure_http(results: Results, store: Path, nq: Path, here: Path) -> None:
     query = (here / "main-question.rq").read_text(encoding="utf-8")
     q = "?query=" + http.urllib.request.quote(query)
     auth = {"Authorization": f"Bearer {http.BENCH_KEY}"}
     print("[bench] HTTP: qualkg", flush=True)
     with http.serve_qualkg(store, here) as base:
+        http.seconds_until_warm(base, WARM_CAP_S)  # the warm-up would otherwise share the CPUs with the load
         for target, path, headers in (("qualkg GET /questions/challenges-by-context", QUESTION_PATH, {}),
                                       ("qualkg GET /sparql (same query)", f"/sparql{q}", auth),
                                       ("qualkg GET /questions/participants (a cheap question)", CHEAP_PATH, {}),
