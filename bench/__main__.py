@@ -1,4 +1,4 @@
-"""`python -m bench run --quick|--full [--out docs]`; `python -m bench report quick|full` rewrites the
+"""`python -m bench run --quick|--full [--sizes N ...] [--out docs]`; `python -m bench report quick|full` rewrites the
 docs from the last run's figures; `python -m bench worker …` is internal (bench/run.py)."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def main() -> None:
     size = run.add_mutually_exclusive_group(required=True)
     size.add_argument("--quick", action="store_const", const="quick", dest="plan", help="1k and 10k excerpts")
     size.add_argument("--full", action="store_const", const="full", dest="plan", help="1k to 1M excerpts")
+    run.add_argument("--sizes", type=int, nargs="+", default=(), help="only these of the plan's sizes (e.g. 100000)")
     run.add_argument("--out", type=Path, default=Path("docs"), help="folder for benchmarks.md and bench-growth.png")
     again = sub.add_parser("report", help="regenerate docs/benchmarks.md from bench/results/PLAN.json (no measuring)")
     again.add_argument("plan", choices=["quick", "full"])
@@ -36,7 +37,7 @@ def main() -> None:
         return
     from bench.run import run as run_bench
 
-    run_bench(args.plan, args.out)
+    run_bench(args.plan, args.out, tuple(args.sizes))
 
 
 if __name__ == "__main__":

@@ -214,21 +214,35 @@ def measure_http(results: Results, store: Path, nq: Path, here: Path) -> None:
         print(f"[bench]   {results.http[-1]}", flush=True)
 
 
-def run(plan_name: str, out: Path) -> Results:
+def run(plan_name: str, out: Path, only: tuple[int, ...] = ()) -> Results:
+    """Every size of the plan, or `only` those of its sizes (a re-measurement of one size without the
+    hours of the others: kept in its own results file, so the plan's last complete run still fills
+    the sizes it did not measure)."""
     plan = PLANS[plan_name]
-    results = Results(plan=plan.name, command=f"make bench{'' if plan.name == 'quick' else '-full'}  "
-                      f"(= python -m bench run --{plan.name})", started=datetime.now(UTC).isoformat(timespec="seconds"),
+    sizes, name, command = selection(plan, only)
+    results = Results(plan=name, command=command, started=datetime.now(UTC).isoformat(timespec="seconds"),
                       machine=machine(), versions=versions())
     with tempfile.TemporaryDirectory(prefix="qualkg-bench-") as tmp:
-        for n in plan.sizes:
+        for n in sizes:
             measure_size(results, plan, n, Path(tmp))
     results.finished = datetime.now(UTC).isoformat(timespec="seconds")
     results.load_after = os.getloadavg()
     data = results_dict(results)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{plan.name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    report.write(report.combine(data, *previous_runs(exclude=plan.name)), out)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+    report.write(report.combine(data, *previous_runs(exclude=name)), out)
     return results
+
+
+def selection(plan: Plan, only: tuple[int, ...]) -> tuple[tuple[int, ...], str, str]:
+    """The sizes to measure, the results file's name and the command that reproduces the run."""
+    sizes = tuple(n for n in plan.sizes if not only or n in only)
+    if not sizes or len(sizes) != len(set(only or sizes)):
+        raise SystemExit(f"--sizes must be among the {plan.name} plan's sizes: {', '.join(map(str, plan.sizes))}")
+    if sizes == plan.sizes:
+        return sizes, plan.name, f"make bench{'' if plan.name == 'quick' else '-full'}  (= python -m bench run --{plan.name})"
+    listed = " ".join(map(str, sizes))
+    return sizes, f"{plan.name}-{'-'.join(map(str, sizes))}", f"python -m bench run --{plan.name} --sizes {listed}"
 
 
 def previous_runs(exclude: str) -> list[dict[str, object]]:

@@ -151,7 +151,7 @@ class CachedStore:
                     break  # written meanwhile: start over on the new content
                 try:
                     evaluate()
-                except Exception:  # noqa: BLE001 - a failed warm-up must not stop the others; a caller sees the error
+                except Exception:  # a failed warm-up must not stop the others; a caller asking sees the error
                     log.warning("warming an answer failed", exc_info=True)
             with self._lock:
                 if self.generation == generation:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bench.report import _main_question, combine, markdown
 
 MACHINE = {"cores": 2, "memory_gb": 23.5, "cpu": "test cpu", "os": "linux", "python": "3.11", "load_before": [0.1, 0.2, 0.3]}
@@ -89,3 +91,16 @@ def test_the_served_table_and_the_100k_target_read_the_first_askings() -> None:
     target = next(line for line in text.splitlines() if line.startswith("| main question p50 ≤ 20 ms at 100k"))
     assert "as served (default parameters, answers kept warm): 4.0 ms" in target and "on disk 7,000.0 ms" in target
     assert target.endswith("| met as served; NOT met computed |")
+
+
+def test_a_run_of_some_sizes_keeps_its_own_results_file() -> None:
+    """--full --sizes 100000 measures 100k only, into full-100000.json (full.json keeps the other
+    sizes of the last complete run); a size outside the plan is refused."""
+    from bench.run import PLANS, selection
+
+    assert selection(PLANS["full"], ()) == ((1_000, 10_000, 100_000, 1_000_000), "full",
+                                            "make bench-full  (= python -m bench run --full)")
+    assert selection(PLANS["full"], (100_000,)) == ((100_000,), "full-100000",
+                                                    "python -m bench run --full --sizes 100000")
+    with pytest.raises(SystemExit, match="among the quick plan's sizes: 1000, 10000"):
+        selection(PLANS["quick"], (100_000,))
