@@ -50,7 +50,9 @@ class CachedStore:
         self.max_refresh = max_refresh
         self.generation = 0
         self.hits = self.misses = 0
-        self.warm_generation = -1  # the last generation whose warming finished
+        # Warming is due again at every write and every new warmer (`_due` counts both); `_done` is
+        # the count the last finished warming started from.
+        self._due, self._done = 0, -1
         self._answers: OrderedDict[Hashable, object] = OrderedDict()
         self._pending: dict[Hashable, Future[object]] = {}
         self._lock = Lock()
@@ -123,7 +125,7 @@ class CachedStore:
         background now and after every write; see the module's docstring."""
         with self._lock:
             self._warmers.append(warmer)
-            self.warm_generation = -1
+            self._due += 1
             if self._warmer_thread is None:
                 self._warmer_thread = Thread(target=self._keep_warm, name="answer-warmer", daemon=True)
                 self._warmer_thread.start()
@@ -136,26 +138,26 @@ class CachedStore:
     def wait_warm(self, timeout_s: float | None = None) -> bool:
         """Whether warming the current content finished (waiting up to `timeout_s` for it)."""
         with self._lock:
-            return self._changed.wait_for(lambda: self.warm_generation == self.generation or self._closing, timeout_s) \
-                and self.warm_generation == self.generation
+            return self._changed.wait_for(lambda: self._done == self._due or self._closing, timeout_s) \
+                and self._done == self._due
 
     def _keep_warm(self) -> None:
         while True:
             with self._lock:
-                self._changed.wait_for(lambda: self._closing or self.warm_generation != self.generation)
+                self._changed.wait_for(lambda: self._closing or self._done != self._due)
                 if self._closing:
                     return
-                generation, work = self.generation, [*self._warmers, *self._to_refresh.values()]
+                due, work = self._due, [*self._warmers, *self._to_refresh.values()]
             for evaluate in work:
-                if self.generation != generation or self._closing:
-                    break  # written meanwhile: start over on the new content
+                if self._due != due or self._closing:
+                    break  # written meanwhile (or a warmer added): start over
                 try:
                     evaluate()
                 except Exception:  # a failed warm-up must not stop the others; a caller asking sees the error
                     log.warning("warming an answer failed", exc_info=True)
             with self._lock:
-                if self.generation == generation:
-                    self.warm_generation = generation
+                if self._due == due and not self._closing:
+                    self._done = due
                     self._to_refresh.clear()
                     self._changed.notify_all()
 
@@ -228,6 +230,7 @@ class CachedStore:
     def _invalidate(self) -> None:
         with self._lock:
             self.generation += 1
+            self._due += 1
             self._answers.clear()
             # What callers asked before this write is evaluated again for them, most recent first, with
             # what an interrupted refresh had still to do; a refresh is not a caller's read, so what no

@@ -178,3 +178,20 @@ def test_without_a_warmer_nothing_is_evaluated_in_the_background() -> None:
     assert store.wait_warm(0.2) is False
     store.select_df(LABELS, {"p": LABEL})
     assert (store.misses, store.hits) == (2, 0)
+
+
+def test_a_warmer_added_while_warming_runs_before_the_answers_count_as_warm() -> None:
+    """The first warmer is held open; a second is added meanwhile: warm only once it has run too."""
+    import threading
+
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    started, release = threading.Event(), threading.Event()
+    store.keep_warm(lambda: (started.set(), release.wait(10)))
+    assert started.wait(10)
+    store.keep_warm(lambda: store.ask("ASK { ?s ?p 'Bob' }"))
+    release.set()
+    assert store.wait_warm(10)
+    misses = store.misses
+    assert store.ask("ASK { ?s ?p 'Bob' }") is True and store.misses == misses
+    store.close()
