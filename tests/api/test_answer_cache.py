@@ -92,7 +92,7 @@ def test_a_write_drops_the_kept_answers(served: tuple[str, CachedStore]) -> None
 
 def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
     """Kept warm, every question with its defaults is evaluated at start and again after a write: the
-    first asking of the headline question then evaluates nothing, and after the fixture study's graph
+    first asking of the headline question and of the excerpts list then evaluate nothing, and after the fixture study's graph
     is dropped, the first asking of `studies` already lists none without an evaluation."""
     store = CachedStore(fixture_store())
     evaluations: list[str] = []
@@ -112,6 +112,8 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
             warmed = len(evaluations)
             first = c.get(CHALLENGES)
             assert first.status_code == 200 and first.json()["rows"] and len(evaluations) == warmed
+            page = c.get("/questions/excerpts")  # a paged question: warmed with the page a request without limit gets
+            assert page.status_code == 200 and page.json()["rows"] and len(evaluations) == warmed
             store.drop_graph(IRIS.graph("fx"))
             assert store.wait_warm(30)
             warmed = len(evaluations)
