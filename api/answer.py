@@ -63,7 +63,7 @@ def ask_every_question(catalog: Catalog, store: GraphStore, config: ApiConfig) -
     evaluates a request that gives none (the same query text, bindings and page): what a serving
     process keeps warm (CachedStore.keep_warm), so a first asking after a write is answered from memory."""
     for question in catalog.questions.values():
-        if not any(p.required and p.default in (None, "") for p in question.params):
+        if not question.needs_a_value:
             catalog.run(store, question.id, {}, limit=config.max_rows if question.paged else None)
 
 

@@ -183,7 +183,7 @@ def measure_served(store: Path, here: Path) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = [{"kind": "served-start", "ready_s": round(time.perf_counter() - started, 2),
                                           "warm_s": http.seconds_until_warm(base, WARM_CAP_S)}]
         for question in sorted(load_questions().values(), key=lambda q: q.id):
-            if not any(p.required and p.default in (None, "") for p in question.params):
+            if not question.needs_a_value:
                 rows.append({"kind": "served", "question": question.id,
                              **http.timed_get(f"{base}/questions/{question.id}", {"Accept": "application/json"})})
     for row in rows:

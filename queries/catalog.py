@@ -72,6 +72,11 @@ class Question(BaseModel):
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    @property
+    def needs_a_value(self) -> bool:
+        """Whether it has a required parameter without a default (it cannot be asked bare)."""
+        return any(p.required and p.default in (None, "") for p in self.params)
+
     @model_validator(mode="after")
     def _paged_has_one_marker(self) -> Question:
         if self.paged and self.sparql.count(PAGE_MARKER) != 1:
