@@ -4,20 +4,21 @@ bind (422 on a bad parameter) → run → disclosure control → notices → JSO
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 import pandas as pd
 
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.datastructures import State
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
-from api.config import ApiConfig
 from api.disclosure import disclose
 from api.security import Principal
 from api.tables import Table, choose_format, render_table
 from queries.catalog import Catalog, ParameterError, Question
-from store.base import GraphStore, QueryError, QueryTimeout
+from store.base import QueryError, QueryTimeout
 from store.cached import CachedStore
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
@@ -31,7 +32,8 @@ async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str,
     """The question's answer as a response. Checks run on the event loop (they touch no store); the
     evaluation runs in the thread pool (pyoxigraph releases the GIL); a kept answer is sent from the
     event loop without a thread-pool hop."""
-    config, store = request.app.state.config, request.app.state.store
+    state = request.app.state
+    config, store = state.config, state.store
     try:
         question = catalog.get(qid)
     except KeyError as e:
@@ -45,35 +47,49 @@ async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str,
     may_read_excerpts = principal.can("excerpts")
 
     def render() -> Table:
-        return _render(request, catalog, question, engine, raw, page, offset, fmt, may_read_excerpts)
+        return _render(state, catalog, question, engine, raw, page, offset, fmt, may_read_excerpts)
 
     if engine == "store" and isinstance(store, CachedStore):
         # A finished answer depends only on these and the store's content, so it is kept with the
         # store's answers and dropped at its next write. A repeated question then skips binding,
         # disclosure control and rendering.
-        key = ("api-answer", qid, question.sparql, tuple(sorted(raw.items())), page, offset, fmt, may_read_excerpts)
+        key = _kept_as(question, raw, page, offset, fmt, may_read_excerpts)
         kept = store.kept(key)
         table = kept if isinstance(kept, Table) else await run_in_threadpool(store.remember, key, render)
         return table.response()
     return (await run_in_threadpool(render)).response()
 
 
-def ask_every_question(catalog: Catalog, store: GraphStore, config: ApiConfig) -> None:
-    """Every question that needs no parameter, with its defaults, on the store, evaluated as `answer`
-    evaluates a request that gives none (the same query text, bindings and page): what a serving
-    process keeps warm (CachedStore.keep_warm), so a first asking after a write is answered from memory."""
+def warm_answers(state: State) -> None:
+    """Every question of the app's catalog that needs no parameter, answered as `answer` answers a
+    request without parameters on the store engine — the same query, bindings and page, rendered as
+    JSON for a caller with and one without the 'excerpts' scope — and kept: what a serving process
+    keeps warm (CachedStore.keep_warm), so a first asking after a write sends a finished answer."""
+    catalog, config, store = state.catalog, state.config, state.store
+    if config.engine != "store" or not isinstance(store, CachedStore):
+        return
     for question in catalog.questions.values():
-        if not question.needs_a_value:
-            catalog.run(store, question.id, {}, limit=config.max_rows if question.paged else None)
+        if question.needs_a_value:
+            continue
+        page = config.max_rows if question.paged else None
+        for may_read_excerpts in (True, False) if question.scope != "excerpts" else (True,):
+            store.remember(_kept_as(question, {}, page, 0, "json", may_read_excerpts),
+                           partial(_render, state, catalog, question, "store", {}, page, 0, "json", may_read_excerpts))
 
 
-def _render(request: Request, catalog: Catalog, question: Question, engine: str, raw: Mapping[str, str | None],
+def _kept_as(question: Question, raw: Mapping[str, str | None], page: int | None, offset: int, fmt: str,
+             may_read_excerpts: bool) -> tuple[object, ...]:
+    """The key a finished answer is kept under: everything it depends on besides the store's content."""
+    return ("api-answer", question.id, question.sparql, tuple(sorted(raw.items())), page, offset, fmt, may_read_excerpts)
+
+
+def _render(state: State, catalog: Catalog, question: Question, engine: str, raw: Mapping[str, str | None],
             page: int | None, offset: int, fmt: str, may_read_excerpts: bool) -> Table:
     """Run → disclosure control → notices → the table in `fmt`."""
-    config = request.app.state.config
+    config = state.config
     qid = question.id
     try:
-        df = _run(request, catalog, engine, qid, raw, page, offset)
+        df = _run(state, catalog, engine, qid, raw, page, offset)
     except ParameterError as e:
         raise HTTPException(422, [{"loc": ["query", e.param], "msg": str(e), "type": e.rule, "input": e.value}]) from None
     except QueryTimeout as e:
@@ -104,10 +120,10 @@ def _has_synthetic(df: pd.DataFrame) -> bool:
     return "synthetic" in df.columns and bool(pd.to_numeric(df["synthetic"], errors="coerce").fillna(0).gt(0).any())
 
 
-def _run(request: Request, catalog: Catalog, engine: str, qid: str, raw: Mapping[str, str | None],
+def _run(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str, str | None],
          limit: int | None, offset: int) -> pd.DataFrame:
     """The question on the chosen engine: the RDF store, or its Neo4j projection (Cypher twin)."""
-    state, config = request.app.state, request.app.state.config
+    config = state.config
     if engine == "store":
         return catalog.run(state.store, qid, raw, limit=limit, offset=offset)
     if engine != "neo4j":

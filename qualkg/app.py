@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
-from api.answer import ask_every_question
+from api.answer import warm_answers
 from api.app import create_app
 from api.config import ApiConfig, ApiKey
 from queries.catalog import default_catalog
@@ -40,6 +40,7 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     neo4j = neo4j_driver(settings) if settings.neo4j_uri else None
     config, store, catalog = api_config(settings), build_store(settings, serving=True), default_catalog(settings.base_iri)
+    app = create_app(config, store, catalog, neo4j)
     if settings.warm_answers and isinstance(store, CachedStore):
-        store.keep_warm(lambda: ask_every_question(catalog, store, config))
-    return create_app(config, store, catalog, neo4j)
+        store.keep_warm(lambda: warm_answers(app.state))
+    return app

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from api.answer import ask_every_question
+from api.answer import warm_answers
 from api.app import create_app
 from api.config import ApiConfig, ApiKey
 from api.security import key_hash
@@ -91,9 +91,11 @@ def test_a_write_drops_the_kept_answers(served: tuple[str, CachedStore]) -> None
 
 
 def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
-    """Kept warm, every question with its defaults is evaluated at start and again after a write: the
-    first asking of the headline question and of the excerpts list then evaluate nothing, and after the fixture study's graph
-    is dropped, the first asking of `studies` already lists none without an evaluation."""
+    """Kept warm, every question with its defaults is answered at start and again after a write: the
+    first asking of the headline question and of the excerpts list (a paged question: warmed with the
+    page a request without limit gets) then evaluates nothing and renders nothing (the finished answer
+    was kept), and after the fixture study's graph is dropped, the first asking of `studies` already
+    lists none without an evaluation. The evaluations are counted on the real store's select_df."""
     store = CachedStore(fixture_store())
     evaluations: list[str] = []
     evaluate = store.inner.select_df
@@ -103,17 +105,20 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
         return evaluate(query, bindings)
 
     store.inner.select_df = counted  # type: ignore[method-assign]
-    catalog = default_catalog()
-    store.keep_warm(lambda: ask_every_question(catalog, store, CONFIG))
-    server, thread = serve(create_app(CONFIG, store, catalog), free_port())
+    app = create_app(CONFIG, store, default_catalog())
+    store.keep_warm(lambda: warm_answers(app.state))
+    server, thread = serve(app, free_port())
     try:
-        with client(f"http://127.0.0.1:{server.config.port}", "excerpts") as c:
+        with client(f"http://127.0.0.1:{server.config.port}", "excerpts") as c, \
+                client(f"http://127.0.0.1:{server.config.port}", "aggregate") as counts:
             assert store.wait_warm(30) and c.get("/health").json()["answers_warm"] is True
-            warmed = len(evaluations)
+            warmed, misses = len(evaluations), store.misses
             first = c.get(CHALLENGES)
-            assert first.status_code == 200 and first.json()["rows"] and len(evaluations) == warmed
-            page = c.get("/questions/excerpts")  # a paged question: warmed with the page a request without limit gets
-            assert page.status_code == 200 and page.json()["rows"] and len(evaluations) == warmed
+            assert first.status_code == 200 and first.json()["rows"]
+            page = c.get("/questions/excerpts")
+            assert page.status_code == 200 and page.json()["rows"]
+            assert "example" not in counts.get(CHALLENGES).json()["columns"]  # its own, suppressed answer
+            assert len(evaluations) == warmed and store.misses == misses
             store.drop_graph(IRIS.graph("fx"))
             assert store.wait_warm(30)
             warmed = len(evaluations)
