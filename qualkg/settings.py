@@ -21,9 +21,10 @@ class Settings(BaseSettings):
                                      "store (faster; costs memory the size of the store).")
     answer_cache: int = Field(512, ge=0, description="Answers the API keeps per store state for repeated questions "
                               "(embedded store only; every write starts afresh); 0 = off.")
-    warm_answers: bool = Field(True, description="The API evaluates every named question with its defaults in the "
-                               "background at start and after each write, and again what callers asked before "
-                               "the write, so first askings are answered from memory (needs answer_cache).")
+    warm_answers: bool = Field(True, description="The API answers every named question with its defaults in the "
+                               "background at start and after each write (kept as finished JSON), and evaluates "
+                               "again what callers asked before the write, so first askings are answered from "
+                               "memory (needs answer_cache).")
     sparql_query_url: str | None = None
     sparql_update_url: str | None = None
     sparql_gsp_url: str | None = None
