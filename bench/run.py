@@ -1,6 +1,6 @@
 """`python -m bench run --quick|--full`: every measurement side by side, in one run, then the report.
 
-Sizes: --quick 1k and 10k excerpts (9 min 20 s on 2 cores, fresh clone with set-up); --full adds
+Sizes: --quick 1k and 10k excerpts (8 min 18 s on 2 cores, fresh clone with set-up); --full adds
 100k and 1M (about 2 hours on 2 cores: the 1M ingest alone took 40 min at ~410 excerpts/s). Each measurement is a
 worker process (bench/workers.py) with a time cap, so one slow system cannot stall the run; a capped
 measurement is reported as such, with the cap. The report shows the sizes of this run and, for the
