@@ -89,12 +89,16 @@ def serve_peer(nquads: Path, work: Path) -> Iterator[str]:
 
 
 def seconds_until_warm(base: str, timeout_s: float) -> float | None:
-    """Seconds until the server's /health says its answers are warm; None when not within `timeout_s`."""
+    """Seconds until the server's /health says its answers are warm; None when not within `timeout_s`
+    or when the server keeps no answers warm (QUALKG_WARM_ANSWERS=false: nothing to wait for)."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout_s:
         with urllib.request.urlopen(f"{base}/health", timeout=30) as r:
-            if json.load(r).get("answers_warm"):
-                return round(time.perf_counter() - start, 2)
+            warm = json.load(r).get("answers_warm")
+        if warm is None:
+            return None
+        if warm:
+            return round(time.perf_counter() - start, 2)
         time.sleep(0.2)
     return None
 

@@ -163,14 +163,17 @@ class CachedStore:
 
     # -- the cache ------------------------------------------------------------------------------
     def _read(self, key: tuple[Hashable, ...], compute: Callable[[], _T]) -> _T:
-        """`remember` for the store's own reads, noting a caller's read so it is refreshed after a write."""
+        """`remember` for the store's own reads, noting a caller's read so it is refreshed after a write.
+        Only a read that succeeded: a query that fails or times out (and, in Oxigraph, runs on to its
+        end regardless) must not be run again in the background after every write."""
+        value = self.remember(key, compute)
         if self._warmer_thread is not None and current_thread() is not self._warmer_thread:
             with self._lock:
                 self._asked[key] = lambda: self.remember(key, compute)
                 self._asked.move_to_end(key)
                 while len(self._asked) > self.max_refresh:
                     self._asked.popitem(last=False)
-        return self.remember(key, compute)
+        return value
 
     def kept(self, key: tuple[Hashable, ...]) -> object | None:
         """The value kept under `key` (see `remember`) in this generation, or None; never computes,

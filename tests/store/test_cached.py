@@ -195,3 +195,20 @@ def test_a_warmer_added_while_warming_runs_before_the_answers_count_as_warm() ->
     misses = store.misses
     assert store.ask("ASK { ?s ?p 'Bob' }") is True and store.misses == misses
     store.close()
+
+
+def test_a_read_that_failed_is_not_run_again_after_a_write() -> None:
+    """A caller's query with a syntax error fails; after a write only what succeeded is refreshed:
+    LABELS is evaluated again (one miss), the failing query is not (no second miss)."""
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    store.keep_warm(lambda: None)
+    assert store.wait_warm(10)
+    store.select_df(LABELS, {"p": LABEL})
+    with pytest.raises(StoreError):
+        store.select_df("SELECT ?x WHERE { ?x ?y }")
+    misses = store.misses
+    store.drop_graph(G2)
+    assert store.wait_warm(10)
+    assert store.misses == misses + 1
+    store.close()
