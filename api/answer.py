@@ -7,19 +7,18 @@ from collections.abc import Mapping
 from functools import partial
 
 import pandas as pd
-
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.datastructures import State
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
+from starlette.datastructures import State
 
-from api.disclosure import disclose
-from api.security import Principal
-from api.tables import Table, choose_format, render_table
-from queries.catalog import Catalog, ParameterError, Question
-from store.base import QueryError, QueryTimeout
-from store.cached import CachedStore
+from qualkg.api.disclosure import disclose
+from qualkg.api.security import Principal
+from qualkg.api.tables import Table, choose_format, render_table
+from qualkg.queries.catalog import Catalog, ParameterError, Question
+from qualkg.store.base import QueryError, QueryTimeout
+from qualkg.store.cached import CachedStore
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
                     "they are not quotations from any publication.")

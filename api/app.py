@@ -10,15 +10,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-
-from api.config import ApiConfig
-from api.middleware import install_middleware
-from api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
 from neo4j import Driver
 
-from queries.catalog import Catalog
-from queries.cypher_catalog import default_cypher_catalog
-from store.base import GraphStore, StoreError
+from qualkg.api.config import ApiConfig
+from qualkg.api.middleware import install_middleware
+from qualkg.api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
+from qualkg.queries.catalog import Catalog
+from qualkg.queries.cypher_catalog import default_cypher_catalog
+from qualkg.store.base import GraphStore, StoreError
 
 log = logging.getLogger(__name__)
 # Where the store lives is the operator's business, not the caller's: file paths and URLs

@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.config import ApiConfig
-from queries.catalog import Catalog
-from store.base import GraphStore
+from qualkg.api.config import ApiConfig
+from qualkg.queries.catalog import Catalog
+from qualkg.store.base import GraphStore
 
 
 async def get_store(request: Request) -> GraphStore:

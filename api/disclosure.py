@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from queries.catalog import Question
+from qualkg.queries.catalog import Question
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from api.config import ApiConfig
-from api.deps import ConfigDep
+from qualkg.api.config import ApiConfig
+from qualkg.api.deps import ConfigDep
 
 SCOPES: dict[str, str] = {
     "aggregate": "counts only; counts below the threshold are suppressed",

@@ -33,12 +33,12 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from bench.report import FIRST_SYNC, READ_ONLY
 from bench.workers import PAGE, _question_args, emit, study_graphs, timings
-from projection.neo4j import node_labels, read_graph, sync
-from queries.catalog import Catalog, default_catalog
-from queries.cypher_catalog import CypherCatalog, default_cypher_catalog
-from store.base import StoreError
-from store.oxigraph import OxigraphStore
-from store.sparql import ProtocolStore
+from qualkg.projection.neo4j import node_labels, read_graph, sync
+from qualkg.queries.catalog import Catalog, default_catalog
+from qualkg.queries.cypher_catalog import CypherCatalog, default_cypher_catalog
+from qualkg.store.base import StoreError
+from qualkg.store.oxigraph import OxigraphStore
+from qualkg.store.sparql import ProtocolStore
 from tests.servers.launch import (
     BENCH_JVM_FLAGS,
     FUSEKI_JAR,

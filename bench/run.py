@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import corpus, http, report
 from bench.workers import MAIN_QUESTION
-from queries.catalog import load_questions
+from qualkg.queries.catalog import load_questions
 
 HTTP_SIZE = 10_000
 HTTP_SECONDS, HTTP_CONNECTIONS = 6, 16

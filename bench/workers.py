@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ontology.namespaces import QKDATA
+from qualkg.ontology.namespaces import QKDATA
 
 QUESTION_REPEATS, QUESTION_BUDGET_S = 15, 3.0  # per question: at most this many runs or seconds
 MAIN_QUESTION = "challenges-by-context"
@@ -96,13 +96,13 @@ def ingest_packages(corpus: Path, store_dir: Path, nquads: Path) -> None:
     then the whole store as N-Quads for the limit and baseline workers."""
     from pyoxigraph import RdfFormat
 
-    from ingest.mapping import map_study
-    from ingest.package import read_package
-    from ingest.pipeline import ingest
-    from ingest.validate import gate
-    from ontology.iris import IriScheme
+    from qualkg.ingest.mapping import map_study
+    from qualkg.ingest.package import read_package
+    from qualkg.ingest.pipeline import ingest
+    from qualkg.ingest.validate import gate
+    from qualkg.ontology.iris import IriScheme
+    from qualkg.store.oxigraph import OxigraphStore
     from qualkg.wiring import load_model
-    from store.oxigraph import OxigraphStore
 
     iris = IriScheme(str(QKDATA))
     store = OxigraphStore(store_dir)
@@ -145,10 +145,10 @@ def question(store_dir: Path, qid: str, out: Path) -> None:
     run raw on the same pyoxigraph store (the limit), then the same question as `serve` answers a
     repeat of it (the answer cache over the in-memory copy). One process per question, so the
     parent's time cap stops a runaway query (pyoxigraph cannot cancel one)."""
-    from queries.catalog import default_catalog
-    from store.binding import bind_values
-    from store.cached import CachedStore
-    from store.oxigraph import OxigraphStore
+    from qualkg.queries.catalog import default_catalog
+    from qualkg.store.binding import bind_values
+    from qualkg.store.cached import CachedStore
+    from qualkg.store.oxigraph import OxigraphStore
 
     store = OxigraphStore.read_only(store_dir)
     catalog = default_catalog()
@@ -185,10 +185,10 @@ def study_graphs(graphs: list[str]) -> list[str]:
 
 def ingest_qdpx(corpus: Path, store_dir: Path) -> None:
     """qualkg end to end from REFI-QDA projects (XML + XSD check + offset detection), one per study."""
-    from ingest.pipeline import ingest
-    from ontology.iris import IriScheme
+    from qualkg.ingest.pipeline import ingest
+    from qualkg.ontology.iris import IriScheme
+    from qualkg.store.oxigraph import OxigraphStore
     from qualkg.wiring import load_model
-    from store.oxigraph import OxigraphStore
 
     iris = IriScheme(str(QKDATA))
     store = OxigraphStore(store_dir)
@@ -220,7 +220,7 @@ def baseline(nquads: Path, query: Path) -> None:
     import pyshacl
     from rdflib import Dataset, Graph
 
-    from ontology import model_graph, shapes_graph, vocabulary_graph
+    from qualkg.ontology import model_graph, shapes_graph, vocabulary_graph
 
     start = time.perf_counter()
     data = Dataset(default_union=True)
@@ -243,10 +243,10 @@ def gate_engines(corpus: Path) -> None:
     import pyshacl_turbo
     from rdflib import Graph
 
-    from ingest.mapping import map_study
-    from ingest.package import read_package
-    from ingest.validate import gate, turbo_input
-    from ontology.iris import IriScheme
+    from qualkg.ingest.mapping import map_study
+    from qualkg.ingest.package import read_package
+    from qualkg.ingest.validate import gate, turbo_input
+    from qualkg.ontology.iris import IriScheme
 
     rec = read_package(min(p for p in corpus.iterdir() if p.is_dir()))[0]
     mapped = map_study(rec, IriScheme(str(QKDATA)))
@@ -271,7 +271,7 @@ def replace_big(nquads: Path, store_dir: Path, max_triples: int) -> None:
     and by the bulk loader (no transaction): lower bounds for a faster atomic path."""
     from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 
-    from store.oxigraph import OxigraphStore
+    from qualkg.store.oxigraph import OxigraphStore
 
     triples = []
     for q in parse(path=str(nquads), format=RdfFormat.N_QUADS):

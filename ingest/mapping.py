@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib import namespace as std
 
-from ingest.records import Code, Excerpt, StudyRecords
-from ontology import namespaces as ns
-from ontology.iris import IriScheme, digest
+from qualkg.ingest.records import Code, Excerpt, StudyRecords
+from qualkg.ontology import namespaces as ns
+from qualkg.ontology.iris import IriScheme, digest
 
 # Event kinds (records) → (class, collection mode concept).
 EVENT_KINDS: dict[str, tuple[str, str]] = {

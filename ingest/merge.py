@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ingest.package import PackageRecords
-from ingest.records import Problem, StudyRecords, Where
+from qualkg.ingest.package import PackageRecords
+from qualkg.ingest.records import Problem, StudyRecords, Where
 
 
 def merge_coded(package: PackageRecords, coded: StudyRecords) -> StudyRecords:

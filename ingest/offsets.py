@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 import numpy as np
 
-from ingest.errors import fail
-from ingest.records import Where
+from qualkg.ingest.errors import fail
+from qualkg.ingest.records import Where
 
 UNITS = ("codepoint", "utf16", "utf8")
 LINE_ENDS = ("lf", "crlf-raw")

@@ -27,9 +27,9 @@ from typing import Annotated, Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ingest.errors import ReaderError
-from ingest.readers.identifiers import identifier_column, identifier_value
-from ingest.records import (
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.readers.identifiers import identifier_column, identifier_value
+from qualkg.ingest.records import (
     Code,
     Coder,
     Event,
@@ -46,7 +46,7 @@ from ingest.records import (
     Transcript,
     Where,
 )
-from ingest.safe_io import SafeZip, ZipLimits
+from qualkg.ingest.safe_io import SafeZip, ZipLimits
 
 # --- Vocabulary: the allowed local names, in ONE place. They mirror the SKOS schemes in
 # ontology/vocab (roles, organisational features, collection modes; a test keeps them equal) and
@@ -404,7 +404,7 @@ class _Reader:
         if raw is None:
             raise ReaderError([Problem(self.where(STUDY_FILE), "missing-file", f"a package needs {STUDY_FILE}")])
         try:
-            data = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader
+            data = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader)
         except UnicodeDecodeError as e:
             raise ReaderError([Problem(self.where(STUDY_FILE), "utf-8", f"not UTF-8: {e.reason}")]) from None
         except _AliasRefused as e:

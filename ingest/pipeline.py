@@ -18,14 +18,14 @@ from typing import TypeVar
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import PROV, XSD
 
-from ingest.errors import IngestError, ShapeViolation
-from ingest.mapping import StudyMapper, map_study
-from ingest.readers import ReadOptions, read
-from ingest.records import Problem, StudyRecords, Where
-from ingest.validate import gate
-from ontology.iris import IriScheme
-from ontology.namespaces import QK
-from store.base import GraphStore
+from qualkg.ingest.errors import IngestError, ShapeViolation
+from qualkg.ingest.mapping import StudyMapper, map_study
+from qualkg.ingest.readers import ReadOptions, read
+from qualkg.ingest.records import Problem, StudyRecords, Where
+from qualkg.ingest.validate import gate
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import QK
+from qualkg.store.base import GraphStore
 
 T = TypeVar("T")
 Progress = Callable[[Iterable[T]], Iterator[T]]

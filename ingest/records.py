@@ -170,7 +170,7 @@ class StudyRecords:
     coders: list[Coder] = field(default_factory=list)
     excerpts: list[Excerpt] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    warnings: list["Problem"] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from ingest.errors import fail
+from qualkg.ingest.errors import fail
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,8 @@ from pyshacl_turbo.rdf import Input
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from ingest.records import Problem, Where
-from ontology import model_graph, shapes_graph, vocabulary_graph
+from qualkg.ingest.records import Problem, Where
+from qualkg.ontology import model_graph, shapes_graph, vocabulary_graph
 
 Engine = Lit["turbo", "pyshacl"]
 ENGINES: tuple[Engine, ...] = ("turbo", "pyshacl")

@@ -4,8 +4,8 @@ Everything here is data shipped with the package; `load` finds it through import
 so an installed (non-editable) qualkg finds it too.
 """
 
-from ontology.load import ontology_graph, shapes_graph, vocabulary_graph, model_graph
-from ontology.namespaces import QK, QKDATA, ROLE, FEATURE, MODE, PRINCIPLE, PREFIXES
+from qualkg.ontology.load import model_graph, ontology_graph, shapes_graph, vocabulary_graph
+from qualkg.ontology.namespaces import FEATURE, MODE, PREFIXES, PRINCIPLE, QK, QKDATA, ROLE
 
 __all__ = [
     "FEATURE",

@@ -8,9 +8,9 @@ from importlib.resources.abc import Traversable
 
 from rdflib import Graph
 
-from ontology.namespaces import PREFIXES
+from qualkg.ontology.namespaces import PREFIXES
 
-_ROOT = files("ontology")
+_ROOT = files("qualkg.ontology")
 
 
 def _ttl_files(folder: Traversable) -> list[Traversable]:

@@ -34,9 +34,9 @@ from typing import Any, TypeVar
 from neo4j import Driver, ManagedTransaction
 from pyoxigraph import NamedNode
 
-from ontology.namespaces import ONTOLOGY_GRAPH
-from store.base import GraphStore
-from store.terms import to_python
+from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
+from qualkg.store.base import GraphStore
+from qualkg.store.terms import to_python
 
 # Every label and relationship type the .rq files may produce (checked, so a typo in a .rq file
 # fails the sync instead of creating a stray label). Labels reach Cypher as parameters (Neo4j 5.26
@@ -67,7 +67,7 @@ class ProjectionError(RuntimeError):
 
 @cache
 def _query(name: str) -> str:
-    return files("projection").joinpath("sparql", name).read_text(encoding="utf-8")
+    return files("qualkg.projection").joinpath("sparql", name).read_text(encoding="utf-8")
 
 
 @dataclass

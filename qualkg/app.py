@@ -7,13 +7,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
-from api.answer import warm_answers
-from api.app import create_app
-from api.config import ApiConfig, ApiKey
-from queries.catalog import default_catalog
+from qualkg.api.answer import warm_answers
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig, ApiKey
+from qualkg.queries.catalog import default_catalog
 from qualkg.settings import Settings
+from qualkg.store.cached import CachedStore
 from qualkg.wiring import build_store, neo4j_driver
-from store.cached import CachedStore
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 

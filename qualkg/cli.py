@@ -12,15 +12,15 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from ingest.errors import IngestError
-from ingest.pipeline import IngestReport, ingest
-from ingest.readers import READERS, ReadOptions
-from ingest.records import Problem
 from qualkg.cli_projection import sync_app
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
+from qualkg.ingest.errors import IngestError
+from qualkg.ingest.pipeline import IngestReport, ingest
+from qualkg.ingest.readers import READERS, ReadOptions
+from qualkg.ingest.records import Problem
 from qualkg.settings import Settings
+from qualkg.store.base import MEDIA_TYPES, ExportFormat, GraphStore, StoreError
 from qualkg.wiring import build_iris, build_store, sync_after_write
-from store.base import MEDIA_TYPES, ExportFormat, GraphStore, StoreError
 
 app = typer.Typer(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
@@ -178,7 +178,7 @@ def export_cmd(study: str, fmt: Annotated[ExportFormat, typer.Option("--format",
 @app.command("studies")
 def studies_cmd() -> None:
     """List the studies in the store with their counts."""
-    from queries.catalog import default_catalog
+    from qualkg.queries.catalog import default_catalog
 
     settings = Settings()
     store = _open_store(settings)

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from neo4j.exceptions import DriverError, Neo4jError
 from rich.console import Console
 from rich.progress import track
 
-from neo4j.exceptions import DriverError, Neo4jError
-
-from projection.neo4j import ProjectionError, sync
+from qualkg.projection.neo4j import ProjectionError, sync
 from qualkg.settings import Settings
 from qualkg.wiring import build_iris, build_store, neo4j_driver
 

@@ -20,21 +20,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qualkg.queries.catalog import Catalog, default_catalog
 from qualkg.settings import Settings
-from qualkg.wiring import build_iris, build_store
-from queries.catalog import Catalog, default_catalog
-from store.base import GraphStore
-from synthesis import feeds
-from synthesis.errors import SynthesisError
-from synthesis.loader import load_synthesis
-from synthesis.mappings import (
+from qualkg.store.base import GraphStore
+from qualkg.synthesis import feeds
+from qualkg.synthesis.errors import SynthesisError
+from qualkg.synthesis.loader import load_synthesis
+from qualkg.synthesis.mappings import (
     mapping_sets_in_store,
     read_mapping_set,
     study_prefixes,
     write_sssom,
 )
-from synthesis.questions import synthesis_catalog
-from synthesis.suggest import suggest
+from qualkg.synthesis.questions import synthesis_catalog
+from qualkg.synthesis.suggest import suggest
+from qualkg.wiring import build_iris, build_store
 
 mappings_app = typer.Typer(help="Theme mappings (SSSOM TSV) and the synthesis graph.", no_args_is_help=True)
 feeds_app = typer.Typer(help="Systematic-review feeds: CERQual, SoQF, JBI, references.", no_args_is_help=True)

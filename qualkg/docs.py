@@ -11,6 +11,6 @@ def render_ontology_html(out_dir: Path) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "ontology.html"
-    with as_file(files("ontology") / "qualkg.ttl") as source:
+    with as_file(files("qualkg.ontology") / "qualkg.ttl") as source:
         OntPub(ontology=str(source)).make_html(destination=str(target))
     return target

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from queries.catalog import Catalog, default_catalog
+from qualkg.queries.catalog import Catalog, default_catalog
 from qualkg.settings import Settings
+from qualkg.store.base import GraphStore
 from qualkg.wiring import build_store
-from store.base import GraphStore
 
 
 class QualKG:

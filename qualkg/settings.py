@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ontology.namespaces import QKDATA
+from qualkg.ontology.namespaces import QKDATA
 
 
 class Settings(BaseSettings):

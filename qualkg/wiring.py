@@ -5,14 +5,14 @@ from __future__ import annotations
 from neo4j import Driver, GraphDatabase
 from pyoxigraph import RdfFormat, parse
 
-from ontology import model_graph
-from ontology.iris import IriScheme
-from ontology.namespaces import ONTOLOGY_GRAPH
-from projection.neo4j import SyncReport, sync_written
+from qualkg.ontology import model_graph
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
+from qualkg.projection.neo4j import SyncReport, sync_written
 from qualkg.settings import Settings
-from store import open_store
-from store.base import GraphStore
-from store.cached import CachedStore
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
+from qualkg.store.cached import CachedStore
 
 
 def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:

@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field, model_validator
 from pyoxigraph import Literal, NamedNode
 from rdflib.namespace import RDF, SKOS, XSD
 
-from ontology import vocabulary_graph
-from ontology.iris import IriScheme
-from ontology.namespaces import FEATURE, MODE, PREFIXES, QKDATA, ROLE
-from store.base import GraphStore, Term
+from qualkg.ontology import vocabulary_graph
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import FEATURE, MODE, PREFIXES, QKDATA, ROLE
+from qualkg.store.base import GraphStore, Term
 
 T = TypeVar("T")
 
@@ -192,7 +192,7 @@ class Catalog:
 def load_by_id(folder: str, suffix: str, parse: Callable[[str, str], T]) -> dict[str, T]:
     """Every `suffix` file under queries/`folder`, parsed, by its `id`; a duplicate id is a packaging bug."""
     out: dict[str, T] = {}
-    for f in sorted(files("queries").joinpath(folder).iterdir(), key=lambda f: f.name):
+    for f in sorted(files("qualkg.queries").joinpath(folder).iterdir(), key=lambda f: f.name):
         if f.name.endswith(suffix):
             item = parse(f.read_text(encoding="utf-8"), f.name)
             if item.id in out:  # type: ignore[attr-defined]

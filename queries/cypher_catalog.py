@@ -25,9 +25,9 @@ import pandas as pd
 import yaml
 from neo4j import Driver, Query, RoutingControl
 
-from queries.catalog import Catalog, load_by_id
-from store.base import QueryError
-from store.terms import to_python
+from qualkg.queries.catalog import Catalog, load_by_id
+from qualkg.store.base import QueryError
+from qualkg.store.terms import to_python
 
 
 @dataclass(frozen=True)

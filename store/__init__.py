@@ -11,12 +11,12 @@ from importlib import import_module
 from types import MappingProxyType
 from typing import Any
 
-from store.base import GraphStore
+from qualkg.store.base import GraphStore
 
 BACKENDS: MappingProxyType[str, str] = MappingProxyType(
     {
-        "oxigraph": "store.oxigraph:OxigraphStore",
-        "sparql": "store.sparql:ProtocolStore",
+        "oxigraph": "qualkg.store.oxigraph:OxigraphStore",
+        "sparql": "qualkg.store.sparql:ProtocolStore",
     }
 )
 

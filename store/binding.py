@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from store.base import Bindings, QueryError
+from qualkg.store.base import Bindings, QueryError
 
 _WHERE_GROUP = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

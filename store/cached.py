@@ -34,7 +34,7 @@ from typing import TypeVar
 import pandas as pd
 from pyoxigraph import Triple
 
-from store.base import Bindings, ExportFormat, GraphStore, Row
+from qualkg.store.base import Bindings, ExportFormat, GraphStore, Row
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

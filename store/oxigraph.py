@@ -33,11 +33,11 @@ from pyoxigraph import (
     Triple,
 )
 
-from ontology.namespaces import PREFIXES
-from store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
-from store.binding import bind_values
-from store.terms import solutions_table, table_frame, to_python
-from store.updates import (
+from qualkg.ontology.namespaces import PREFIXES
+from qualkg.store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
+from qualkg.store.binding import bind_values
+from qualkg.store.terms import solutions_table, table_frame, to_python
+from qualkg.store.updates import (
     RDF_FORMATS,
     change_update,
     checked,

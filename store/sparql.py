@@ -29,11 +29,11 @@ from pyoxigraph import (
     serialize,
 )
 
-from ontology.namespaces import PREFIXES
-from store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
-from store.binding import bind_values
-from store.updates import RDF_FORMATS, graph_node, graph_names, replace_update
-from store.terms import solutions_table, table_frame, to_python
+from qualkg.ontology.namespaces import PREFIXES
+from qualkg.store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
+from qualkg.store.binding import bind_values
+from qualkg.store.terms import solutions_table, table_frame, to_python
+from qualkg.store.updates import RDF_FORMATS, graph_names, graph_node, replace_update
 
 JSON_RESULTS = "application/sparql-results+json"
 NTRIPLES = "application/n-triples"

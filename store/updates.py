@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, serialize
 
-from store.base import ExportFormat, StoreError
+from qualkg.store.base import ExportFormat, StoreError
 
 RDF_FORMATS: dict[ExportFormat, RdfFormat] = {
     ExportFormat.turtle: RdfFormat.TURTLE,

@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from queries.catalog import Catalog
-from store.base import GraphStore
-from synthesis.questions import synthesis_catalog
+from qualkg.queries.catalog import Catalog
+from qualkg.store.base import GraphStore
+from qualkg.synthesis.questions import synthesis_catalog
 
 CERQUAL_VERSION = "GRADE-CERQual 2018 (Lewin et al., Implement Sci 13:10); codes as in iSoQ"
 COMPONENTS: dict[str, str] = {  # iSoQ key → component name

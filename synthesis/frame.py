@@ -24,10 +24,10 @@ from pyoxigraph import Literal, NamedNode, Triple
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
-from ontology import vocabulary_graph
-from ontology.iris import slug
-from ontology.namespaces import FEATURE, QK, ROLE
-from synthesis.errors import SynthesisError, SynthesisProblem, fail
+from qualkg.ontology import vocabulary_graph
+from qualkg.ontology.iris import slug
+from qualkg.ontology.namespaces import FEATURE, QK, ROLE
+from qualkg.synthesis.errors import SynthesisError, SynthesisProblem, fail
 
 
 class _Strict(BaseModel):

@@ -24,13 +24,13 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
-from ontology.iris import IriScheme, slug
-from ontology.namespaces import QK
-from queries.catalog import Catalog
-from store.base import GraphStore
-from synthesis.errors import SynthesisError, SynthesisProblem
-from synthesis.frame import Frame, finding_iri, frame_triples, read_frame
-from synthesis.mappings import (
+from qualkg.ontology.iris import IriScheme, slug
+from qualkg.ontology.namespaces import QK
+from qualkg.queries.catalog import Catalog
+from qualkg.store.base import GraphStore
+from qualkg.synthesis.errors import SynthesisError, SynthesisProblem
+from qualkg.synthesis.frame import Frame, finding_iri, frame_triples, read_frame
+from qualkg.synthesis.mappings import (
     NO_TERM_FOUND,
     SUPPORTING,
     Mapping,
@@ -39,7 +39,7 @@ from synthesis.mappings import (
     read_sssom,
     record_triples,
 )
-from synthesis.questions import synthesis_catalog
+from qualkg.synthesis.questions import synthesis_catalog
 
 MINTED_KINDS = {"published-theme": QK.PublishedTheme, "published-finding": QK.PublishedFinding}
 _QUOTED = re.compile(r"\"([^\"]+)\"")

@@ -32,11 +32,11 @@ from sssom.util import MappingSetDataFrame
 from sssom.validators import validate
 from sssom.writers import write_table
 
-from ontology.iris import digest
-from ontology.namespaces import QK, SEMAPV
-from queries.catalog import Catalog
-from store.base import GraphStore
-from synthesis.errors import SynthesisError, SynthesisProblem, fail
+from qualkg.ontology.iris import digest
+from qualkg.ontology.namespaces import QK, SEMAPV
+from qualkg.queries.catalog import Catalog
+from qualkg.store.base import GraphStore
+from qualkg.synthesis.errors import SynthesisError, SynthesisProblem, fail
 
 SSSOM = "https://w3id.org/sssom/"
 PAV = "http://purl.org/pav/"
@@ -104,7 +104,7 @@ def read_sssom(path: Path) -> MappingSet:
     name = str(path)
     try:
         msdf = parse_sssom_table(path)
-    except Exception as e:  # noqa: BLE001 - sssom-py raises many kinds; all mean the file is not valid SSSOM TSV
+    except Exception as e:
         raise fail(name, "sssom-parse", f"not a readable SSSOM TSV file: {e}") from None
     problems = [SynthesisProblem(name, None, None, None, f"sssom-{kind.value}", str(result))
                 for kind, report in validate(msdf, fail_on_error=False).items() for result in report.results]

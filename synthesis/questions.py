@@ -9,14 +9,14 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-from ontology.iris import IriScheme
-from queries.catalog import Catalog, Question, parse_question
+from qualkg.ontology.iris import IriScheme
+from qualkg.queries.catalog import Catalog, Question, parse_question
 
 
 @cache
 def _questions() -> dict[str, Question]:
     out: dict[str, Question] = {}
-    for f in sorted(files("synthesis").joinpath("sparql").iterdir(), key=lambda f: f.name):
+    for f in sorted(files("qualkg.synthesis").joinpath("sparql").iterdir(), key=lambda f: f.name):
         if f.name.endswith(".rq"):
             q = parse_question(f.read_text(encoding="utf-8"), f.name)
             out[q.id] = q

@@ -15,16 +15,16 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import create_app
-from api.config import ApiConfig, ApiKey
-from api.security import key_hash
-from ingest.mapping import map_study
-from ontology.iris import IriScheme
-from ontology.namespaces import QKDATA
-from queries.catalog import Catalog, default_catalog
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig, ApiKey
+from qualkg.api.security import key_hash
+from qualkg.ingest.mapping import map_study
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import QKDATA
+from qualkg.queries.catalog import Catalog, default_catalog
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
-from store import open_store
-from store.base import GraphStore
 from tests.fixture_study import fixture_records
 from tests.servers.fixtures import fuseki, fuseki_server, neo4j, neo4j_server  # noqa: F401 - shared server fixtures
 
@@ -78,7 +78,7 @@ TEST_KEYS = {"aggregate": {"aggregate"}, "excerpts": {"aggregate", "excerpts"}, 
              "ingest": {"ingest"}, "all": {"aggregate", "excerpts", "sparql", "ingest"}}
 
 
-def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:  # noqa: ANN001
+def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

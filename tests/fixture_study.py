@@ -22,8 +22,20 @@ Excerpts (offsets are code points into the transcript texts below):
 
 from __future__ import annotations
 
-from ingest.records import (Code, Coder, Event, Excerpt, Organisation, Participant, Provenance, Publication,
-                            Study, StudyRecords, Team, Transcript)
+from qualkg.ingest.records import (
+    Code,
+    Coder,
+    Event,
+    Excerpt,
+    Organisation,
+    Participant,
+    Provenance,
+    Publication,
+    Study,
+    StudyRecords,
+    Team,
+    Transcript,
+)
 
 TR1 = "SYNTHETIC: The pay is low. The hierarchy came back. We decide together."
 TR2 = "SYNTHETIC: Peers bring hope. Pay for peers is low."

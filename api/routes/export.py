@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from api.deps import CatalogDep, StoreDep
-from api.security import require
-from store.base import MEDIA_TYPES, ExportFormat
+from qualkg.api.deps import CatalogDep, StoreDep
+from qualkg.api.security import require
+from qualkg.store.base import MEDIA_TYPES, ExportFormat
 
 router = APIRouter(prefix="/export", tags=["export"], dependencies=[require("excerpts")])
 _BY_MEDIA = {media: fmt for fmt, media in MEDIA_TYPES.items()}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import ConfigDep, StoreDep
-from store.cached import CachedStore
+from qualkg.api.deps import ConfigDep, StoreDep
+from qualkg.store.cached import CachedStore
 
 router = APIRouter(tags=["health"])
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from api.answer import RESERVED, answer
-from api.deps import CatalogDep
-from api.security import PrincipalDep, require
-from queries.catalog import Question
+from qualkg.api.answer import RESERVED, answer
+from qualkg.api.deps import CatalogDep
+from qualkg.api.security import PrincipalDep, require
+from qualkg.queries.catalog import Question
 
 router = APIRouter(prefix="/questions", tags=["questions"], dependencies=[require("aggregate")])
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.answer import answer
-from api.deps import CatalogDep
-from api.routes.questions import FormatQ, LimitQ, OffsetQ
-from api.security import PrincipalDep, require
+from qualkg.api.answer import answer
+from qualkg.api.deps import CatalogDep
+from qualkg.api.routes.questions import FormatQ, LimitQ, OffsetQ
+from qualkg.api.security import PrincipalDep, require
 
 router = APIRouter(tags=["resources"], dependencies=[require("aggregate")])
 

@@ -21,8 +21,8 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from starlette.concurrency import run_in_threadpool
 
-from api.security import require
-from store.base import QueryError, QueryTimeout
+from qualkg.api.security import require
+from qualkg.store.base import QueryError, QueryTimeout
 
 router = APIRouter(prefix="/sparql", tags=["sparql"], dependencies=[require("sparql")])
 

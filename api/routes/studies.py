@@ -12,14 +12,14 @@ from fastapi.responses import JSONResponse, Response
 from neo4j.exceptions import DriverError, Neo4jError
 from starlette.concurrency import run_in_threadpool
 
-from api.answer import answer
-from api.deps import CatalogDep
-from api.routes.questions import FormatQ
-from api.security import PrincipalDep, require
-from ingest.errors import IngestError
-from ingest.pipeline import ingest
-from ingest.readers import EXTENSIONS, ReadOptions
-from projection.neo4j import ProjectionError, sync_written
+from qualkg.api.answer import answer
+from qualkg.api.deps import CatalogDep
+from qualkg.api.routes.questions import FormatQ
+from qualkg.api.security import PrincipalDep, require
+from qualkg.ingest.errors import IngestError
+from qualkg.ingest.pipeline import ingest
+from qualkg.ingest.readers import EXTENSIONS, ReadOptions
+from qualkg.projection.neo4j import ProjectionError, sync_written
 
 router = APIRouter(prefix="/studies", tags=["studies"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

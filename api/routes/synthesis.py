@@ -8,15 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.answer import answer
-from api.deps import CatalogDep, ConfigDep, StoreDep
-from api.disclosure import disclose
-from api.security import PrincipalDep, require
-from api.tables import choose_format, table_response
-from queries.catalog import ParameterError
-from synthesis import feeds
-from synthesis.questions import synthesis_catalog
-from synthesis.suggest import suggest
+from qualkg.api.answer import answer
+from qualkg.api.deps import CatalogDep, ConfigDep, StoreDep
+from qualkg.api.disclosure import disclose
+from qualkg.api.security import PrincipalDep, require
+from qualkg.api.tables import choose_format, table_response
+from qualkg.queries.catalog import ParameterError
+from qualkg.synthesis import feeds
+from qualkg.synthesis.questions import synthesis_catalog
+from qualkg.synthesis.suggest import suggest
 
 router = APIRouter(prefix="/synthesis", tags=["synthesis"], dependencies=[require("aggregate")])
 

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
 
-from ontology import vocabulary_graph
-from queries.catalog import VOCABULARIES
+from qualkg.ontology import vocabulary_graph
+from qualkg.queries.catalog import VOCABULARIES
 
 router = APIRouter(prefix="/vocab", tags=["vocabularies"])
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
-from ingest.errors import fail
-from ingest.records import StudyRecords
-from ontology.iris import slug
+from qualkg.ingest.errors import fail
+from qualkg.ingest.records import StudyRecords
+from qualkg.ontology.iris import slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,24 +26,24 @@ Reader = Callable[[Path, ReadOptions], list[StudyRecords]]
 
 
 def _qdpx(path: Path, opts: ReadOptions) -> list[StudyRecords]:
-    refi = import_module("ingest.readers.refi")
+    refi = import_module("qualkg.ingest.readers.refi")
     return [refi.read_qdpx(path, study_id=opts.study_id or slug(path.stem))]
 
 
 def _qdc(path: Path, opts: ReadOptions) -> list[StudyRecords]:
-    refi = import_module("ingest.readers.refi")
+    refi = import_module("qualkg.ingest.readers.refi")
     return [refi.read_qdc(path, study_id=opts.study_id or slug(path.stem))]
 
 
 def _tabular(path: Path, opts: ReadOptions) -> list[StudyRecords]:
-    tabular = import_module("ingest.readers.tabular")
+    tabular = import_module("qualkg.ingest.readers.tabular")
     return [tabular.read_tabular(path, study_id=opts.study_id or slug(path.stem), preset=opts.preset)]
 
 
 def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
     """A study package, merged with the QDA or tabular export it points to (see ingest/merge.py)."""
-    package = import_module("ingest.package")
-    merge = import_module("ingest.merge")
+    package = import_module("qualkg.ingest.package")
+    merge = import_module("qualkg.ingest.merge")
     out: list[StudyRecords] = []
     for rec in package.read_package(path):
         pointer = getattr(rec, "coded_data", None)

@@ -37,14 +37,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from ingest.errors import ReaderError, fail
-from ingest.readers.identifiers import identifier_value
-from ingest.readers.presets import TAGUETTE, ColumnMapping, PresetName, detect, maxqda
-from ingest.records import (Code, Coder, Excerpt, Participant, Problem, Provenance, Study, StudyRecords,
-                            Transcript, Where)
-from ingest.safe_io import SafeZip, ZipLimits
+from qualkg.ingest.errors import ReaderError, fail
+from qualkg.ingest.readers.identifiers import identifier_value
+from qualkg.ingest.readers.presets import TAGUETTE, ColumnMapping, PresetName, detect, maxqda
+from qualkg.ingest.records import (
+    Code,
+    Coder,
+    Excerpt,
+    Participant,
+    Problem,
+    Provenance,
+    Study,
+    StudyRecords,
+    Transcript,
+    Where,
+)
+from qualkg.ingest.safe_io import SafeZip, ZipLimits
 
-__all__ = ["ColumnMapping", "MAX_FIELD_CHARS", "OFFSET_CONVENTION", "read_tabular"]
+__all__ = ["MAX_FIELD_CHARS", "OFFSET_CONVENTION", "ColumnMapping", "read_tabular"]
 
 XLSX_LIMITS = ZipLimits(max_total_bytes=500 * 1024**2)  # what openpyxl would hold in memory
 MAX_FIELD_CHARS = 1_000_000  # a longer cell is not a coded segment; refuse it rather than load it

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import LiveServer
 from tests.fixture_study import TR1
 
-UPLOAD_CSV = ("id,document,tag,content\n1,doc1,pay.low,SYNTHETIC: upload test text\n").encode()
+UPLOAD_CSV = (b"id,document,tag,content\n1,doc1,pay.low,SYNTHETIC: upload test text\n")
 
 # endpoint → the scope it needs (None = open)
 ENDPOINTS: dict[str, str | None] = {
@@ -38,7 +38,7 @@ CALLERS = {"anonymous": frozenset(), "aggregate": {"aggregate"}, "excerpts": {"a
            "revoked": None, "expired": None}
 
 
-def call(live: LiveServer, caller: str, endpoint: str):  # noqa: ANN201
+def call(live: LiveServer, caller: str, endpoint: str):
     method, path = endpoint.split(" ", 1)
     with live.client(None if caller == "anonymous" else caller) as c:
         if method == "POST":

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from api.answer import warm_answers
-from api.app import create_app
-from api.config import ApiConfig, ApiKey
-from api.security import key_hash
-from queries.catalog import default_catalog
-from store.cached import CachedStore
+from qualkg.api.answer import warm_answers
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig, ApiKey
+from qualkg.api.security import key_hash
+from qualkg.queries.catalog import default_catalog
+from qualkg.store.cached import CachedStore
 from tests.conftest import IRIS, fixture_store, free_port, serve
 
 KEYS = {"aggregate": "cache-key-aggregate", "excerpts": "cache-key-excerpts"}
@@ -100,7 +100,7 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
     evaluations: list[str] = []
     evaluate = store.inner.select_df
 
-    def counted(query, bindings=None):  # noqa: ANN001, ANN202 - the real store, each evaluation noted
+    def counted(query, bindings=None):
         evaluations.append(query)
         return evaluate(query, bindings)
 

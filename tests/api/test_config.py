@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.security import key_hash
+from qualkg.api.security import key_hash
 from qualkg.app import api_config
 from qualkg.settings import Settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from api.disclosure import disclose
-from queries.catalog import Column, Question
+from qualkg.api.disclosure import disclose
+from qualkg.queries.catalog import Column, Question
 
 Q = Question(id="q", title="t", description="d", sparql="",
              columns=[Column(name="label"), Column(name="n", count=True), Column(name="text", text=True)])

@@ -14,7 +14,7 @@ from rdflib.namespace import RDF
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
-from ontology.namespaces import QK
+from qualkg.ontology.namespaces import QK
 from tests.conftest import LiveServer
 
 PARTICIPANTS = "PREFIX qk: <https://w3id.org/qualkg/ns#> SELECT ?p ?name WHERE { ?p a qk:Participant ; qk:pseudonym ?name }"
@@ -59,7 +59,7 @@ def test_rdflib_sparqlstore(live: LiveServer) -> None:
     ("text/tab-separated-values", lambda body: len(body.strip().splitlines()) == 5),
     ("application/sparql-results+json", lambda body: body.count('"pseudonym"') == 0 and body.count('"name"') == 5),
 ])
-def test_result_formats(live: LiveServer, accept: str, check) -> None:  # noqa: ANN001
+def test_result_formats(live: LiveServer, accept: str, check) -> None:
     with live.client("sparql") as c:
         r = c.get("/sparql", params={"query": PARTICIPANTS}, headers={"Accept": accept})
     assert r.status_code == 200 and r.headers["content-type"].startswith(accept)
@@ -118,7 +118,7 @@ def test_concurrent_queries_are_checked_safely() -> None:
     check runs in the thread pool, so it must serialise parsing. 32 distinct texts on 8 threads."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from api.routes.sparql import check_query
+    from qualkg.api.routes.sparql import check_query
 
     texts = [f"SELECT ?s WHERE {{ ?s ?p ?o }} # {i}" for i in range(32)]
     with ThreadPoolExecutor(8) as pool:

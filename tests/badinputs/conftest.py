@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
-from api.config import ApiConfig, ApiKey
-from api.security import key_hash
-from ontology.namespaces import ONTOLOGY_GRAPH
-from queries.catalog import default_catalog
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig, ApiKey
+from qualkg.api.security import key_hash
+from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
+from qualkg.queries.catalog import default_catalog
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
-from store import open_store
-from store.base import GraphStore
 from tests.conftest import free_port, serve
 
 INGEST_KEY = "badinputs-ingest-key"

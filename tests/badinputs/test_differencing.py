@@ -21,8 +21,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ingest.mapping import map_study
-from ingest.records import Code, Excerpt, Participant, Provenance, Study, StudyRecords, Transcript
+from qualkg.ingest.mapping import map_study
+from qualkg.ingest.records import Code, Excerpt, Participant, Provenance, Study, StudyRecords, Transcript
 from tests.badinputs.conftest import AGGREGATE_KEY, EXCERPTS_KEY, empty_store, hardened_app
 from tests.conftest import IRIS, free_port, serve
 

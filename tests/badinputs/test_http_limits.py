@@ -13,8 +13,17 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from api.middleware import MULTIPART_ENVELOPE
-from tests.badinputs.conftest import ALL_KEY, EXCERPTS_KEY, INGEST_KEY, MODEL_ONLY, Hostile, Policy, empty_store, hardened_app
+from qualkg.api.middleware import MULTIPART_ENVELOPE
+from tests.badinputs.conftest import (
+    ALL_KEY,
+    EXCERPTS_KEY,
+    INGEST_KEY,
+    MODEL_ONLY,
+    Hostile,
+    Policy,
+    empty_store,
+    hardened_app,
+)
 from tests.conftest import free_port, serve
 
 POLICY = Policy()
@@ -145,9 +154,9 @@ def test_small_bodies_pass(limits: Hostile) -> None:
 
 # ---------------------------------------------------------------- formulas: kept as text, defused on export
 
-FORMULA_CSV = ('id,document,tag,content\n'
-               '1,doc1,pay,"=HYPERLINK(""http://example.invalid"",""SYNTHETIC click"")"\n'
-               '2,doc1,hours,"SYNTHETIC the hours are long"\n').encode()
+FORMULA_CSV = (b'id,document,tag,content\n'
+               b'1,doc1,pay,"=HYPERLINK(""http://example.invalid"",""SYNTHETIC click"")"\n'
+               b'2,doc1,hours,"SYNTHETIC the hours are long"\n')
 
 
 def test_formulas_are_kept_as_text_and_defused_on_export(limits: Hostile) -> None:

@@ -23,14 +23,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from api.app import create_app
-from api.config import ApiConfig, ApiKey
-from api.security import key_hash
-from ingest.mapping import map_study
-from ingest.readers import read
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig, ApiKey
+from qualkg.api.security import key_hash
+from qualkg.ingest.mapping import map_study
+from qualkg.ingest.readers import read
+from qualkg.queries.catalog import default_catalog
+from qualkg.store import open_store
 from qualkg.wiring import load_model
-from queries.catalog import default_catalog
-from store import open_store
 from tests.conftest import IRIS, free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from queries.catalog import default_catalog
+from qualkg.queries.catalog import default_catalog
 
 
 def test_root_serves_the_page_with_a_same_origin_policy(explorer_url: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import ingest
+from qualkg.ingest.pipeline import ingest
 from qualkg.settings import Settings
 from qualkg.wiring import build_store
 from tests.faults.harness import (

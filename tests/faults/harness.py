@@ -32,12 +32,12 @@ from pathlib import Path
 
 import httpx
 
-from api.security import key_hash
 from bench.corpus import generate, write_package
-from ontology.iris import IriScheme
-from ontology.namespaces import ONTOLOGY_GRAPH, QKDATA
-from store.base import ExportFormat
-from store.oxigraph import OxigraphStore
+from qualkg.api.security import key_hash
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import ONTOLOGY_GRAPH, QKDATA
+from qualkg.store.base import ExportFormat
+from qualkg.store.oxigraph import OxigraphStore
 from tests.servers.launch import _die_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def spawn(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> subproc
     """A Python child in `cwd` (no stray .env), console to `log`."""
     with log.open("ab") as out:  # preexec_fn only calls prctl through ctypes: no lock a thread could hold
         return subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)  # noqa: PLW1509
+                                stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
 
 
 def cli_ingest(package: Path, store_path: Path, cwd: Path) -> subprocess.Popen[bytes]:

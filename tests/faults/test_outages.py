@@ -27,8 +27,8 @@ from click.testing import Result
 from neo4j import GraphDatabase
 from typer.testing import CliRunner
 
-from ingest.pipeline import ingest
 from qualkg.cli_projection import sync_app
+from qualkg.ingest.pipeline import ingest
 from qualkg.settings import Settings
 from qualkg.wiring import build_store
 from tests.faults.conftest import Reference, copy_store

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from qualkg.store import open_store
 from tests.badinputs.conftest import ALL_KEY, hardened_app
-from store import open_store
 from tests.conftest import fixture_store, free_port, serve
 
 FUZZ_EXAMPLES = 15

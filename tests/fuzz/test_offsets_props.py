@@ -11,9 +11,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.errors import ReaderError
-from ingest.offsets import CANDIDATES, Convention, SourceText, Span, convert, convert_all, detect
-from ingest.records import Where
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.offsets import CANDIDATES, Convention, SourceText, Span, convert, convert_all, detect
+from qualkg.ingest.records import Where
 
 FAST = settings(max_examples=60, deadline=None, database=None)  # no .hypothesis/ folder in the repo
 # Pieces that every convention counts differently: ASCII, a 2-byte letter, an astral emoji, line ends.

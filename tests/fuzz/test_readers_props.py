@@ -14,21 +14,21 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.errors import IngestError
-from ingest.package import read_package
-from ingest.readers.refi import read_qdc, read_qdpx
-from ingest.readers.refi.codes import NAME_SEPARATORS, _hierarchy_from_names
-from ingest.readers.refi.document import Document
-from ingest.readers.tabular import read_tabular
-from ingest.records import Code, StudyRecords
-from ingest.safe_io import parse_xml
+from qualkg.ingest.errors import IngestError
+from qualkg.ingest.package import read_package
+from qualkg.ingest.readers.refi import read_qdc, read_qdpx
+from qualkg.ingest.readers.refi.codes import NAME_SEPARATORS, _hierarchy_from_names
+from qualkg.ingest.readers.refi.document import Document
+from qualkg.ingest.readers.tabular import read_tabular
+from qualkg.ingest.records import Code, StudyRecords
+from qualkg.ingest.safe_io import parse_xml
 from tests.badinputs.make_corpus import codebook, package, qdpx
-from xml.etree.ElementTree import Element
 
 FAST = settings(max_examples=40, deadline=None, database=None)
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from ingest.pipeline import ingest
-from ingest.readers import read
-from ontology.iris import IriScheme
-from ontology.namespaces import QKDATA
-from queries.catalog import default_catalog
+from qualkg.ingest.pipeline import ingest
+from qualkg.ingest.readers import read
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import QKDATA
+from qualkg.queries.catalog import default_catalog
+from qualkg.store import open_store
 from qualkg.wiring import load_model
-from store import open_store
 
 TEXT = "SYNTHETIC: Pay is low. We share decisions."
 G = "00000000-0000-4000-8000-{:012d}".format

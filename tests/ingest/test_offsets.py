@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.errors import ReaderError
-from ingest.offsets import (CANDIDATES, Convention, SourceText, Span, convert, convert_all, detect,
-                            normalise_line_ends)
-from ingest.records import Where
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.offsets import (
+    CANDIDATES,
+    Convention,
+    SourceText,
+    Span,
+    convert,
+    convert_all,
+    detect,
+    normalise_line_ends,
+)
+from qualkg.ingest.records import Where
 
 # CRLF, a two-byte letter and an astral emoji before every phrase: each convention counts differently.
 TEXT = ("Synthetic notes for tests, caf\u00e9 \U0001F642.\r\nFirst phrase here, then more.\r\n"

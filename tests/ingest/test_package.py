@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from rdflib.namespace import RDFS, SKOS
 
-from ingest.errors import ReaderError
-from ingest.package import (
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.package import (
     EVENT_KINDS,
     FEATURES,
     PUBLICATION_KINDS,
@@ -33,7 +33,7 @@ from ingest.package import (
     package_json_schema,
     read_package,
 )
-from ingest.records import (
+from qualkg.ingest.records import (
     Code,
     Coder,
     Event,
@@ -48,8 +48,8 @@ from ingest.records import (
     Transcript,
     Where,
 )
-from ontology.load import ontology_graph, vocabulary_graph
-from ontology.namespaces import FABIO, FEATURE, MODE, ROLE
+from qualkg.ontology.load import ontology_graph, vocabulary_graph
+from qualkg.ontology.namespaces import FABIO, FEATURE, MODE, ROLE
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parent / "data" / "package" / "minimal"

@@ -9,14 +9,14 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from ingest.mapping import map_study
-from ingest.pipeline import ingest, log_graph
-from ingest.records import StudyRecords
-from ingest.validate import gate
-from ontology.iris import IriScheme
+from qualkg.ingest.mapping import map_study
+from qualkg.ingest.pipeline import ingest, log_graph
+from qualkg.ingest.records import StudyRecords
+from qualkg.ingest.validate import gate
+from qualkg.ontology.iris import IriScheme
+from qualkg.store import open_store
+from qualkg.store.base import ExportFormat, GraphStore
 from qualkg.wiring import load_model
-from store import open_store
-from store.base import ExportFormat, GraphStore
 from tests.fixture_study import fixture_records
 
 MINIMAL = Path(__file__).parent / "data" / "package" / "minimal"

@@ -13,12 +13,12 @@ from xml.etree import ElementTree
 import pytest
 from pyoxigraph import NamedNode
 
-from ingest.pipeline import ingest
-from ingest.readers import ReadOptions
-from ontology.iris import IriScheme
+from qualkg.ingest.pipeline import ingest
+from qualkg.ingest.readers import ReadOptions
+from qualkg.ontology.iris import IriScheme
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
-from store import open_store
-from store.base import GraphStore
 
 DATA = Path(__file__).parent / "data"
 NVIVO = DATA / "refi" / "nvivo12.6-oltas_teszt.qdpx"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import ReaderError
-from ingest.safe_io import SafeZip, ZipLimits, parse_xml
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.safe_io import SafeZip, ZipLimits, parse_xml
 
 
 def _archive(tmp_path: Path, members: dict[str, bytes]) -> Path:

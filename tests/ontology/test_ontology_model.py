@@ -16,8 +16,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, SH
 from rdflib.term import Node
 
-from ontology.load import model_graph, ontology_graph, shape_files, shapes_graph, vocabulary_graph
-from ontology.namespaces import FEATURE, MODE, PRINCIPLE, QK, ROLE
+from qualkg.ontology.load import model_graph, ontology_graph, shape_files, shapes_graph, vocabulary_graph
+from qualkg.ontology.namespaces import FEATURE, MODE, PRINCIPLE, QK, ROLE
 
 LOCAL_CLASSES = [
     "Study", "DataCollectionEvent", "Interview", "JointInterview", "FocusGroup", "Participant",

@@ -22,7 +22,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from ontology.load import model_graph, shape_files, shapes_graph
+from qualkg.ontology.load import model_graph, shape_files, shapes_graph
 
 CASES = Path(__file__).parent / "cases"
 QK_SHAPES = Namespace("https://w3id.org/qualkg/shapes#")

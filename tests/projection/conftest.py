@@ -19,14 +19,14 @@ from pathlib import Path
 import pytest
 from neo4j import Driver, GraphDatabase
 
-from ingest.mapping import map_study
-from ingest.pipeline import ingest
-from ontology.iris import IriScheme
-from ontology.namespaces import QKDATA
+from qualkg.ingest.mapping import map_study
+from qualkg.ingest.pipeline import ingest
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import QKDATA
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
+from qualkg.synthesis.loader import load_synthesis
 from qualkg.wiring import load_model
-from store import open_store
-from store.base import GraphStore
-from synthesis.loader import load_synthesis
 from tests.servers.launch import Neo4jServer
 from tests.synthesis.conftest import DATA as SYNTHESIS_DATA
 from tests.synthesis.conftest import fx_records, rv_records

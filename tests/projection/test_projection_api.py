@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 from neo4j import Driver, GraphDatabase
 
-from api.app import create_app
-from api.config import ApiConfig
-from projection.neo4j import sync
-from queries.catalog import default_catalog
-from tests.conftest import LiveServer, free_port, fixture_store, serve
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig
+from qualkg.projection.neo4j import sync
+from qualkg.queries.catalog import default_catalog
+from tests.conftest import LiveServer, fixture_store, free_port, serve
 from tests.servers.launch import Neo4jServer
 
 
@@ -49,7 +49,7 @@ UPLOAD = b"id,document,tag,content\n1,doc1,pay.low,SYNTHETIC: upload sync test\n
 WRITER = ApiConfig(open_scopes=frozenset({"aggregate", "excerpts", "ingest"}))
 
 
-def _upload(app) -> tuple[httpx.Response, list[str]]:  # noqa: ANN001
+def _upload(app) -> tuple[httpx.Response, list[str]]:
     """The upload's answer, and the store's graphs after it (read before the app stops and closes its store)."""
     server, thread = serve(app, free_port())
     try:

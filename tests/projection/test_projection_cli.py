@@ -8,9 +8,9 @@ import pytest
 from neo4j import Driver
 from typer.testing import CliRunner
 
-from ingest.mapping import map_study
 from qualkg.cli_projection import sync_app
-from store import open_store
+from qualkg.ingest.mapping import map_study
+from qualkg.store import open_store
 from tests.fixture_study import fixture_records
 from tests.projection.conftest import IRIS
 from tests.servers.launch import Neo4jServer

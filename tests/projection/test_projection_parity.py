@@ -25,11 +25,11 @@ import pytest
 from neo4j import Driver, GraphDatabase
 from pyoxigraph import RdfFormat, parse
 
-from projection.neo4j import sync
-from queries.catalog import Catalog
-from queries.cypher_catalog import CypherCatalog, Twin, default_cypher_catalog
-from store import open_store
-from store.base import ExportFormat, GraphStore
+from qualkg.projection.neo4j import sync
+from qualkg.queries.catalog import Catalog
+from qualkg.queries.cypher_catalog import CypherCatalog, Twin, default_cypher_catalog
+from qualkg.store import open_store
+from qualkg.store.base import ExportFormat, GraphStore
 from tests.projection.conftest import IRIS
 from tests.servers.launch import FusekiServer, Neo4jServer
 

@@ -12,12 +12,12 @@ from dataclasses import replace
 import pytest
 from neo4j import Driver
 
-from ingest.mapping import map_study
-from ontology.namespaces import ONTOLOGY_GRAPH
-from projection.neo4j import LABELS, ProjectionError, sync
+from qualkg.ingest.mapping import map_study
+from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
+from qualkg.projection.neo4j import LABELS, ProjectionError, sync
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
-from store import open_store
-from store.base import GraphStore
 from tests.fixture_study import fixture_records
 from tests.projection.conftest import IRIS
 from tests.synthesis.conftest import fx_records

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from queries.catalog import Catalog, ParameterError, parse_question
-from store.base import GraphStore
+from qualkg.queries.catalog import Catalog, ParameterError, parse_question
+from qualkg.store.base import GraphStore
 
 
 def rows(df: pd.DataFrame, *cols: str) -> set[tuple]:
@@ -83,7 +83,7 @@ def test_perspectives(catalog: Catalog, fx_store: GraphStore) -> None:
     }
 
 
-def test_excerpts_filters(catalog: Catalog, fx_store: GraphStore, iris) -> None:  # noqa: ANN001
+def test_excerpts_filters(catalog: Catalog, fx_store: GraphStore, iris) -> None:
     """Five excerpts; peers' are X1–X3; focus-group ones X4, X5; under ST1 (with descendants) X1, X2, X5."""
     all_ = catalog.run(fx_store, "excerpts", {})
     assert len(all_) == 5 and all_["synthetic"].all()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from store.base import GraphStore
+from qualkg.store.base import GraphStore
 
 EX = "http://example.org/"
 G1 = EX + "graph/one"

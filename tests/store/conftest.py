@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import pytest
 
-from store import open_store
-from store.base import GraphStore
-from store.cached import CachedStore
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
+from qualkg.store.cached import CachedStore
 from tests.store.cases import Opener
 
 BACKEND_NAMES = ["oxigraph", "oxigraph-memory-reads", "oxigraph-cached", "sparql"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import Literal
 
-from store import open_store
-from store.base import ExportFormat, StoreError
-from store.cached import CachedStore
+from qualkg.store import open_store
+from qualkg.store.base import ExportFormat, StoreError
+from qualkg.store.cached import CachedStore
 from tests.store.cases import G1, G2, LABEL, ex, people
 
 LABELS = "SELECT ?s ?label WHERE { ?s ?p ?label } ORDER BY ?label"
@@ -88,7 +88,7 @@ def test_concurrent_identical_questions_are_evaluated_once() -> None:
     release, evaluations = threading.Event(), []
     inner_select = store.inner.select_df
 
-    def slow_select(query, bindings=None):  # noqa: ANN001, ANN202 - the real store, held open
+    def slow_select(query, bindings=None):
         evaluations.append(query)
         release.wait(timeout=10)
         return inner_select(query, bindings)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +15,7 @@ import rdflib
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.compare import isomorphic
 
-from store.base import ExportFormat, GraphStore, QueryError, QueryTimeout, StoreError
+from qualkg.store.base import ExportFormat, GraphStore, QueryError, QueryTimeout, StoreError
 from tests.store.cases import AGE, EX, G1, G2, LABEL, Opener, ex, people
 
 LABELS_IN_G1 = f"""

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from store.base import StoreError
-from store.oxigraph import OxigraphStore
+from qualkg.store.base import StoreError
+from qualkg.store.oxigraph import OxigraphStore
 from tests.store.cases import G1, LABEL, people
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from store import BACKENDS, open_store
-from store.base import GraphStore
-from store.oxigraph import OxigraphStore
+from qualkg.store import BACKENDS, open_store
+from qualkg.store.base import GraphStore
+from qualkg.store.oxigraph import OxigraphStore
 
 
 @pytest.mark.parametrize("name", ["oxigraph", "Oxigraph", "OXIGRAPH"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import BlankNode, Literal, NamedNode
 
-from store.terms import PlainValue, to_python
+from qualkg.store.terms import PlainValue, to_python
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import BlankNode, Literal, RdfFormat, Triple, serialize
 
-from store.oxigraph import OxigraphStore
-from store.updates import change_update
+from qualkg.store.oxigraph import OxigraphStore
+from qualkg.store.updates import change_update
 from tests.store.cases import G1, G2, LABEL, ex, people
 
 CAROL = Triple(ex("carol"), LABEL, Literal("Carol"))

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import pytest
 
-from ingest.mapping import map_study
-from ingest.records import Note, Publication, Study, StudyRecords
-from ontology.iris import IriScheme
-from ontology.namespaces import QKDATA
+from qualkg.ingest.mapping import map_study
+from qualkg.ingest.records import Note, Publication, Study, StudyRecords
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import QKDATA
+from qualkg.store import open_store
+from qualkg.store.base import GraphStore
+from qualkg.synthesis.loader import load_synthesis
 from qualkg.wiring import load_model
-from store import open_store
-from store.base import GraphStore
-from synthesis.loader import load_synthesis
 from tests.fixture_study import fixture_records
 
 DATA = Path(__file__).parent / "data"

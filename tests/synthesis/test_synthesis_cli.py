@@ -10,11 +10,11 @@ import rispy
 import typer
 from typer.testing import CliRunner
 
-from ingest.mapping import map_study
-from ontology.namespaces import QKDATA
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
-from store import open_store
-from synthesis.loader import synthesis_graph
+from qualkg.ingest.mapping import map_study
+from qualkg.ontology.namespaces import QKDATA
+from qualkg.store import open_store
+from qualkg.synthesis.loader import synthesis_graph
 from tests.synthesis.conftest import DATA, IRIS, fx_records, rv_records
 
 app = typer.Typer()

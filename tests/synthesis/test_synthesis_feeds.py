@@ -10,13 +10,13 @@ import pytest
 import rispy
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import ApiConfig
-from api.routes import synthesis as synthesis_routes
-from queries.catalog import Catalog
-from store.base import GraphStore
-from synthesis import feeds
-from synthesis.suggest import score, stems, suggest
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig
+from qualkg.api.routes import synthesis as synthesis_routes
+from qualkg.queries.catalog import Catalog
+from qualkg.store.base import GraphStore
+from qualkg.synthesis import feeds
+from qualkg.synthesis.suggest import score, stems, suggest
 from tests.synthesis.test_synthesis_questions import FX_CITE, RV_CITE
 
 # F1 by hand: supported by fx (C1: X1 by P1 in T1, X5 by N2 in T2) and rv (review, unverified, SE).

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from rdflib.namespace import PROV, SKOS
 
-from store.base import GraphStore
-from synthesis.errors import SynthesisError
-from synthesis.loader import load_synthesis, read_folder, synthesis_graph
-from synthesis.mappings import (
+from qualkg.store.base import GraphStore
+from qualkg.synthesis.errors import SynthesisError
+from qualkg.synthesis.loader import load_synthesis, read_folder, synthesis_graph
+from qualkg.synthesis.mappings import (
     is_accepted,
     read_mapping_set,
     read_sssom,
@@ -19,7 +19,7 @@ from synthesis.mappings import (
     validate_sssom_text,
     write_sssom,
 )
-from synthesis.questions import synthesis_catalog
+from qualkg.synthesis.questions import synthesis_catalog
 from tests.synthesis.conftest import DATA, IRIS
 
 SET_ID = "https://w3id.org/qualkg/id/synthesis/mapping-set/fixture"

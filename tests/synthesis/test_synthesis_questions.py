@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from queries.catalog import Catalog
-from store.base import GraphStore
+from qualkg.queries.catalog import Catalog
+from qualkg.store.base import GraphStore
 
 FX_CITE = "Doe J, Roe R (2025). Fixture report. Fixture J 1:1. doi:10.5555/fx"
 RV_CITE = "Poe A (2024). Fixture review report. Review J 2:2. doi:10.5555/rv [review] [unverified]"

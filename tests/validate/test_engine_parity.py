@@ -19,11 +19,11 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 from rdflib import Graph
 from rdflib.namespace import PROV
 
-from ingest.mapping import StudyMapper, map_study
-from ingest.records import StudyRecords
-from ingest.validate import gate, shacl_results
-from ontology.iris import IriScheme
-from ontology.namespaces import QK, QKDATA
+from qualkg.ingest.mapping import StudyMapper, map_study
+from qualkg.ingest.records import StudyRecords
+from qualkg.ingest.validate import gate, shacl_results
+from qualkg.ontology.iris import IriScheme
+from qualkg.ontology.namespaces import QK, QKDATA
 from tests.fixture_study import fixture_records
 from tests.ontology.test_ontology_shapes import CASES, INVALID, VALID, _apply
 

@@ -1,6 +1,6 @@
 """REFI-QDA readers: .qdpx projects and .qdc codebooks (see shared/domain/qda-formats.md)."""
 
-from ingest.readers.refi.codes import read_qdc
-from ingest.readers.refi.project import read_qdpx
+from qualkg.ingest.readers.refi.codes import read_qdc
+from qualkg.ingest.readers.refi.project import read_qdpx
 
 __all__ = ["read_qdc", "read_qdpx"]

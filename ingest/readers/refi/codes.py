@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ingest.readers.refi.document import Document, child_text, guid, load
-from ingest.records import Code, Study, StudyRecords
-from ingest.safe_io import check_not_empty
+from qualkg.ingest.readers.refi.document import Document, child_text, guid, load
+from qualkg.ingest.records import Code, Study, StudyRecords
+from qualkg.ingest.safe_io import check_not_empty
 
 NAME_SEPARATORS = ("::", " > ", "\\")
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")

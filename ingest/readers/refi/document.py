@@ -12,16 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
+from importlib.resources import as_file, files
 from xml.etree.ElementTree import Element
 
 import xmlschema
 
-from ingest.errors import fail
-from ingest.records import Problem, Where
-from ingest.safe_io import parse_xml
+from qualkg.ingest.errors import fail
+from qualkg.ingest.records import Problem, Where
+from qualkg.ingest.safe_io import parse_xml
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS = files("qualkg.ingest").joinpath("schemas")
 MAX_SCHEMA_WARNINGS = 20  # a file that breaks one rule 300 times needs one line, not 300
 XSI_SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
 _GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
@@ -31,7 +31,8 @@ _NS = re.compile(r"\{[^}]*\}")
 @cache
 def schema(name: str) -> xmlschema.XMLSchema:
     """The bundled REFI-QDA schema `name` ("Project" or "Codebook"), compiled once per process."""
-    return xmlschema.XMLSchema(SCHEMA_DIR / f"{name}.xsd")
+    with as_file(SCHEMAS.joinpath(f"{name}.xsd")) as xsd:
+        return xmlschema.XMLSchema(str(xsd))
 
 
 @dataclass(slots=True)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ingest.errors import fail
-from ingest.offsets import normalise_line_ends
-from ingest.readers.identifiers import identifier_column, identifier_value
-from ingest.readers.refi.codes import read_codes
-from ingest.readers.refi.document import Document, child_text, guid, load, locate, target
-from ingest.readers.refi.sources import Source, TextFiles, read_excerpts, read_sources
-from ingest.records import Coder, Note, Participant, Study, StudyRecords
-from ingest.safe_io import SafeZip, ZipLimits
+from qualkg.ingest.errors import fail
+from qualkg.ingest.offsets import normalise_line_ends
+from qualkg.ingest.readers.identifiers import identifier_column, identifier_value
+from qualkg.ingest.readers.refi.codes import read_codes
+from qualkg.ingest.readers.refi.document import Document, child_text, guid, load, locate, target
+from qualkg.ingest.readers.refi.sources import Source, TextFiles, read_excerpts, read_sources
+from qualkg.ingest.records import Coder, Note, Participant, Study, StudyRecords
+from qualkg.ingest.safe_io import SafeZip, ZipLimits
 
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from ingest.errors import fail
-from ingest.offsets import SourceText, Span, convert_all, detect
-from ingest.readers.refi.document import Document, child_text, guid, locate, norm_id, target
-from ingest.records import Excerpt, Note, Provenance, Transcript
-from ingest.safe_io import SafeZip
+from qualkg.ingest.errors import fail
+from qualkg.ingest.offsets import SourceText, Span, convert_all, detect
+from qualkg.ingest.readers.refi.document import Document, child_text, guid, locate, norm_id, target
+from qualkg.ingest.records import Excerpt, Note, Provenance, Transcript
+from qualkg.ingest.safe_io import SafeZip
 
 TEXT_SOURCE_TAGS = ("TextSource", "Representation")  # Representation: the text layer of a PDFSource
 OTHER_SOURCE_TAGS = ("PictureSource", "PDFSource", "AudioSource", "VideoSource")

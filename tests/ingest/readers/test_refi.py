@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import ReaderError
-from ingest.readers.refi import read_qdc, read_qdpx
-from ingest.records import StudyRecords
-from ingest.safe_io import ZipLimits
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.readers.refi import read_qdc, read_qdpx
+from qualkg.ingest.records import StudyRecords
+from qualkg.ingest.safe_io import ZipLimits
 
 NS = "urn:QDA-XML:project:1.0"
 

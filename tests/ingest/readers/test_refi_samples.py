@@ -8,14 +8,14 @@ which is how NVivo counts (shared/domain/qda-formats.md §2), not through ingest
 from __future__ import annotations
 
 import re
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from ingest.readers.refi import read_qdc, read_qdpx
-from ingest.records import StudyRecords
+from qualkg.ingest.readers.refi import read_qdc, read_qdpx
+from qualkg.ingest.records import StudyRecords
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "refi"
 NVIVO = DATA / "nvivo12.6-oltas_teszt.qdpx"

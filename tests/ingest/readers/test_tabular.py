@@ -28,9 +28,9 @@ import openpyxl
 import pytest
 from pydantic import ValidationError
 
-from ingest.errors import ReaderError
-from ingest.readers.tabular import OFFSET_CONVENTION, ColumnMapping, read_tabular
-from ingest.records import Code, Coder, Participant, Problem, StudyRecords, Where
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.readers.tabular import OFFSET_CONVENTION, ColumnMapping, read_tabular
+from qualkg.ingest.records import Code, Coder, Participant, Problem, StudyRecords, Where
 
 DATA = Path(__file__).parents[1] / "data" / "tabular"
 TAGUETTE_HEADER = "id,document,tag,content\n"

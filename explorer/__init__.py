@@ -1,0 +1,1 @@
+"""The explorer page's static files (package data, served by qualkg.api.routes.explorer)."""
