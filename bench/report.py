@@ -214,7 +214,7 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
         ("`bench/engines.py`, one worker per size: the ingest worker's Oxigraph store opened with in-memory reads "
          "(as `qualkg serve` opens it); Fuseki (TDB2, default graph = union of the named graphs) loaded with the "
          "N-Quads exported from that store; Neo4j synced from that store by `projection.neo4j.sync` "
-         "(`qualkg project neo4j`). Both servers: full JIT, default collector, 2 GB heap."),
+         "(`qualkg sync neo4j`). Both servers: full JIT, default collector, 2 GB heap."),
         "",
         engine_versions(sizes),
         "",

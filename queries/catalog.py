@@ -22,7 +22,7 @@ from rdflib.namespace import RDF, SKOS, XSD
 
 from qualkg.ontology import vocabulary_graph
 from qualkg.ontology.iris import IriScheme
-from qualkg.ontology.namespaces import FEATURE, MODE, PREFIXES, QKDATA, ROLE
+from qualkg.ontology.namespaces import FEATURE, MODE, QKDATA, ROLE
 from qualkg.store.base import GraphStore, Term
 
 T = TypeVar("T")
@@ -209,5 +209,3 @@ def load_questions() -> dict[str, Question]:
 def default_catalog(base_iri: str = str(QKDATA)) -> Catalog:
     return Catalog(load_questions(), IriScheme(base_iri))
 
-
-SPARQL_PREFIXES = "\n".join(f"PREFIX {k}: <{v}>" for k, v in PREFIXES.items())
