@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qualkg.ingest.records import Problem, Where
+from qualkg.ingest.problems import Problem, Where
 
 
 class IngestError(Exception):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qualkg.ingest.errors import fail
-from qualkg.ingest.records import Where
+from qualkg.ingest.problems import Where
 
 UNITS = ("codepoint", "utf16", "utf8")
 LINE_ENDS = ("lf", "crlf-raw")

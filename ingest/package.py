@@ -28,6 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.problems import HEADER_ROW, yaml_location
 from qualkg.ingest.readers.identifiers import identifier_column, identifier_value
 from qualkg.ingest.records import (
     Code,
@@ -421,10 +422,8 @@ class _Reader:
             return StudyFile.model_validate(data)
         except ValidationError as e:
             for err in e.errors():
-                loc = err["loc"]
-                element = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or None
-                named = [p for p in loc if isinstance(p, str)]
-                self._validation_problem(self.where(STUDY_FILE, element=element, field=named[-1] if named else None), err)
+                element, name = yaml_location(err["loc"])
+                self._validation_problem(self.where(STUDY_FILE, element=element, field=name), err)
             raise ReaderError(self.problems) from None
 
     def csv_rows(self, name: str) -> list[_Located]:
@@ -450,7 +449,7 @@ class _Reader:
         if not self._header_ok(name, header):
             return []
         rows: list[_Located] = []
-        for number, cells in enumerate(records[1:], start=2):
+        for number, cells in enumerate(records[1:], start=HEADER_ROW + 1):
             if not any(c.strip() for c in cells):
                 continue
             where = self.where(name, row=number)
@@ -471,7 +470,7 @@ class _Reader:
     def _header_ok(self, name: str, header: list[str]) -> bool:
         ok = True
         for column in header:
-            where = self.where(name, row=1, field=column)
+            where = self.where(name, row=HEADER_ROW, field=column)
             if not column:
                 self.problem(where, "csv-header", "empty column name")
                 ok = False

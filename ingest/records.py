@@ -11,25 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from qualkg.ingest.problems import Problem, Where
 
-@dataclass(frozen=True, slots=True)
-class Where:
-    """Where a record or a problem comes from: file, element or row, field."""
-
-    file: str
-    element: str | None = None  # XML element path or id, e.g. "PlainTextSelection[@guid=…]"
-    row: int | None = None  # 1-based data row for tabular input (header is row 1)
-    field: str | None = None
-
-    def __str__(self) -> str:
-        parts = [self.file]
-        if self.element:
-            parts.append(self.element)
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.field:
-            parts.append(f"field {self.field}")
-        return ", ".join(parts)
+__all__ = [
+    "Code", "Coder", "Event", "Excerpt", "Note", "Organisation", "Participant", "Problem", "Provenance",
+    "Publication", "Study", "StudyRecords", "Team", "Transcript", "Where",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,26 +158,3 @@ class StudyRecords:
     excerpts: list[Excerpt] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One located problem: where, which value, which rule, in words a researcher understands."""
-
-    where: Where
-    rule: str  # short rule id, e.g. "xml-well-formed", "selection-within-text", "shacl:MinCount"
-    message: str
-    value: str | None = None
-    severity: str = "error"  # error | warning
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "file": self.where.file,
-            "element": self.where.element,
-            "row": self.where.row,
-            "field": self.where.field,
-            "value": self.value,
-            "rule": self.rule,
-            "message": self.message,
-            "severity": self.severity,
-        }

@@ -31,7 +31,7 @@ from pyshacl_turbo.rdf import Input
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from qualkg.ingest.records import Problem, Where
+from qualkg.ingest.problems import Problem, Where
 from qualkg.ontology import model_graph, shapes_graph, vocabulary_graph
 
 Engine = Lit["turbo", "pyshacl"]

@@ -16,7 +16,9 @@ A frame is authored as YAML (data/synthesis/*.frame.yaml):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -24,10 +26,11 @@ from pyoxigraph import Literal, NamedNode, Triple
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
+from qualkg.ingest.problems import Problem, yaml_location
 from qualkg.ontology import vocabulary_graph
 from qualkg.ontology.iris import slug
 from qualkg.ontology.namespaces import FEATURE, QK, ROLE
-from qualkg.synthesis.errors import SynthesisError, SynthesisProblem, fail
+from qualkg.synthesis.errors import SynthesisError, fail, problem
 
 
 class _Strict(BaseModel):
@@ -81,26 +84,32 @@ def read_frame(path: Path) -> Frame:
     except yaml.YAMLError as e:
         raise fail(str(path), "yaml", f"not valid YAML: {e}") from None
     except ValidationError as e:
-        raise SynthesisError([SynthesisProblem(str(path), None, ".".join(str(x) for x in err["loc"]),
-                                               str(err.get("input"))[:80], err["type"], err["msg"])
-                              for err in e.errors()]) from None
+        raise SynthesisError([_yaml_problem(str(path), err) for err in e.errors()]) from None
     _check(frame, str(path))
     return frame
 
 
+def _yaml_problem(file: str, err: Mapping[str, Any]) -> Problem:
+    element, name = yaml_location(err["loc"])
+    return problem(file, err["type"], err["msg"], element=element, field=name, value=str(err.get("input"))[:80])
+
+
 def _check(frame: Frame, file: str) -> None:
-    problems: list[SynthesisProblem] = []
+    problems: list[Problem] = []
     ids = [f.id for f in frame.findings()]
-    for f in frame.findings():
-        if slug(f.id) != f.id or ids.count(f.id) > 1:
-            problems.append(SynthesisProblem(file, None, "id", f.id, "finding-id", "finding ids must be unique slugs"))
+    for kind, findings in (("descriptive_themes", frame.descriptive_themes), ("analytical_themes", frame.analytical_themes)):
+        problems += [problem(file, "finding-id", "finding ids must be unique slugs", element=f"{kind}[{i}].id",
+                             field="id", value=f.id)
+                     for i, f in enumerate(findings) if slug(f.id) != f.id or ids.count(f.id) > 1]
     descriptive = {f.id for f in frame.descriptive_themes}
-    for a in frame.analytical_themes:
-        problems += [SynthesisProblem(file, None, f"analytical_themes.{a.id}.derived_from", d, "reference",
-                                      "not a descriptive theme of this frame") for d in a.derived_from if d not in descriptive]
+    for i, a in enumerate(frame.analytical_themes):
+        problems += [problem(file, "reference", "not a descriptive theme of this frame",
+                             element=f"analytical_themes[{i}].derived_from", field="derived_from", value=d)
+                     for d in a.derived_from if d not in descriptive]
     vocab = vocabulary_graph()
     for kind, ns, names in (("roles", ROLE, frame.context.roles), ("features", FEATURE, frame.context.features)):
-        problems += [SynthesisProblem(file, None, f"context.{kind}", n, "vocabulary", f"not a concept of the {kind} vocabulary")
+        problems += [problem(file, "vocabulary", f"not a concept of the {kind} vocabulary", element=f"context.{kind}",
+                             field=kind, value=n)
                      for n in names if (URIRef(ns[n]), None, None) not in vocab]
     if problems:
         raise SynthesisError(problems)

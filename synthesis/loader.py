@@ -24,11 +24,12 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
+from qualkg.ingest.problems import Problem
 from qualkg.ontology.iris import IriScheme, slug
 from qualkg.ontology.namespaces import QK
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
-from qualkg.synthesis.errors import SynthesisError, SynthesisProblem
+from qualkg.synthesis.errors import SynthesisError, problem
 from qualkg.synthesis.frame import Frame, finding_iri, frame_triples, read_frame
 from qualkg.synthesis.mappings import (
     NO_TERM_FOUND,
@@ -64,7 +65,7 @@ def read_folder(folder: Path, extra: tuple[Path, ...] = ()) -> tuple[list[tuple[
     """Every frame and mapping set in `folder` (plus `extra` mapping files), each with its file name."""
     frames = [(str(p), read_frame(p)) for p in sorted(folder.glob("*.frame.yaml"))]
     tsvs = [*sorted(folder.glob("*.sssom.tsv")), *extra]
-    problems: list[SynthesisProblem] = []
+    problems: list[Problem] = []
     sets = []
     for p in tsvs:
         try:
@@ -84,46 +85,46 @@ class _Resolver:
         self.findings = {finding_iri(iris.base, fr.id, f.id): f.label for _, fr in frames for f in fr.findings()}
         self.minted: dict[str, list[Triple]] = {}
 
-    def check(self, iri: str, label: str | None, where: tuple[str, int, str], problems: list[SynthesisProblem]) -> None:
+    def check(self, iri: str, label: str | None, where: tuple[str, int | None, str], problems: list[Problem]) -> None:
         file, row, fld = where
 
-        def problem(rule: str, message: str, value: str | None = iri) -> None:
-            problems.append(SynthesisProblem(file, row, fld, value, rule, message))
+        def report(rule: str, message: str, value: str | None = iri) -> None:
+            problems.append(problem(file, rule, message, row=row, field=fld, value=value))
 
         if iri in self.findings:
             if label and label != self.findings[iri]:
-                problem("label", f"the frame calls this finding {self.findings[iri]!r}", label)
+                report("label", f"the frame calls this finding {self.findings[iri]!r}", label)
             return
         if iri == NO_TERM_FOUND:
             if fld != "object_id":
-                problem("no-term-found", "sssom:NoTermFound may only be an object")
+                report("no-term-found", "sssom:NoTermFound may only be an object")
             return
         kind = self._minted_kind(iri)
         if kind is None:
             labels = list(self.catalog.run(self.store, "concept-labels",
                                            {"concept": iri, "exclude": synthesis_graph(self.iris)})["label"])
             if labels and label and label not in labels:
-                problem("label", f"the store labels this concept {labels[0]!r}", label)
+                report("label", f"the store labels this concept {labels[0]!r}", label)
             if labels:
                 return
-            problem("unknown-term", "neither a frame finding, a concept in the store, nor a published theme or "
+            report("unknown-term", "neither a frame finding, a concept in the store, nor a published theme or "
                                     "finding of a loaded study (load the studies first)")
             return
         study_id, kind_name = kind
         if not label or iri.rsplit("/", 1)[1] != slug(label):
-            problem("minted-iri", f"a {kind_name} IRI must end in the slug of its label ({slug(label or '')})")
+            report("minted-iri", f"a {kind_name} IRI must end in the slug of its label ({slug(label or '')})")
             return
         sources = self.catalog.run(self.store, "study-sources", {"study": study_id})
         if sources.empty:
-            problem("unknown-study", f"study {study_id!r} is not in the store")
+            report("unknown-study", f"study {study_id!r} is not in the store")
             return
         texts = {k: [t for kk, t in zip(sources["kind"], sources["text"], strict=True) if kk == k] for k in ("theme", "note")}
         if kind_name == "published-theme" and label not in texts["theme"]:
-            problem("verbatim", f"not one of the published themes of {study_id}: {texts['theme']}", label)
+            report("verbatim", f"not one of the published themes of {study_id}: {texts['theme']}", label)
             return
         if kind_name == "published-finding" and label not in {q for n in texts["note"] if "[verbatim" in n
                                                                for q in _QUOTED.findall(n)}:
-            problem("verbatim", f"not a fragment quoted in a [verbatim] note of {study_id}", label)
+            report("verbatim", f"not a fragment quoted in a [verbatim] note of {study_id}", label)
             return
         self.minted[iri] = self._mint(iri, label, study_id, kind_name, sources["pub"].iloc[0],
                                       bool(sources["unverified"].iloc[0]))
@@ -156,19 +157,20 @@ def build_synthesis(frames: list[tuple[str, Frame]], sets: list[tuple[str, Mappi
     """The synthesis graph's triples: frames, mapping records, minted concepts and what
     accepted mappings assert (the SKOS/qk:refutes triple; prov:wasDerivedFrom into frame findings)."""
     resolver = _Resolver(store, synthesis_catalog(iris), iris, frames)
-    problems: list[SynthesisProblem] = []
+    problems: list[Problem] = []
     triples: list[Triple] = []
     for _, frame in frames:
         triples += frame_triples(frame, iris.base)
     accepted = 0
     for file, mset in sets:
         triples += record_triples(mset, iris.base)
-        for row, m in enumerate(mset.mappings, start=1):
-            resolver.check(m.subject_id, m.subject_label, (file, row, "subject_id"), problems)
-            resolver.check(m.object_id, m.object_label, (file, row, "object_id"), problems)
+        for m in mset.mappings:
+            resolver.check(m.subject_id, m.subject_label, (file, m.row, "subject_id"), problems)
+            resolver.check(m.object_id, m.object_label, (file, m.row, "object_id"), problems)
             if m.subject_id in resolver.findings:
-                problems.append(SynthesisProblem(file, row, "subject_id", m.subject_id, "finding-as-object",
-                                                 "a review finding goes in object_id, the study concept in subject_id"))
+                problems.append(problem(file, "finding-as-object",
+                                        "a review finding goes in object_id, the study concept in subject_id",
+                                        row=m.row, field="subject_id", value=m.subject_id))
             if is_accepted(m):
                 accepted += 1
                 triples += _asserted(m, resolver.findings)
@@ -197,8 +199,8 @@ def load_synthesis(folder: Path, store: GraphStore, iris: IriScheme, extra: tupl
     ids = [s.id for _, s in sets]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
-        raise SynthesisError([SynthesisProblem(f, None, "mapping_set_id", s.id, "duplicate-set",
-                                               "two files share this mapping_set_id") for f, s in sets if s.id in dupes])
+        raise SynthesisError([problem(f, "duplicate-set", "two files share this mapping_set_id",
+                                      field="mapping_set_id", value=s.id) for f, s in sets if s.id in dupes])
     triples, report = build_synthesis(frames, sets, store, iris)
     if not dry_run:
         store.replace_graph(report.graph, triples)

@@ -14,7 +14,9 @@ sssom:mappings. The plain SKOS triple is materialised only for records a person 
 
 from __future__ import annotations
 
+import csv
 import io
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -32,11 +34,12 @@ from sssom.util import MappingSetDataFrame
 from sssom.validators import validate
 from sssom.writers import write_table
 
+from qualkg.ingest.problems import HEADER_ROW, Problem
 from qualkg.ontology.iris import digest
 from qualkg.ontology.namespaces import QK, SEMAPV
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
-from qualkg.synthesis.errors import SynthesisError, SynthesisProblem, fail
+from qualkg.synthesis.errors import SynthesisError, fail, problem
 
 SSSOM = "https://w3id.org/sssom/"
 PAV = "http://purl.org/pav/"
@@ -80,6 +83,7 @@ class Mapping:
     subject_source: str | None = None
     object_source: str | None = None
     predicate_modifier: str | None = None  # only "Not"
+    row: int | None = field(default=None, compare=False)  # the file's row (header = row 1); None from the store
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,43 +110,52 @@ def read_sssom(path: Path) -> MappingSet:
         msdf = parse_sssom_table(path)
     except Exception as e:
         raise fail(name, "sssom-parse", f"not a readable SSSOM TSV file: {e}") from None
-    problems = [SynthesisProblem(name, None, None, None, f"sssom-{kind.value}", str(result))
+    problems = [problem(name, f"sssom-{kind.value}", str(result))
                 for kind, report in validate(msdf, fail_on_error=False).items() for result in report.results]
     rows = _file_rows(path)
-    kept = {(str(r.get("subject_id")), str(r.get("predicate_id")), str(r.get("object_id")))
-            for r in msdf.df.to_dict(orient="records")}
-    problems += [SynthesisProblem(name, i, None, " ".join(key), "sssom-malformed",
-                                  "sssom-py dropped this row as not well-formed (see its log for why)")
-                 for key, i in rows.items() if key not in kept]
-    numbered = []
-    for row in msdf.df.to_dict(orient="records"):
-        i = rows.get((str(row.get("subject_id")), str(row.get("predicate_id")), str(row.get("object_id"))), 0)
-        m = _mapping(row, msdf.converter, name, i, problems)
+    records = msdf.df.to_dict(orient="records")
+    kept = {_key(r) for r in records}
+    problems += [problem(name, "sssom-malformed", "sssom-py dropped this row as not well-formed (see its log for why)",
+                         row=n, value=" ".join(key)) for key, n in rows.items() if key not in kept]
+    mappings = []
+    for record in records:
+        m = _mapping(record, msdf.converter, name, rows.get(_key(record)), problems)
         if m is not None:
-            numbered.append((i, m))
-    mappings = [m for _, m in sorted(numbered, key=lambda x: x[0])]
+            mappings.append(m)
+    mappings.sort(key=lambda m: m.row or 0)  # sssom-py sorts the rows; keep the file's order
     meta = msdf.metadata
-    for key in ("mapping_set_id", "license"):
-        if not meta.get(key):
-            problems.append(SynthesisProblem(name, None, key, None, "required", f"the mapping set needs a {key}"))
+    problems += [problem(name, "required", f"the mapping set needs a {key}", field=key)
+                 for key in ("mapping_set_id", "license") if not meta.get(key)]
     if problems:
         raise SynthesisError(problems)
     return MappingSet(str(meta["mapping_set_id"]), str(meta["license"]), tuple(mappings),
                       meta.get("mapping_set_description"), dict(msdf.converter.bimap))
 
 
+_KEY_COLUMNS = ("subject_id", "predicate_id", "object_id")
+
+
+def _key(record: dict) -> tuple[str, str, str]:
+    subject, predicate, obj = (str(record.get(c) or "") for c in _KEY_COLUMNS)
+    return subject, predicate, obj
+
+
 def _file_rows(path: Path) -> dict[tuple[str, str, str], int]:
-    """(subject, predicate, object) CURIEs → 1-based data row in the file, since sssom-py sorts the rows."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
-    if not lines:
-        return {}
-    header = lines[0].split("\t")
-    cols = [header.index(c) if c in header else None for c in ("subject_id", "predicate_id", "object_id")]
+    """(subject, predicate, object) CURIEs → the row a spreadsheet shows for the table (its header = row 1).
+
+    The `#` metadata block above the table is not counted: sssom-py reads it apart, as YAML.
+    """
+    lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    table = itertools.dropwhile(lambda line: line.startswith("#"), lines)
+    records = csv.reader(table, delimiter="\t")  # quoting as pandas reads it for sssom-py
+    header = next(records, [])
+    cols = [header.index(c) if c in header else None for c in _KEY_COLUMNS]
     out: dict[tuple[str, str, str], int] = {}
-    for i, line in enumerate(lines[1:], start=1):
-        cells = line.split("\t")
-        key = tuple(cells[c] if c is not None and c < len(cells) else "" for c in cols)
-        out.setdefault(key, i)  # type: ignore[arg-type]
+    for n, cells in enumerate(records, start=HEADER_ROW + 1):
+        if not any(cells):  # a blank line: a row of the sheet, but no mapping
+            continue
+        subject, predicate, obj = (cells[c] if c is not None and c < len(cells) else "" for c in cols)
+        out.setdefault((subject, predicate, obj), n)
     return out
 
 
@@ -161,52 +174,89 @@ def _values(row: dict, key: str) -> list[str]:
     return one.split("|") if one else []
 
 
-def _mapping(row: dict, conv: Converter, file: str, i: int, problems: list[SynthesisProblem]) -> Mapping | None:
-    start = len(problems)
+def _confidence(row: dict) -> float | None:
+    """The row's confidence; None when it is missing or not a number."""
+    value = row.get("confidence")
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:  # "" or text
+        return None
+    return None if math.isnan(number) else number
 
-    def problem(fld: str, value: str | None, rule: str, message: str) -> None:
-        problems.append(SynthesisProblem(file, i or None, fld, value, rule, message))
 
+class _RowProblems:
+    """Collects the problems of one mapping row (file and row fixed)."""
+
+    def __init__(self, file: str, row: int | None, problems: list[Problem]) -> None:
+        self.file, self.row, self.problems, self.start = file, row, problems, len(problems)
+
+    def __call__(self, fld: str, value: str | None, rule: str, message: str) -> None:
+        self.problems.append(problem(self.file, rule, message, row=self.row, field=fld, value=value))
+
+    @property
+    def any(self) -> bool:
+        return len(self.problems) > self.start
+
+
+def _expanded(row: dict, conv: Converter, report: _RowProblems) -> dict[str, list[str]]:
+    """Every IRI column's CURIEs expanded; an undeclared prefix and a missing required column are reported."""
     def expand(fld: str, curie: str) -> str:
         iri = conv.expand(curie)
         if iri is None:
-            problem(fld, curie, "curie", "prefix not declared in the curie_map")
+            report(fld, curie, "curie", "prefix not declared in the curie_map")
             return curie
         return iri
 
     iris = {k: [expand(k, v) for v in _values(row, k)] for k in _IRI_COLUMNS}
     for k in ("subject_id", "predicate_id", "object_id", "mapping_justification"):
         if not iris[k]:
-            problem(k, None, "required", f"every mapping needs a {k}")
-    if problems[start:]:
-        return None
+            report(k, None, "required", f"every mapping needs a {k}")
+    return iris
+
+
+def _check_rules(row: dict, iris: dict[str, list[str]], report: _RowProblems) -> None:
+    """qualkg's rules on one mapping, beyond the SSSOM schema."""
     predicate, justification = iris["predicate_id"][0], iris["mapping_justification"][0]
     if predicate not in PREDICATES:
-        problem("predicate_id", _cell(row, "predicate_id"), "predicate",
-                "must be skos:exactMatch, closeMatch, broadMatch, narrowMatch, relatedMatch or qk:refutes")
+        report("predicate_id", _cell(row, "predicate_id"), "predicate",
+               "must be skos:exactMatch, closeMatch, broadMatch, narrowMatch, relatedMatch or qk:refutes")
     if not justification.startswith(str(SEMAPV)):
-        problem("mapping_justification", _cell(row, "mapping_justification"), "justification",
-                "must be a semapv: term")
-    confidence = row.get("confidence")
-    if confidence is None or (isinstance(confidence, float) and math.isnan(confidence)):
-        problem("confidence", None, "confidence", "always set a confidence (SSSOM reads a missing one as 1.0)")
+        report("mapping_justification", _cell(row, "mapping_justification"), "justification",
+               "must be a semapv: term")
+    if _confidence(row) is None:
+        given = _cell(row, "confidence")
+        report("confidence", given, "confidence", "always set a confidence (SSSOM reads a missing one as 1.0)"
+               if given is None else "the confidence must be a number")
     if not (iris["author_id"] or _values(row, "author_label")):
-        problem("author_id", None, "author", "say who made the mapping (author_id or author_label)")
+        report("author_id", None, "author", "say who made the mapping (author_id or author_label)")
     modifier = _cell(row, "predicate_modifier")
     if modifier not in (None, "Not"):
-        problem("predicate_modifier", modifier, "modifier", "the only predicate modifier is Not")
+        report("predicate_modifier", modifier, "modifier", "the only predicate modifier is Not")
     if predicate == str(SKOS.exactMatch) and not _cell(row, "comment"):
-        problem("comment", None, "exact-match", "skos:exactMatch is transitive: a comment must say why the two are identical")
-    if problems[start:]:
+        report("comment", None, "exact-match",
+               "skos:exactMatch is transitive: a comment must say why the two are identical")
+
+
+def _mapping(row: dict, conv: Converter, file: str, n: int | None, problems: list[Problem]) -> Mapping | None:
+    """One record of sssom-py's table as a Mapping, or None with its problems added to `problems`."""
+    report = _RowProblems(file, n, problems)
+    iris = _expanded(row, conv, report)
+    if not report.any:
+        _check_rules(row, iris, report)
+    confidence = _confidence(row)
+    if report.any or confidence is None:
         return None
     return Mapping(
-        subject_id=iris["subject_id"][0], subject_label=_cell(row, "subject_label") or "", predicate_id=predicate,
-        object_id=iris["object_id"][0], object_label=_cell(row, "object_label"), mapping_justification=justification,
+        subject_id=iris["subject_id"][0], subject_label=_cell(row, "subject_label") or "",
+        predicate_id=iris["predicate_id"][0], object_id=iris["object_id"][0], object_label=_cell(row, "object_label"),
+        mapping_justification=iris["mapping_justification"][0],
         author_id=tuple(sorted(iris["author_id"])), author_label=tuple(sorted(_values(row, "author_label"))),
         reviewer_id=tuple(sorted(iris["reviewer_id"])), mapping_date=_cell(row, "mapping_date"),
-        confidence=float(confidence), comment=_cell(row, "comment"),
-        subject_source=(iris["subject_source"] or [None])[0], object_source=(iris["object_source"] or [None])[0],
-        predicate_modifier=modifier)
+        confidence=confidence, comment=_cell(row, "comment"),
+        subject_source=next(iter(iris["subject_source"]), None), object_source=next(iter(iris["object_source"]), None),
+        predicate_modifier=_cell(row, "predicate_modifier"), row=n)
 
 
 # -- writing -----------------------------------------------------------------------------------

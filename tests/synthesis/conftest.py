@@ -8,15 +8,16 @@ rv   a review record (fabio:ReviewArticle, unverified, country SE) with publishe
      a [paraphrase] one quoting "staff were kind".
 Frame fxframe: F1 Low pay, F2 Hierarchy; A1 Challenges derived from both; context GB,
      peer practitioner, flattened hierarchy.
-Mappings (data/fx.sssom.tsv), all ManualMappingCuration except row 8:
-  1 fx C1 "Low pay"               closeMatch   F1
-  2 rv "Money worries"            narrowMatch  F1
-  3 rv "pay was low" (finding)    closeMatch   F1
-  4 fx C2 "Compromised hierarchy" broadMatch   F2
-  5 fx C3 "Shared decisions"      qk:refutes   F2
-  6 rv "Hierarchy returns"        relatedMatch F2   (overlap: not support)
-  7 fx TH2 "Team culture"         relatedMatch rv "Hierarchy returns"
-  8 fx TH1 "Working as a peer"    closeMatch   F1   semapv:LexicalMatching, no reviewer: not accepted
+Mappings (data/fx.sssom.tsv), by the row a spreadsheet shows for the table (the `#` metadata block is
+not counted; the header is row 1), all ManualMappingCuration except row 9:
+  2 fx C1 "Low pay"               closeMatch   F1
+  3 rv "Money worries"            narrowMatch  F1
+  4 rv "pay was low" (finding)    closeMatch   F1
+  5 fx C2 "Compromised hierarchy" broadMatch   F2
+  6 fx C3 "Shared decisions"      qk:refutes   F2
+  7 rv "Hierarchy returns"        relatedMatch F2   (overlap: not support)
+  8 fx TH2 "Team culture"         relatedMatch rv "Hierarchy returns"
+  9 fx TH1 "Working as a peer"    closeMatch   F1   semapv:LexicalMatching, no reviewer: not accepted
 """
 
 from __future__ import annotations

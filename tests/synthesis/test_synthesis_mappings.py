@@ -28,9 +28,11 @@ F1 = f"{IRIS.base}review/fxframe/finding/low-pay"
 
 
 def test_read_fixture_file() -> None:
-    """8 rows; CURIEs expanded; row 8 is a lexical match without reviewer, so the only one not accepted."""
+    """8 mappings in rows 2-9 (header = row 1); CURIEs expanded; row 9 is a lexical match without reviewer,
+    so the only one not accepted."""
     mset = read_sssom(DATA / "fx.sssom.tsv")
     assert (mset.id, len(mset.mappings)) == (SET_ID, 8)
+    assert [m.row for m in mset.mappings] == list(range(2, 10))
     first = mset.mappings[0]
     assert (first.subject_id, first.predicate_id, first.object_id, first.confidence, first.author_label) == (
         FX_C1, str(SKOS.closeMatch), F1, 0.9, ("Tester",))
@@ -72,7 +74,8 @@ def test_loaded_graph_derivations(syn_store: GraphStore) -> None:
     ("nope:x\tLow pay\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "curie"),
 ])
 def test_bad_mapping_is_refused_and_nothing_written(bare_store: GraphStore, tmp_path: Path, row: str, rule: str) -> None:
-    """Row 1 of the fixture file replaced by a bad one: the located problem names the rule; no synthesis graph."""
+    """The first mapping (row 2: the header is row 1, the `#` block is not counted) replaced by a bad one:
+    the located problem names the rule and row 2; no synthesis graph."""
     shutil.copy(DATA / "fx.frame.yaml", tmp_path)
     lines = (DATA / "fx.sssom.tsv").read_text(encoding="utf-8").splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("subject_id"))
@@ -84,7 +87,7 @@ def test_bad_mapping_is_refused_and_nothing_written(bare_store: GraphStore, tmp_
     with pytest.raises(SynthesisError) as e:
         load_synthesis(tmp_path, bare_store, IRIS)
     assert rule in {p.rule for p in e.value.problems}
-    assert any(p.row == 1 for p in e.value.problems if p.rule == rule)
+    assert any(p.where.row == 2 for p in e.value.problems if p.rule == rule)
     assert synthesis_graph(IRIS) not in bare_store.graphs()
 
 
@@ -94,7 +97,7 @@ def test_missing_confidence_is_refused(tmp_path: Path) -> None:
     (tmp_path / "c.sssom.tsv").write_text(text, encoding="utf-8")
     with pytest.raises(SynthesisError) as e:
         read_sssom(tmp_path / "c.sssom.tsv")
-    assert [(p.row, p.field, p.rule) for p in e.value.problems] == [(1, "confidence", "confidence")]
+    assert [(p.where.row, p.where.field, p.rule) for p in e.value.problems] == [(2, "confidence", "confidence")]
 
 
 def test_bundled_synthesis_files_parse() -> None:
@@ -106,3 +109,19 @@ def test_bundled_synthesis_files_parse() -> None:
     assert len(sets) == 3
     assert all(m.mapping_justification.endswith("ManualMappingCuration") for m in mappings)
     assert all((m.comment or "").startswith("Curated in this repo") for m in mappings)
+
+
+def test_problem_rows_are_the_rows_a_spreadsheet_shows(bare_store: GraphStore, tmp_path: Path) -> None:
+    """Counted by hand in tests/synthesis/data/fx.sssom.tsv: the `#` block is not counted, the header is
+    row 1, "Low pay" row 2; a blank line inserted after it is row 3 (a spreadsheet shows it), so the
+    "Money worries" mapping, relabelled "Money troubles" (its IRI no longer the slug of its label), is row 4."""
+    shutil.copy(DATA / "fx.frame.yaml", tmp_path)
+    lines = (DATA / "fx.sssom.tsv").read_text(encoding="utf-8").splitlines()
+    i = next(n for n, line in enumerate(lines) if "\tMoney worries\t" in line)
+    lines[i] = lines[i].replace("\tMoney worries\t", "\tMoney troubles\t")
+    lines.insert(i, "")
+    (tmp_path / "bad.sssom.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SynthesisError) as e:
+        load_synthesis(tmp_path, bare_store, IRIS)
+    assert [(p.where.row, p.where.field, p.rule) for p in e.value.problems] == [(4, "subject_id", "minted-iri")]
+    assert str(e.value.problems[0]).startswith(f"{tmp_path / 'bad.sssom.tsv'}, row 4, field subject_id: ")

@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element
 import xmlschema
 
 from qualkg.ingest.errors import fail
-from qualkg.ingest.records import Problem, Where
+from qualkg.ingest.problems import Problem, Where
 from qualkg.ingest.safe_io import parse_xml
 
 SCHEMAS = files("qualkg.ingest").joinpath("schemas")
