@@ -1,5 +1,5 @@
 # The two commands: `make run` (set up, load the bundled data, serve on 127.0.0.1) and
-# `make test` (set up, start the servers the tests need, run the whole suite).
+# `make test` (set up, lint and type-check, start the servers the tests need, run the whole suite).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench bench-full soak docs servers browser venv clean
+.PHONY: run test lint bench bench-full soak docs servers browser venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ run: $(STAMP)
 	$(PY) -m qualkg mappings import
 	$(PY) -m qualkg serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) servers browser
+test: lint servers browser
 	$(PY) -m pytest
+
+# The gate's static half: ruff (lint, import order, complexity) and mypy (types), both from pyproject.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # Debian's Chromium and ChromeDriver for the explorer's browser tests (no browser download).
 browser:
