@@ -14,7 +14,7 @@ from rdflib import namespace as std
 
 from qualkg.ingest.records import Code, Excerpt, StudyRecords
 from qualkg.ontology import namespaces as ns
-from qualkg.ontology.iris import IriScheme, digest
+from qualkg.ontology.iris import IriScheme, part, source_iri
 
 # Event kinds (records) → (class, collection mode concept).
 EVENT_KINDS: dict[str, tuple[str, str]] = {
@@ -176,7 +176,7 @@ class StudyMapper:
         yield Triple(self.activity, QK.inStudy, st)
         if s.publication:
             p = s.publication
-            pub = _n(f"https://doi.org/{p.doi}") if p.doi else _n(self.iris.scoped(self.sid, "publication", p.title))
+            pub = _n(self.iris.publication(self.sid, p.doi, p.title))
             yield Triple(st, QK.reportedIn, pub)
             yield Triple(pub, A, FABIO[p.kind])
             yield Triple(pub, DCTERMS.title, _s(p.title))
@@ -203,7 +203,7 @@ class StudyMapper:
             if p.synthetic:
                 yield Triple(node, QK.isSynthetic, _bool(True))
             if p.role or p.team:
-                m = _n(f"{node.value}/membership")
+                m = _n(part(node.value, "membership"))
                 yield Triple(m, A, ORG.Membership)
                 yield Triple(m, ORG.member, node)
                 yield Triple(m, QK.inStudy, self.study)
@@ -212,7 +212,7 @@ class StudyMapper:
                 if p.team:
                     yield Triple(m, ORG.organization, self.team(p.team))
             for name, value in p.attributes:
-                attr = _n(f"{node.value}/attribute/{digest(name, length=12)}")
+                attr = _n(self.iris.attribute(node.value, name))
                 yield Triple(node, QK.hasAttribute, attr)
                 yield Triple(attr, A, QK.ParticipantAttribute)
                 yield Triple(attr, QK.attributeName, _s(name))
@@ -274,14 +274,14 @@ class StudyMapper:
         if c.placeholder_label:
             yield Triple(node, QK.labelStatus, QK.Placeholder)
         if c.source:
-            yield Triple(node, DCTERMS.source, _n(_as_iri(c.source)))
+            yield Triple(node, DCTERMS.source, _n(source_iri(c.source)))
         if c.original_name and c.original_name != c.label:
             yield Triple(node, SKOS.hiddenLabel, _s(c.original_name))
 
     def _excerpt(self, x: Excerpt) -> Iterator[Triple]:
         node = self.excerpt(x)
         t_node = self.transcript(x.transcript)
-        target, pos, quote = (_n(f"{node.value}/{part}") for part in ("target", "position", "quote"))
+        target, pos, quote = (_n(part(node.value, name)) for name in ("target", "position", "quote"))
         yield Triple(node, A, QK.CodedExcerpt)
         yield Triple(node, OA.motivatedBy, OA.classifying)
         for cid in x.codes:
@@ -328,7 +328,7 @@ class StudyMapper:
                    "study": lambda _id: self.study}
         for n in self.r.notes:
             node = _n(self.iris.scoped(self.sid, "note", n.id))
-            body = _n(f"{node.value}/body")
+            body = _n(part(node.value, "body"))
             if n.target_kind == "excerpt":
                 tid, start, end = n.target.rsplit(":", 2)
                 t_node = self.transcript(tid)
@@ -343,14 +343,6 @@ class StudyMapper:
             yield Triple(node, QK.inStudy, self.study)
             yield Triple(body, A, OA.TextualBody)
             yield Triple(body, RDF.value, _s(n.text))
-
-
-def _as_iri(source: str) -> str:
-    """A DOI ("10.…" or "doi:10.…") becomes its https://doi.org/ IRI; an IRI stays as it is."""
-    s = source.strip()
-    if s.lower().startswith("doi:"):
-        s = s[4:]
-    return f"https://doi.org/{s}" if s.startswith("10.") else s
 
 
 def citation(authors: tuple[str, ...], year: int | None, title: str, venue: str | None, doi: str | None) -> str:

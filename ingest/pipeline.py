@@ -1,9 +1,7 @@
-"""read → records → RDF → SHACL gate → store, all or nothing.
+"""read → records → RDF → SHACL gate → store, all or nothing (docs/decisions/0023-deterministic-study-graphs.md).
 
-Every study of a batch is mapped and validated before anything is written; then all study
-graphs (and their ingest logs) are replaced in one atomic store operation. Re-ingesting the same
-input yields the same study graph (IRIs and triples are deterministic); only the log graph,
-which holds the ingest time, changes.
+Every study of a batch is mapped and validated before anything is written, then all study graphs and
+their log graphs are replaced in one store operation. The same input always gives the same study graph.
 """
 
 from __future__ import annotations
@@ -62,7 +60,7 @@ class IngestReport:
 
 def log_graph(iris: IriScheme, study: str) -> str:
     """The per-study graph holding ingest-time provenance (kept apart so the study graph is stable)."""
-    return iris.graph(study) + "/log"
+    return iris.log_graph(study)
 
 
 def _digest(path: Path) -> str:

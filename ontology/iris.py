@@ -1,16 +1,7 @@
-"""The deterministic IRI scheme: the same input always yields the same IRIs.
+"""The deterministic IRI scheme: every instance IRI qualkg mints is built here, the same input always the same IRI.
 
-    {base}study/{study}                               the study
-    {base}graph/{study}                               the study's named graph
-    {base}study/{study}/{kind}/{local}                anything scoped to a study
-    {base}study/{study}/synthetic/{kind}/{local}      synthetic transcripts and excerpts (rule 2 of
-                                                      shared/domain/seed-study.md: a distinct path)
-    {base}org/{local}                                 organisations, shared across studies
-
-`local` is the source's own identifier when it is stable (a GUID, lower-cased, braces removed;
-an id from a study package), otherwise a slug of the name plus a short content hash.
-Excerpts are named by a hash of (transcript IRI, start, end), never by a tool's GUID, because
-ATLAS.ti and QualCoder mint new GUIDs on every export.
+The patterns are in each `IriScheme` method's docstring and in docs/ontology.md §4; why they look as
+they do is in docs/decisions/0023-deterministic-study-graphs.md.
 """
 
 from __future__ import annotations
@@ -49,6 +40,27 @@ def local_id(identifier: str) -> str:
     return s if s == identifier else f"{s}-{digest(identifier, length=8)}"
 
 
+DOI_BASE = "https://doi.org/"
+
+
+def doi_iri(doi: str) -> str:
+    """A DOI's IRI: `https://doi.org/{doi}`."""
+    return f"{DOI_BASE}{doi}"
+
+
+def source_iri(source: str) -> str:
+    """A DOI ("10.…" or "doi:10.…") becomes its https://doi.org/ IRI; an IRI stays as it is."""
+    s = source.strip()
+    if s.lower().startswith("doi:"):
+        s = s[4:]
+    return doi_iri(s) if s.startswith("10.") else s
+
+
+def part(node: str, *names: str) -> str:
+    """A node that exists only as part of another: `{node}/{name}/…` (a membership, a selector, a note body)."""
+    return "/".join((node, *names))
+
+
 class IriScheme:
     """Mints instance IRIs under one base (from settings)."""
 
@@ -57,18 +69,74 @@ class IriScheme:
             raise ValueError(f"base IRI must end with '/' or '#': {base!r}")
         self.base = base
 
+    # -- studies and their graphs -----------------------------------------------------------
     def study(self, study: str) -> str:
+        """`{base}study/{study}`"""
         return f"{self.base}study/{local_id(study)}"
 
+    def study_namespace(self, study: str) -> str:
+        """`{base}study/{study}/`: what every IRI scoped to the study starts with."""
+        return self.study(study) + "/"
+
     def graph(self, study: str) -> str:
+        """`{base}graph/{study}`: the study's named graph."""
         return f"{self.base}graph/{local_id(study)}"
 
+    def log_graph(self, study: str) -> str:
+        """`{base}graph/{study}/log`: the study's ingest-time provenance, apart from its stable graph."""
+        return part(self.graph(study), "log")
+
     def scoped(self, study: str, kind: str, local: str, *, synthetic: bool = False) -> str:
+        """`{base}study/{study}/{kind}/{local}`, or `…/synthetic/{kind}/{local}` for synthetic content."""
         middle = "synthetic/" if synthetic else ""
-        return f"{self.study(study)}/{middle}{kind}/{local_id(local)}"
+        return f"{self.study_namespace(study)}{middle}{kind}/{local_id(local)}"
 
     def organisation(self, local: str) -> str:
+        """`{base}org/{local}`: organisations are shared across studies."""
         return f"{self.base}org/{local_id(local)}"
 
     def excerpt(self, study: str, transcript_iri: str, start: int, end: int, *, synthetic: bool) -> str:
+        """`…/excerpt/{hash of transcript IRI, start, end}`: never a tool's GUID."""
         return self.scoped(study, "excerpt", digest(transcript_iri, start, end), synthetic=synthetic)
+
+    def publication(self, study: str, doi: str | None, title: str) -> str:
+        """A publication: its DOI's IRI, or `{base}study/{study}/publication/{title}` without one."""
+        return doi_iri(doi) if doi else self.scoped(study, "publication", title)
+
+    def attribute(self, participant_iri: str, name: str) -> str:
+        """`{participant}/attribute/{hash of name}`: one (name, value) of a participant."""
+        return part(participant_iri, "attribute", digest(name, length=12))
+
+    def published(self, study: str, kind: str, label: str) -> str:
+        """`{base}study/{study}/{kind}/{slug of label}`, kind "published-theme" or "published-finding"."""
+        return part(self.study(study), kind, slug(label))  # the slug as is: cut at 60 characters, it may end in "-"
+
+    def study_scoped(self, iri: str) -> tuple[str, ...] | None:
+        """The path segments after `{base}study/` (study, kind, local …), or None for any other IRI."""
+        prefix = f"{self.base}study/"
+        return tuple(iri[len(prefix):].split("/")) if iri.startswith(prefix) else None
+
+    # -- synthesis --------------------------------------------------------------------------
+    def synthesis_graph(self) -> str:
+        """`{base}graph/synthesis`: the one graph of frames and mappings."""
+        return f"{self.base}graph/synthesis"
+
+    def review_namespace(self) -> str:
+        """`{base}review/`: review frames and their findings."""
+        return f"{self.base}review/"
+
+    def frame(self, frame: str) -> str:
+        """`{base}review/{frame}`: a review frame."""
+        return f"{self.review_namespace()}{local_id(frame)}"
+
+    def finding(self, frame: str, finding: str) -> str:
+        """`{base}review/{frame}/finding/{finding}`: a review finding of a frame."""
+        return part(self.frame(frame), "finding", local_id(finding))
+
+    def agent_namespace(self) -> str:
+        """`{base}agent/`: people and tools who author mappings."""
+        return f"{self.base}agent/"
+
+    def mapping_record(self, mapping_set: str, subject: str, predicate: str, obj: str, modifier: str | None) -> str:
+        """`{base}synthesis/mapping/{hash}`: one SSSOM mapping record of a mapping set."""
+        return f"{self.base}synthesis/mapping/{digest(mapping_set, subject, predicate, obj, modifier)}"

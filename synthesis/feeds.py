@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from qualkg.ontology.iris import doi_iri
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
 from qualkg.synthesis.questions import synthesis_catalog
@@ -188,7 +189,7 @@ def to_ris(refs: list[dict[str, Any]]) -> str:
         if ref["venue"]:
             lines.append(f"JO  - {ref['venue']}")
         if ref["doi"]:
-            lines += [f"DO  - {ref['doi']}", f"UR  - https://doi.org/{ref['doi']}"]
+            lines += [f"DO  - {ref['doi']}", f"UR  - {doi_iri(ref['doi'])}"]
         lines += [f"N1  - {_note(ref)}", "ER  - ", ""]
     return "\n".join(lines)
 
@@ -212,7 +213,7 @@ def to_csl_json(refs: list[dict[str, Any]]) -> str:
         if ref["venue"]:
             item["container-title"] = ref["venue"]
         if ref["doi"]:
-            item["DOI"], item["URL"] = ref["doi"], f"https://doi.org/{ref['doi']}"
+            item["DOI"], item["URL"] = ref["doi"], doi_iri(ref["doi"])
         items.append(item)
     return json.dumps(items, ensure_ascii=False, indent=2)
 

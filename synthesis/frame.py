@@ -28,7 +28,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from qualkg.ingest.problems import Problem, yaml_location
 from qualkg.ontology import vocabulary_graph
-from qualkg.ontology.iris import slug
+from qualkg.ontology.iris import IriScheme, slug
 from qualkg.ontology.namespaces import FEATURE, QK, ROLE
 from qualkg.synthesis.errors import SynthesisError, fail, problem
 
@@ -68,14 +68,6 @@ class Frame(_Strict):
         return [*self.descriptive_themes, *self.analytical_themes]
 
 
-def frame_iri(base: str, frame_id: str) -> str:
-    return f"{base}review/{frame_id}"
-
-
-def finding_iri(base: str, frame_id: str, finding_id: str) -> str:
-    return f"{base}review/{frame_id}/finding/{finding_id}"
-
-
 def read_frame(path: Path) -> Frame:
     """Parse a frame file; every problem names the file and the field path."""
     try:
@@ -96,6 +88,9 @@ def _yaml_problem(file: str, err: Mapping[str, Any]) -> Problem:
 
 def _check(frame: Frame, file: str) -> None:
     problems: list[Problem] = []
+    if slug(frame.id) != frame.id:
+        problems.append(problem(file, "frame-id", "a frame id must be a slug (lower case letters, digits, '.', '_', '-')",
+                                element="id", field="id", value=frame.id))
     ids = [f.id for f in frame.findings()]
     for kind, findings in (("descriptive_themes", frame.descriptive_themes), ("analytical_themes", frame.analytical_themes)):
         problems += [problem(file, "finding-id", "finding ids must be unique slugs", element=f"{kind}[{i}].id",
@@ -119,9 +114,9 @@ def _n(iri: object) -> NamedNode:
     return NamedNode(str(iri))
 
 
-def frame_triples(frame: Frame, base: str) -> list[Triple]:
+def frame_triples(frame: Frame, iris: IriScheme) -> list[Triple]:
     """The frame as a qk:ReviewFrame concept scheme with its findings (types stated, no inference needed)."""
-    s = _n(frame_iri(base, frame.id))
+    s = _n(iris.frame(frame.id))
     a = _n(RDF.type)
     out = [Triple(s, a, _n(QK.ReviewFrame)), Triple(s, a, _n(SKOS.ConceptScheme)),
            Triple(s, _n(SKOS.prefLabel), Literal(frame.title)), Triple(s, _n(DCTERMS.creator), Literal(frame.creator))]
@@ -136,9 +131,9 @@ def frame_triples(frame: Frame, base: str) -> list[Triple]:
     out += [Triple(s, _n(QK.contextFeature), _n(FEATURE[f])) for f in frame.context.features]
     for cls, findings in ((QK.DescriptiveTheme, frame.descriptive_themes), (QK.AnalyticalTheme, frame.analytical_themes)):
         for f in findings:
-            node = _n(finding_iri(base, frame.id, f.id))
+            node = _n(iris.finding(frame.id, f.id))
             out += [Triple(node, a, _n(cls)), Triple(node, a, _n(QK.ReviewFinding)), Triple(node, a, _n(SKOS.Concept)),
                     Triple(node, _n(SKOS.inScheme), s), Triple(node, _n(SKOS.prefLabel), Literal(f.label)),
                     Triple(node, _n(SKOS.notation), Literal(f.notation)), Triple(node, _n(SKOS.definition), Literal(f.statement))]
-            out += [Triple(node, _n(PROV.wasDerivedFrom), _n(finding_iri(base, frame.id, d))) for d in f.derived_from]
+            out += [Triple(node, _n(PROV.wasDerivedFrom), _n(iris.finding(frame.id, d))) for d in f.derived_from]
     return out

@@ -25,12 +25,12 @@ from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from qualkg.ingest.problems import Problem
-from qualkg.ontology.iris import IriScheme, slug
+from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import QK
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
 from qualkg.synthesis.errors import SynthesisError, problem
-from qualkg.synthesis.frame import Frame, finding_iri, frame_triples, read_frame
+from qualkg.synthesis.frame import Frame, frame_triples, read_frame
 from qualkg.synthesis.mappings import (
     NO_TERM_FOUND,
     SUPPORTING,
@@ -47,7 +47,8 @@ _QUOTED = re.compile(r"\"([^\"]+)\"")
 
 
 def synthesis_graph(iris: IriScheme) -> str:
-    return f"{iris.base}graph/synthesis"
+    """The one named graph of frames and mappings (`IriScheme.synthesis_graph`)."""
+    return iris.synthesis_graph()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class _Resolver:
 
     def __init__(self, store: GraphStore, catalog: Catalog, iris: IriScheme, frames: list[tuple[str, Frame]]) -> None:
         self.store, self.catalog, self.iris = store, catalog, iris
-        self.findings = {finding_iri(iris.base, fr.id, f.id): f.label for _, fr in frames for f in fr.findings()}
+        self.findings = {iris.finding(fr.id, f.id): f.label for _, fr in frames for f in fr.findings()}
         self.minted: dict[str, list[Triple]] = {}
 
     def check(self, iri: str, label: str | None, where: tuple[str, int | None, str], problems: list[Problem]) -> None:
@@ -111,8 +112,9 @@ class _Resolver:
                                     "finding of a loaded study (load the studies first)")
             return
         study_id, kind_name = kind
-        if not label or iri.rsplit("/", 1)[1] != slug(label):
-            report("minted-iri", f"a {kind_name} IRI must end in the slug of its label ({slug(label or '')})")
+        expected = self.iris.published(study_id, kind_name, label or "")
+        if not label or iri != expected:
+            report("minted-iri", f"a {kind_name} IRI must end in the slug of its label: {expected}")
             return
         sources = self.catalog.run(self.store, "study-sources", {"study": study_id})
         if sources.empty:
@@ -130,10 +132,9 @@ class _Resolver:
                                       bool(sources["unverified"].iloc[0]))
 
     def _minted_kind(self, iri: str) -> tuple[str, str] | None:
-        prefix = f"{self.iris.base}study/"
-        parts = iri[len(prefix):].split("/") if iri.startswith(prefix) else []
-        if len(parts) == 3 and parts[1] in MINTED_KINDS:
-            return parts[0], parts[1]
+        segments = self.iris.study_scoped(iri) or ()
+        if len(segments) == 3 and segments[1] in MINTED_KINDS:
+            return segments[0], segments[1]
         return None
 
     def _mint(self, iri: str, label: str, study_id: str, kind_name: str, pub: str | None, unverified: bool) -> list[Triple]:
@@ -160,10 +161,10 @@ def build_synthesis(frames: list[tuple[str, Frame]], sets: list[tuple[str, Mappi
     problems: list[Problem] = []
     triples: list[Triple] = []
     for _, frame in frames:
-        triples += frame_triples(frame, iris.base)
+        triples += frame_triples(frame, iris)
     accepted = 0
     for file, mset in sets:
-        triples += record_triples(mset, iris.base)
+        triples += record_triples(mset, iris)
         for m in mset.mappings:
             resolver.check(m.subject_id, m.subject_label, (file, m.row, "subject_id"), problems)
             resolver.check(m.object_id, m.object_label, (file, m.row, "object_id"), problems)

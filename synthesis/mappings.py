@@ -35,7 +35,7 @@ from sssom.validators import validate
 from sssom.writers import write_table
 
 from qualkg.ingest.problems import HEADER_ROW, Problem
-from qualkg.ontology.iris import digest
+from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import QK, SEMAPV
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
@@ -311,15 +311,17 @@ def study_prefixes(iris: Iterable[str], base: str) -> dict[str, str]:
     and agents get `qkreview` and `qkagent`. The same rule names the prefixes of the bundled files,
     so an export reads like what was authored.
     """
+    scheme = IriScheme(base)
     out: dict[str, str] = {}
     for iri in iris:
-        if not iri.startswith(base):
-            continue
-        parts = iri[len(base):].split("/")
-        if parts[0] == "study" and len(parts) > 2:
-            out[re.sub(r"[^A-Za-z0-9]", "", parts[1]).lower()] = f"{base}study/{parts[1]}/"
-        elif parts[0] in ("review", "agent"):
-            out[f"qk{parts[0]}"] = f"{base}{parts[0]}/"
+        segments = scheme.study_scoped(iri)
+        if segments is not None and len(segments) > 2:
+            namespace = scheme.study_namespace(segments[0])
+            if iri.startswith(namespace):
+                out[re.sub(r"[^A-Za-z0-9]", "", segments[0]).lower()] = namespace
+        for name, namespace in (("qkreview", scheme.review_namespace()), ("qkagent", scheme.agent_namespace())):
+            if iri.startswith(namespace):
+                out[name] = namespace
     return out
 
 
@@ -329,18 +331,19 @@ def _n(iri: object) -> NamedNode:
     return NamedNode(str(iri))
 
 
-def record_iri(base: str, set_id: str, m: Mapping) -> NamedNode:
-    return _n(f"{base}synthesis/mapping/{digest(set_id, m.subject_id, m.predicate_id, m.object_id, m.predicate_modifier)}")
+def record_iri(iris: IriScheme, set_id: str, m: Mapping) -> NamedNode:
+    """The IRI of one mapping's SSSOM/RDF record in its set."""
+    return _n(iris.mapping_record(set_id, m.subject_id, m.predicate_id, m.object_id, m.predicate_modifier))
 
 
-def record_triples(mset: MappingSet, base: str) -> list[Triple]:
+def record_triples(mset: MappingSet, iris: IriScheme) -> list[Triple]:
     """The SSSOM/RDF records of a mapping set and the set's own metadata (nothing materialised)."""
     s = _n(mset.id)
     out = [Triple(s, _n(RDF.type), _n(f"{SSSOM}MappingSet")), Triple(s, _n(DCTERMS.license), _n(mset.license))]
     if mset.description:
         out.append(Triple(s, _n(DCTERMS.description), Literal(mset.description)))
     for m in mset.mappings:
-        r = record_iri(base, mset.id, m)
+        r = record_iri(iris, mset.id, m)
         out += [Triple(s, _n(f"{SSSOM}mappings"), r), Triple(r, _n(RDF.type), _n(OWL.Axiom)),
                 Triple(r, _n(OWL.annotatedSource), _n(m.subject_id)),
                 Triple(r, _n(OWL.annotatedProperty), _n(m.predicate_id)),

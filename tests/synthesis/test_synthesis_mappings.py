@@ -10,6 +10,7 @@ from rdflib.namespace import PROV, SKOS
 
 from qualkg.store.base import GraphStore
 from qualkg.synthesis.errors import SynthesisError
+from qualkg.synthesis.frame import read_frame
 from qualkg.synthesis.loader import load_synthesis, read_folder, synthesis_graph
 from qualkg.synthesis.mappings import (
     is_accepted,
@@ -125,3 +126,12 @@ def test_problem_rows_are_the_rows_a_spreadsheet_shows(bare_store: GraphStore, t
         load_synthesis(tmp_path, bare_store, IRIS)
     assert [(p.where.row, p.where.field, p.rule) for p in e.value.problems] == [(4, "subject_id", "minted-iri")]
     assert str(e.value.problems[0]).startswith(f"{tmp_path / 'bad.sssom.tsv'}, row 4, field subject_id: ")
+
+
+def test_frame_id_must_be_a_slug(tmp_path: Path) -> None:
+    """The frame id is the last segment of the frame's IRI ({base}review/{id}), so it must be a slug."""
+    text = (DATA / "fx.frame.yaml").read_text(encoding="utf-8").replace("id: fxframe", "id: FX Frame", 1)
+    (tmp_path / "bad.frame.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(SynthesisError) as e:
+        read_frame(tmp_path / "bad.frame.yaml")
+    assert [(p.rule, p.where.element, p.value) for p in e.value.problems] == [("frame-id", "id", "FX Frame")]
