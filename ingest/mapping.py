@@ -1,8 +1,8 @@
 """Records → RDF: one study's records become the triples of its named graph.
 
 Pure and deterministic: the same records and base IRI always give the same triples (IRIs from
-ontology.iris; nothing time-dependent — the ingest time is kept in the catalog graph by the
-pipeline, not here). Terms are pyoxigraph terms, which the store loads without conversion.
+ontology.iris; nothing time-dependent: the pipeline keeps the ingest time in the study's log graph).
+Terms are pyoxigraph terms, which the store loads without conversion.
 """
 
 from __future__ import annotations

@@ -44,8 +44,7 @@ class Convention:
         return f"{self.unit}/{self.line_ends}/{self.end}"
 
 
-CANDIDATES = tuple(Convention(u, l, e) for u in UNITS for l in LINE_ENDS for e in ENDS)
-QUALKG = CANDIDATES[0]  # codepoint/lf/exclusive: what every Excerpt carries
+CANDIDATES = tuple(Convention(unit, line_ends, end) for unit in UNITS for line_ends in LINE_ENDS for end in ENDS)
 
 
 @dataclass(frozen=True, slots=True)

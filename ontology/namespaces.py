@@ -22,9 +22,8 @@ DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 SCHEMA = Namespace("http://schema.org/")
 
-# Named graphs that are not study graphs.
+# The named graph holding the model (ontology + vocabularies); every other graph's IRI comes from IriScheme.
 ONTOLOGY_GRAPH = "https://w3id.org/qualkg/graph/model"
-CATALOG_GRAPH = "https://w3id.org/qualkg/graph/catalog"
 
 PREFIXES: dict[str, str] = {
     "qk": str(QK),

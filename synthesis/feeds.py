@@ -37,7 +37,6 @@ CONCERNS: dict[str, str] = {"0": "No/Very minor concerns", "1": "Minor concerns"
                             "3": "Serious concerns"}
 CONFIDENCE: dict[str, str] = {"hc": "High confidence", "mc": "Moderate confidence", "lc": "Low confidence",
                               "vc": "Very low confidence"}
-CREDIBILITY = ("Unequivocal", "Credible", "Unsupported")
 SOQF_COLUMNS = ("No.", "Summarised review finding", "Review finding group", "GRADE-CERQual Assessment",
                 "Explanation of GRADE-CERQual assessment", "References")
 
