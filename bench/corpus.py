@@ -1,19 +1,8 @@
 """A deterministic synthetic corpus of coded interview studies, at any number of excerpts.
 
-Shape (chosen to look like real qualitative studies, not to be easy): about 5,000 excerpts per
-study; each study has 2–3 sites (organisations) with 2–3 teams each carrying 1–3 organisational
-features; ~1 participant per 100 excerpts (at least 12) in the role mix of a peer-support study;
-interviews, joint interviews and focus groups, one transcript each; a codebook of 5 themes × 4
-subthemes × 15 codes (325 concepts); excerpts of log-normal length (median ~220 characters, like
-quoted speech) with 1–3 codes drawn with a Zipf-like skew. Every text is SYNTHETIC: words drawn
-from a fixed list, quoting no one; every study, participant, event, transcript and excerpt is
-flagged synthetic.
-
-The same `Corpus` is written two ways a user would bring it:
-- `write_packages`: one study package per study (study.yaml + CSVs + transcripts/*.txt,
-  excerpts with explicit offsets) in one collection folder — `ingest.package.read_package`;
-- `write_qdpx`: one REFI-QDA project per study (nested codebook, users, cases with variables,
-  text sources with coded selections) — `ingest.readers.refi.read_qdpx`.
+`generate(n)` gives the same `Corpus` for the same size and seed; `write_packages` writes it as study
+packages, `write_qdpxs` as REFI-QDA projects. Every text is SYNTHETIC and flagged synthetic. Its
+shape, and why: docs/decisions/0044-benchmark-corpus.md.
 """
 
 from __future__ import annotations

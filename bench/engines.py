@@ -1,21 +1,8 @@
 """The same named questions on Oxigraph, Fuseki and Neo4j, on the same data, and the Neo4j sync rate.
 
-One worker process per corpus size (`python -m bench worker engines NQUADS STORE WORK CAP_S`, from
-bench/run.py). The data is the ingest worker's: its Oxigraph store, opened with in-memory reads as
-`qualkg serve` opens it; the N-Quads exported from that store, loaded into Fuseki (TDB2, default
-graph = union of the named graphs, as the store is queried); and the Neo4j projection synced from
-that store by `projection.neo4j.sync`. Both servers run as benchmarks should: full JIT, a 2 GB heap.
-
-Neo4j sync: one untimed warm-up sync of everything (on a fresh JVM the same sync ran 2-3x slower
-until the JIT had compiled its statements), then the database is emptied and its constraints
-dropped, so the timed first sync starts from an empty database; then one study is re-synced (a
-replacement). Each figure counts the nodes and relationships written.
-
-Questions: each (question, engine) cell is timed like the question worker (bench.workers.timings:
-one warm-up run, then the p50 of up to 15 runs) in a forked child process that the parent stops
-at `cap_s`: a cell that runs longer is reported as capped, never left out. The servers abort a
-query at the same limit themselves (Neo4j transaction timeout, Fuseki arq:queryTimeout), so a
-stopped cell does not leave a server busy. Oxigraph cannot cancel a query; the fork is what stops it.
+`measure` is the engines worker (`python -m bench worker engines …`, from bench/run.py); it prints
+JSON lines. Each (question, engine) cell runs in a forked child stopped at `cap_s` and is reported as
+capped, never left out (docs/decisions/0046-engines-side-by-side.md).
 """
 
 from __future__ import annotations

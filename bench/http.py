@@ -1,8 +1,7 @@
 """HTTP load on loopback: a server in a child process, and wrk (or a bounded Python client) against it.
 
-qualkg is served the way `qualkg serve` serves (one uvicorn process owning the store; pyoxigraph
-releases the GIL while it evaluates). The peer, rdflib-endpoint, serves the same N-Quads from an
-rdflib in-memory dataset. Both get the same load: a fixed number of connections for a fixed time.
+`serve_qualkg` serves as `qualkg serve` does, `serve_peer` is rdflib-endpoint over the same N-Quads,
+and `load` gives both the same load (docs/decisions/0045-benchmark-harness.md).
 """
 
 from __future__ import annotations

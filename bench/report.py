@@ -60,13 +60,10 @@ def _row_key(row: Row) -> tuple[object, ...]:
 
 
 def combine(current: Row, *others: Row) -> Row:
-    """`current` with what it did not measure filled from `others` (newest first).
+    """`current` with what it did not measure filled from `others` (newest first), row by row.
 
-    Row by row: a size's rows come from the newest run that measured them, so `make bench` (which
-    times every question only at 10k and the engines only on the main question) keeps the rest of
-    the last `make bench-full` beside its own figures. `runs` says which run gave what; a run's
-    capped notes are kept unless a newer run measured that step again; HTTP comes from the newest
-    run that has it.
+    A size's rows come from the newest run that measured them and `runs` says which run gave what;
+    capped notes stay unless a newer run measured that step; HTTP comes from the newest run with it.
     """
     sizes: dict[str, list[Row]] = {}
     capped: list[str] = []

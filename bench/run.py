@@ -1,10 +1,8 @@
 """`python -m bench run --quick|--full`: every measurement side by side, in one run, then the report.
 
-Sizes: --quick 1k and 10k excerpts (8 min 18 s on 2 cores, fresh clone with set-up); --full adds
-100k and 1M (about 2 hours on 2 cores: the 1M ingest alone took 40 min at ~410 excerpts/s). Each measurement is a
-worker process (bench/workers.py) with a time cap, so one slow system cannot stall the run; a capped
-measurement is reported as such, with the cap. The report shows the sizes of this run and, for the
-sizes it did not measure, the last run of the other plan (bench/results/<plan>.json), each with its date.
+Each measurement is a worker process (bench/workers.py) with a time cap; the report shows this run's
+sizes and, for the others, the last run that measured them (bench/results/<plan>.json). Plans, their
+durations and why: docs/decisions/0045-benchmark-harness.md.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """One measurement per process: `python -m bench worker KIND ...` prints JSON lines on stdout.
 
-Each worker runs in its own process so that its peak RSS (getrusage ru_maxrss) is its own, and
-so the parent can stop it at a time cap and still keep the lines printed so far (the naive
-baseline prints its load and query figures before it starts the slow whole-graph pySHACL run).
+A worker prints each figure as soon as it has it, so a parent that stops it at its cap keeps them,
+and its peak RSS is its own (docs/decisions/0045-benchmark-harness.md).
 """
 
 from __future__ import annotations
@@ -41,13 +40,10 @@ def timings(run: Callable[[], object], repeats: int = QUESTION_REPEATS,
 
 def paired_timings(runs: dict[str, Callable[[], object]], repeats: int = QUESTION_REPEATS,
                    budget_s: float = QUESTION_BUDGET_S) -> tuple[dict[str, dict[str, float]], dict[str, object]]:
-    """p50/p95 of several ways of doing the same work, their runs interleaved (A B, then B A, …)
-    so that each sees the same cache and machine state: timed one after the other, whichever ran
-    first paid for the cold pages, and the qualkg/raw ratio swung between 1.0 and 2.0 across runs.
+    """p50/p95 in ms, and the last result, of each way in `runs`, their runs interleaved (A B, then B A, …).
 
-    After one warm-up each, up to `repeats` rounds within `budget_s`: at least 3, or at least 1
-    when a warm-up took over a third of the budget. A way whose warm-up alone took longer than the
-    budget is not run again: that one (cold) run is its figure."""
+    One warm-up each, then up to `repeats` rounds within `budget_s` (at least 3, or 1 when a warm-up
+    took over a third of the budget); a way whose warm-up exceeded the budget keeps that one cold run."""
     samples: dict[str, list[float]] = {name: [] for name in runs}
     results: dict[str, object] = {}
     warm_up: dict[str, float] = {}

@@ -1,21 +1,8 @@
 """The Neo4j projection: each named graph of a GraphStore becomes labelled nodes and relationships.
 
-What becomes what is data, not code: three SPARQL queries in projection/sparql/ list a graph's
-nodes with their labels (nodes.rq), their properties (properties.rq) and the relationships
-between them (relationships.rq). This module only moves those rows into Neo4j:
-
-- uniqueness constraints on `iri` first (every node is a `:Resource` keyed by its RDF IRI, plus
-  its own labels, each with its own constraint so `MATCH (s:Study {iri: $study})` is an index seek);
-- one write transaction per named graph (a study graph is replaced as a whole, like in the store):
-  the graph's old nodes and relationships are removed, then the new ones MERGEd in UNWIND batches;
-- every node and relationship lists the graphs that state it in `graphs`, so a node shared by
-  several graphs (a role of the vocabulary, a concept a synthesis graph maps) survives the
-  replacement of one of them and disappears only with the last.
-
-A relationship is written only when both ends are nodes of some graph (memberships, selectors,
-codebooks and ingest activities are folded away or left out). Syncing the same store twice gives
-the same nodes and relationships. Properties a shared node got from a graph that is later
-replaced stay until the node itself goes (Neo4j cannot tell which graph set them).
+The rows come from projection/sparql/{nodes,properties,relationships}.rq. Every node is a `:Resource`
+keyed by `iri`; every node and relationship lists the graphs that state it in `graphs` and goes with
+the last of them. One write transaction per graph; syncing twice gives the same graph (decision 0043).
 """
 
 from __future__ import annotations
@@ -182,15 +169,9 @@ def _batches(rows: list[T], size: int) -> Iterator[list[T]]:
 
 
 def _write_graph(tx: ManagedTransaction, rows: GraphRows, batch: int, held: bool) -> None:
-    """Replace one graph: forget its old state (when Neo4j `held` it), then MERGE its nodes, the
-    ends of its relationships that are other graphs' nodes, and its relationships.
-
-    Every end of a relationship lists `g` in its `graphs`, so an end another graph has not synced
-    yet is created here and leaves with `g`. The node MERGEs return each node's element id and
-    whether they created it; the relationships find their ends by those ids (a direct lookup,
-    cheaper than an index seek, much cheaper in a transaction that has just deleted the graph's old
-    nodes). A relationship with a just-created end cannot exist yet, so it is CREATEd (rows are
-    distinct), the others MERGEd: a third less Neo4j CPU for a sync of 10k excerpts."""
+    """Replace one graph: forget its old state (when Neo4j `held` it), then write its nodes, the ends of
+    its relationships that are other graphs' nodes (they leave with `g`), and its relationships
+    (CREATE where an end was just created, MERGE otherwise)."""
     g = rows.graph
     if held:
         _forget_graph(tx, g)
@@ -245,12 +226,10 @@ def sync_written(store: GraphStore, driver: Driver, graphs: list[str], *, databa
 
 def sync(store: GraphStore, driver: Driver, graphs: Iterable[str] | None = None, *, database: str | None = None,
          batch: int = BATCH, progress: Progress[str] = iter) -> SyncReport:
-    """Project `graphs` (default: every graph of the store, and drop from Neo4j the graphs the store
-    no longer has) into Neo4j, one transaction per graph. Returns counts and the time taken.
+    """Project `graphs` into Neo4j, one transaction per graph; returns counts and the time taken.
 
-    The next graph's rows are read from the store (a thread) while Neo4j writes the current one:
-    reading is Python and the store, writing is the Neo4j server, so the two overlap on two cores.
-    A graph Neo4j does not hold yet skips the search for its old state (a first sync)."""
+    Default: every graph of the store, and the graphs the store no longer has are dropped from Neo4j.
+    A graph the store does not hold raises ProjectionError before anything is written."""
     started = time.perf_counter()
     ensure_constraints(driver, database)
     labels = node_labels(store)

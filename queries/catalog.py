@@ -1,9 +1,8 @@
-"""Named questions as data: `.rq` files with a `#+` YAML header, and safe parameter binding.
+"""Named questions as data: `.rq` files with a `#+` YAML header, and checked parameter binding.
 
-Header keys: id, title, description, params (name → type, vocab, default, required, description),
-columns (name, label, count, text). Parameter values arrive as strings (HTTP, CLI) and are bound
-as RDF terms after checking them: vocabulary parameters must name a concept of their scheme,
-numbers must parse, strings become plain literals. Nothing a caller sends is pasted into SPARQL.
+Header keys: id, title, description, paged, scope, params (name → type, vocab, default, required,
+description, minimum, maximum, choices), columns (name, label, count, text). Values arrive as strings
+and are bound as checked RDF terms; nothing a caller sends is pasted into SPARQL (decision 0040).
 """
 
 from __future__ import annotations
@@ -84,9 +83,7 @@ class Question(BaseModel):
         return self
 
     def page(self, limit: int, offset: int = 0) -> str:
-        """The query text cut to one page. The marker sits in the subquery that picks the page's
-        excerpts, so the engine looks up details for one page, not for every row. `limit`/`offset`
-        are Python ints: the clause is built from numbers, never from caller text."""
+        """The query text cut to one page at its `#PAGE` line; the clause is built from ints, never from caller text."""
         return self.sparql.replace(PAGE_MARKER, f"LIMIT {int(limit)} OFFSET {max(0, int(offset))}")
 
 

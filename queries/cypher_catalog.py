@@ -1,18 +1,8 @@
 """The Cypher twins of the named questions: `queries/cypher/<id>.cypher`, run on the Neo4j projection.
 
-A twin answers the same question as its `.rq` file, with the same parameters and the same
-columns; the `.rq` header stays the one description of both (title, parameters, columns). A twin's
-own `//+` YAML header holds only what is Cypher-specific:
-
-    //+ id: teams                      the question it twins (must exist in the SPARQL catalog)
-    //+ lists: {features: "; "}        columns the twin returns as lists; joined here with the
-                                       separator the SPARQL GROUP_CONCAT uses (items sorted: SPARQL
-                                       leaves their order open, so only the set is the answer)
-    //+ sampled: [example]             columns that are SAMPLE() in SPARQL: any value of the group
-
-Parameters are checked by `Catalog.bind` exactly as for SPARQL, then passed to Neo4j as Cypher
-parameters (a concept or study as its IRI string, numbers as int, booleans as bool); a parameter
-the caller left out is passed as null, so every twin can test `$name IS NULL`. Nothing is pasted.
+A twin answers its `.rq` question with the same parameters (checked by `Catalog.bind`, passed as Cypher
+parameters, null when unset) and the same columns. Its `//+` YAML header holds `id`, `lists` (column →
+GROUP_CONCAT separator), `sampled` (columns that are SAMPLE() in SPARQL) and `note` (decision 0041).
 """
 
 from __future__ import annotations

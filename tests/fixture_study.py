@@ -1,23 +1,7 @@
 """A tiny study, small enough to work every answer out by hand (all of it SYNTHETIC).
 
-Teams:        T1 "Team One" (trust A): flattened-hierarchy, peer-supervision
-              T2 "Team Two" (trust A): no features
-Participants: P1 peer-practitioner, T1      P2 peer-practitioner, T2
-              N1 psychiatrist, T1           N2 mental-health-nurse, T2
-Events:       E1 joint interview [P1, P2] → transcript TR1
-              E2 focus group     [N1, N2] → transcript TR2
-Codebook:     TH1 theme "Working as a peer"
-                ST1 subtheme "Challenges of the role"
-                  C1 code "Low pay"
-                  C2 code "Compromised hierarchy"
-              TH2 theme "Team culture"
-                C3 code "Shared decisions"
-Excerpts (offsets are code points into the transcript texts below):
-  X1 P1 TR1 [0, 26)  "SYNTHETIC: The pay is low."            C1
-  X2 P1 TR1 [27, 51) "The hierarchy came back."              C2
-  X3 P2 TR1 [31, 70) "hierarchy came back. We decide together." C3   (overlaps X2)
-  X4 N1 TR2 [11, 28) "Peers bring hope."                     C3
-  X5 N2 TR2 [29, 50) "Pay for peers is low."                 C1, C2
+`fixture_records()` gives it as ingest records. The table below is what it holds; the tests that
+use it read their expected values off that table (docs/decisions/0049-hand-worked-test-oracles.md).
 """
 
 from __future__ import annotations
@@ -36,6 +20,25 @@ from qualkg.ingest.records import (
     Team,
     Transcript,
 )
+
+# Teams:        T1 "Team One" (trust A): flattened-hierarchy, peer-supervision
+#               T2 "Team Two" (trust A): no features
+# Participants: P1 peer-practitioner, T1      P2 peer-practitioner, T2
+#               N1 psychiatrist, T1           N2 mental-health-nurse, T2
+# Events:       E1 joint interview [P1, P2] → transcript TR1
+#               E2 focus group     [N1, N2] → transcript TR2
+# Codebook:     TH1 theme "Working as a peer"
+#                 ST1 subtheme "Challenges of the role"
+#                   C1 code "Low pay"
+#                   C2 code "Compromised hierarchy"
+#               TH2 theme "Team culture"
+#                 C3 code "Shared decisions"
+# Excerpts (offsets are code points into the transcript texts TR1, TR2):
+#   X1 P1 TR1 [0, 26)  "SYNTHETIC: The pay is low."                 C1
+#   X2 P1 TR1 [27, 51) "The hierarchy came back."                   C2
+#   X3 P2 TR1 [31, 70) "hierarchy came back. We decide together."   C3   (overlaps X2)
+#   X4 N1 TR2 [11, 28) "Peers bring hope."                          C3
+#   X5 N2 TR2 [29, 50) "Pay for peers is low."                      C1, C2
 
 TR1 = "SYNTHETIC: The pay is low. The hierarchy came back. We decide together."
 TR2 = "SYNTHETIC: Peers bring hope. Pay for peers is low."

@@ -1,14 +1,8 @@
 """Build the bad-input corpus: every file in tests/badinputs/files/ and manifest.yaml.
 
 Run `python -m tests.badinputs.make_corpus` after changing a case; the output is byte-for-byte
-reproducible (fixed ZIP timestamps, no randomness), and test_badinputs.py checks that the committed
-files equal what this script builds. Each case is one file plus the error it must produce: the
-rule and the location fields (file, element, row, field) of one of the reported problems, and
-the HTTP status of the upload (422 unless said otherwise).
-
-Every excerpt and transcript text below is SYNTHETIC, written for these tests.
-The expected answers come from the inputs: e.g. `offset_past_end.qdpx` selects [0, 999) of a
-text of 73 characters, so the rule is "selection-within-text" on that selection.
+reproducible. A case is one file, the rule and location of one problem its refusal must report, and
+the upload's HTTP status. Every text is SYNTHETIC (docs/decisions/0048-bad-input-corpus.md).
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Every file of the bad-input corpus through the CLI and through the live HTTP upload.
+"""Every file of the bad-input corpus through `qualkg ingest` and through the live HTTP upload.
 
-For each file, manifest.yaml (built with the files by make_corpus.py) names the rule and the
-location (file, element, row, field) of a problem the refusal must report. Through
-`qualkg ingest` the command must exit 1 without a traceback, its --report JSON must hold that
-problem and say written: false, and the store must hold no study graph afterwards. Through
-POST /studies with an ingest key the answer must be the manifest's status (422, or 415 for an
-extension no reader takes), never 500, with the same located problem, no server path in it, and
-the server's store unchanged.
+Each is refused with the manifest's rule and location, writing nothing: the CLI exits 1 and its
+--report JSON holds the problem; the upload gets the manifest's status, never 500, and no server path.
 """
 
 from __future__ import annotations

@@ -1,17 +1,7 @@
 """Differencing attacks on small-cell suppression, by a caller with the `aggregate` scope only (k = 3).
 
-The study (all SYNTHETIC) is built so that the answer can be worked out by hand:
-
-    Theme A  ← code CA: 4 excerpts by P1 (peer practitioner), 1 by N1 (mental-health nurse)
-    Theme B  ← code CB: 1 excerpt by P1, 1 by X1 (psychiatrist)
-
-The study overview (/studies/{id}) publishes Theme A's total, 5 (≥ k, shown; /themes happens to hide
-it by secondary suppression, as Theme B's 2 is that column's only small cell, but one publication is
-enough). The role × theme matrix shows peer × A = 4 and
-suppresses nurse × A = 1; its count column also holds peer × B = 1 and psychiatrist × B = 1, so the
-column has three small cells and the current rule adds no secondary suppression. Then
-5 − 4 = 1 gives the suppressed cell exactly. The safe outcome: every group of cells whose total is
-published elsewhere has either no suppressed cell or at least two.
+Safe outcome: every group of cells whose total is published elsewhere has either no suppressed cell
+or at least two. The study is built so that the attack can be worked out by hand (comment at LINES).
 """
 
 from __future__ import annotations
@@ -28,6 +18,14 @@ from tests.conftest import IRIS, free_port, serve
 
 pytestmark = pytest.mark.servers
 STUDY = "synthetic-differencing"
+# The study, worked out by hand (all SYNTHETIC):
+#     Theme A ← code CA: 4 excerpts by P1 (peer practitioner), 1 by N1 (mental-health nurse)
+#     Theme B ← code CB: 1 excerpt by P1, 1 by X1 (psychiatrist)
+# The study overview (/studies/{id}) publishes Theme A's total, 5 (≥ k, shown; /themes happens to hide it
+# by secondary suppression, as Theme B's 2 is that column's only small cell, but one publication is
+# enough). The role × theme matrix shows peer × A = 4 and suppresses nurse × A = 1; its count column also
+# holds peer × B = 1 and psychiatrist × B = 1, so the column has three small cells and the current rule
+# adds no secondary suppression. Then 5 − 4 = 1 would give the suppressed cell exactly.
 LINES = [("P1", "CA")] * 4 + [("N1", "CA"), ("P1", "CB"), ("X1", "CB")]
 
 
@@ -66,7 +64,7 @@ def rows(url: str, key: str, path: str, **params: str) -> list[dict[str, object]
     return r.json()["rows"]
 
 
-def test_the_fixture_is_what_the_docstring_says(url: str) -> None:
+def test_the_fixture_is_what_the_comment_says(url: str) -> None:
     """With the `excerpts` scope nothing is suppressed: the hand-derived counts are the true ones."""
     totals = {r["label"]: r["excerpts"] for r in rows(url, EXCERPTS_KEY, "/themes")}
     cells = {(r["row"], r["column"]): r["excerpts"] for r in rows(url, EXCERPTS_KEY, "/questions/matrix", rows="role")}

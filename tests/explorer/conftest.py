@@ -1,11 +1,8 @@
-"""The explorer's browser tests: a real uvicorn serving the bundled seed study, and headless Debian
-Chromium driven by Selenium (tests/explorer/install-chromium.sh installs the browser and driver).
+"""The explorer's browser tests: a real uvicorn serving the bundled seed study, and headless Chromium.
 
-The server holds data/seed-anestis-2025 in an in-memory store: read and mapped by the ingest
-readers and mapper, as tests/conftest.py does for the fixture study. The SHACL gate is left out
-(it is tested in tests/ingest and costs 10-20 s on this study, a third of this folder's budget).
-Anonymous callers get no scope (as off loopback); keys: `aggregate` (counts only, small counts
-suppressed, no excerpt text) and `excerpts` (aggregate + excerpts). k = 3.
+The seed study goes through the ingest pipeline (SHACL gate included) into an in-memory store, as
+`make run` loads it. Anonymous callers get no scope; keys `aggregate` and `excerpts`; k = 3.
+Why a real browser and server: docs/decisions/0047-tests-run-real-servers.md.
 """
 
 from __future__ import annotations
@@ -26,8 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from qualkg.api.app import create_app
 from qualkg.api.config import ApiConfig, ApiKey
 from qualkg.api.security import key_hash
-from qualkg.ingest.mapping import map_study
-from qualkg.ingest.readers import read
+from qualkg.ingest.pipeline import ingest
 from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.wiring import load_model
@@ -44,8 +40,7 @@ WAIT_S = 20
 def explorer_app() -> FastAPI:
     store = open_store("oxigraph", path=None)
     load_model(store)
-    for study in read(SEED):
-        store.replace_graph(IRIS.graph(study.study.id), map_study(study, IRIS))
+    ingest(SEED, store, IRIS, fmt="package")
     config = ApiConfig(keys=[ApiKey(key_sha256=key_hash(f"explorer-{n}"), name=n, scopes=frozenset(s)) for n, s in KEYS.items()],
                        open_scopes=frozenset(), min_cell_count=3)
     return create_app(config, store, default_catalog())

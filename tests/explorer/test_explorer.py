@@ -1,18 +1,7 @@
 """End-to-end tests of the explorer in headless Chromium against the bundled seed study.
 
-Expected answers are read by hand off data/seed-anestis-2025 (participants.csv, excerpts.csv,
-codebook.csv, study.yaml):
-- 9 peer practitioners; P01–P07 are in teams A–C, the teams with the flattened-hierarchy feature.
-- The only subtheme whose label contains "challenge" is sub-2-2 "Challenges of the peer role"
-  (the theme "Opportunities and challenges …" is too broad for challenges-by-context by design).
-  Its codes on excerpts spoken by P01–P07: low-pay 4, role-ambiguity 3, supervision 2,
-  compromised-hierarchy 1.
-- Peer practitioners' excerpts coded under theme-2 (codes meaningful-work, od-training, low-pay,
-  compromised-hierarchy, role-ambiguity, supervision): 16.
-- The one other-clinician excerpt under theme-3 (N12) is a count of 1 < k = 3: suppressed for a
-  caller without the excerpts scope.
-- The codebook has 3 themes, 6 subthemes and 14 codes; all 45 excerpts are synthetic and their
-  texts begin with "SYNTHETIC:".
+Expected values are read by hand off data/seed-anestis-2025 (participants.csv, excerpts.csv,
+codebook.csv, study.yaml); each derivation is a comment beside its constant or check.
 """
 
 from __future__ import annotations
@@ -26,8 +15,16 @@ from selenium.webdriver.common.keys import Keys
 
 from tests.explorer.conftest import Explorer
 
+# 9 peer practitioners; P01–P07 are in teams A–C, the teams with the flattened-hierarchy feature. The only
+# subtheme whose label contains "challenge" is sub-2-2 "Challenges of the peer role" (the theme
+# "Opportunities and challenges …" is too broad for challenges-by-context by design). Its codes on
+# excerpts spoken by P01–P07: low-pay 4, role-ambiguity 3, supervision 2, compromised-hierarchy 1.
 CHALLENGES = {"Low pay": 4, "Role ambiguity": 3, "Supervision and support": 2, "Compromised flattened hierarchy": 1}
+# Peer practitioners' excerpts coded under theme-2 (codes meaningful-work, od-training, low-pay,
+# compromised-hierarchy, role-ambiguity, supervision): 16, the PEER × THEME_2 cell of the matrix.
 PEER, THEME_2 = "peer practitioner", "Opportunities and challenges of the peer role"
+# The codebook (codebook.csv): 3 themes, 6 subthemes and 14 codes. All 45 excerpts are synthetic and
+# their texts begin with "SYNTHETIC:".
 
 
 def check_studies(ui: Explorer) -> None:
@@ -123,6 +120,7 @@ def test_without_excerpts_scope_no_excerpt_text_is_shown(ui: Explorer) -> None:
 
 def test_without_excerpts_scope_heatmap_suppresses_small_cells_and_hides_text(ui: Explorer) -> None:
     ui.open("matrix", "aggregate")
+    # The one other-clinician excerpt under theme-3 (N12) is a count of 1 < k = 3: suppressed.
     suppressed = ui.wait_for("table.heatmap td.suppressed button[aria-label^='other clinician, Peer impact']")
     assert suppressed.text == "suppressed"
     ui.wait_for(f"table.heatmap button[data-row='{PEER}'][data-column='{THEME_2}']").click()

@@ -1,9 +1,7 @@
 """Property tests of the readers: any bytes give records or an IngestError, and tables round-trip.
 
-"Never an unhandled exception": each reader gets arbitrary bytes, and byte-level mutations of a
-valid input (bit flips, truncation), and may only return records or raise IngestError (of which
-ReaderError is one). The round trip writes a Taguette table from generated rows with the csv
-module and checks the records against those rows.
+Each reader gets arbitrary bytes and mutations of a valid input (bit flips, truncation) and may only
+return records or raise a located IngestError; a generated Taguette table reads back as its rows.
 """
 
 from __future__ import annotations

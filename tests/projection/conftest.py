@@ -1,14 +1,5 @@
-"""The projection tests' data and servers.
-
-`neo4j_server` / `neo4j` (from tests/conftest.py, declared in tests/servers/fixtures.py) are the real
-Neo4j 5.26 (one per session, emptied per test); a test that needs it errors when it cannot start,
-never skips.
-
-`source_store` (read-only) is one Oxigraph store holding, all SYNTHETIC or bundled:
-  fx    tests/fixture_study.py, with the publication of tests/synthesis (see its docstring)
-  rv    the synthesis tests' study-level review record
-  anestis-2025   the bundled seed study package (data/seed-anestis-2025)
-  the synthesis graph of tests/synthesis/data (frame fxframe, findings F1, F2, A1; 8 mappings)
+"""The projection tests' data and servers: `source_store` (read-only; its graphs: `build_source_store`)
+and a per-test `driver` on the session's real Neo4j, emptied first (tests/servers/fixtures.py).
 """
 
 from __future__ import annotations
@@ -37,6 +28,9 @@ IRIS = IriScheme(str(QKDATA))
 
 
 def build_source_store() -> GraphStore:
+    """The model; fx (tests/fixture_study.py, with the publication of tests/synthesis); rv (the synthesis
+    tests' study-level review record); the bundled seed study package anestis-2025; and the synthesis
+    graph of tests/synthesis/data (frame fxframe, findings F1, F2, A1; 8 mappings). All SYNTHETIC or bundled."""
     store = open_store("oxigraph", path=None)
     load_model(store)
     store.replace_graph(IRIS.graph("fx"), map_study(fx_records(), IRIS))

@@ -1,17 +1,8 @@
 """THE parity test: every named question, with the same parameters, gives the same answer on the
-reference engine (embedded Oxigraph, SPARQL) and on every other engine over the same data.
+reference engine (embedded Oxigraph) and on every engine of ENGINES over the same data.
 
-ENGINES lists the engines compared with Oxigraph — Neo4j (the Cypher twins) and Fuseki (the same
-SPARQL through the remote store); each is a fixture `<name>_engine` returning
-`run(qid, params) -> DataFrame`.
-
-Answers are compared as multisets of rows, after normalising what the question leaves open:
-- row order (the ORDER BY of a twin sorts nulls last where SPARQL sorts unbound first);
-- numbers: an int column with empty cells becomes float in pandas, so every number compares as float
-  (the one computed float, cooccurrence's c, is rounded to 3 decimals by both engines, identically);
-- GROUP_CONCAT columns (a twin's `lists`): SPARQL leaves the order of items open, so items are sorted;
-- SAMPLE() columns (a twin's `sampled`, e.g. challenges-by-context's example): any value of the group
-  is right, so only whether there is one is compared.
+Answers compare as multisets of rows after normalising only what a question leaves open (`_cell`);
+why these and no others: docs/decisions/0042-parity-with-a-reference-engine.md.
 """
 
 from __future__ import annotations
@@ -95,6 +86,8 @@ def fuseki_engine(fuseki_server: FusekiServer, source_store: GraphStore, catalog
 
 
 def _cell(value: Any, column: str, twin: Twin) -> Any:
+    """A cell as compared: null for a missing value, numbers as floats, a `sampled` column as present,
+    a `lists` column with its items sorted (row order is left to `normalised`)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -108,7 +101,7 @@ def _cell(value: Any, column: str, twin: Twin) -> Any:
 
 
 def normalised(df: pd.DataFrame, twin: Twin) -> list[tuple[Any, ...]]:
-    """The rows of an answer as comparable tuples (see the module docstring), sorted."""
+    """The rows of an answer as comparable tuples (cells as `_cell` gives them), sorted."""
     rows = [tuple(_cell(v, c, twin) for v, c in zip(row, df.columns, strict=True)) for row in df.itertuples(index=False)]
     return sorted(rows, key=repr)
 

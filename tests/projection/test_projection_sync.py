@@ -1,7 +1,7 @@
 """`projection.neo4j.sync` on the real Neo4j: constraints, shape of the projection, idempotence,
 per-graph replacement and dropping.
 
-Expected numbers are read off tests/fixture_study.py (its docstring): 4 participants, 2 teams of 1
+Expected numbers are read off the table of tests/fixture_study.py: 4 participants, 2 teams of 1
 organisation, 2 events, 2 transcripts, 5 excerpts (X5 has two codes: 6 CODED_AS), 6 concepts.
 """
 

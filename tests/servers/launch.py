@@ -1,10 +1,8 @@
 """Start and stop the real servers the tests use: Neo4j 5.26 (in-process harness) and Fuseki 5.6.
 
-Each `start_*` function picks a free port on 127.0.0.1, starts the JVM with a small heap, waits
-until the server answers its own protocol (Bolt handshake, Fuseki's /$/ping) and returns a
-`Server` that stops it (`.stop()` or `with start_fuseki(dir) as fuseki: ...`). A server that dies
-or does not answer in time raises `ServerStartError` carrying the tail of its console log,
-because "timed out" alone never says why. The jars come from `fetch.sh`, run here on first use.
+Each `start_*` picks a free port on 127.0.0.1, waits until the server answers its own protocol and
+returns a `Server` to stop; one that dies or does not answer raises `ServerStartError` with its
+log's tail. The jars come from `fetch.sh`, run on first use.
 """
 
 from __future__ import annotations
@@ -238,11 +236,8 @@ def start_fuseki(
 ) -> FusekiServer:
     """Start Fuseki 5.6 with an empty TDB2 dataset /ds that accepts updates and GSP writes.
 
-    The dataset's default graph is the union of its named graphs (`tdb:unionDefaultGraph`), the
-    way qualkg's named questions read a store (Oxigraph is queried the same way), while
-    `GRAPH ?g` still reaches each named graph. `port` defaults to a free one. `heap` and
-    `jvm_flags` as for start_neo4j; `query_timeout_s` makes Fuseki itself abort longer queries
-    (`arq:queryTimeout`), so a client that gives up does not leave the server busy.
+    Its default graph is the union of the named graphs (as qualkg's questions read a store). `port`,
+    `heap` and `jvm_flags` as for start_neo4j; `query_timeout_s` makes Fuseki abort longer queries itself.
     """
     ensure_fetched()
     port = port or free_port()

@@ -1,25 +1,8 @@
 """A bounded soak on loopback: concurrent ingests and ~50 requests/s of mixed named questions.
 
-    python -m tests.soak.soak --minutes 10      # `make soak`
-    python -m tests.soak.soak --seconds 60      # what tests/soak/test_soak.py runs
-
-What it does, against a real uvicorn child (tests.faults.harness.ApiProcess, embedded store in a
-temporary folder, an API keys file with an ingest key and a read key):
-
-1. quiet run: upload the bundled seed study and `--packages` small SYNTHETIC packages (bench/corpus.py,
-   ~40 excerpts each), then read the counts every caller sees (`/studies`, `/studies/{id}` of each
-   study) — the baseline;
-2. load: for the duration, an open-loop schedule sends `--rate` requests/s (a mix of named
-   questions, the study list and overviews) from a thread pool, while `--ingest-workers` threads
-   re-upload the small packages one after another (replacing a study graph with the same content);
-3. afterwards the same counts are read again.
-
-Pass = no 5xx and no transport error, every request answered within the configured query
-timeout (the client's timeout), every upload 201, every overview/list answered during the load
-equal to the baseline (a reader sees the old graph or the new one, and they are the same), the
-counts afterwards equal to the baseline, and nothing logged as an error by the server. Bounded:
-at most rate × seconds requests, ingests only while the clock runs; the whole run also stops if
-the server dies.
+`python -m tests.soak.soak --minutes 10` (`make soak`); tests/soak/test_soak.py runs `--seconds 60`.
+A quiet run against a real uvicorn child gives the baseline counts; then requests and re-uploads of
+the same packages run together. Pass: no 5xx, nothing beyond the timeout, every count unchanged.
 """
 
 from __future__ import annotations

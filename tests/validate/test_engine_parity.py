@@ -1,11 +1,7 @@
 """The fast SHACL engine (pyshacl-turbo) gives exactly the reference's (pySHACL's) results.
 
-Every shape fixture of tests/ontology/cases (the base study, each valid overlay, each invalid
-overlay) and the mapped fixture study (tests/fixture_study.py), intact and with one excerpt's
-quote broken, are validated by both engines through `ingest.validate.shacl_results`; the sorted
-result lists (focus, path, value, message, severity, shape, component) must be equal. The
-expected results themselves are checked by hand in tests/ontology/test_ontology_shapes.py; here
-the reference is pySHACL's output, so a divergence of the fast engine on any case fails that case.
+Every shape fixture of tests/ontology/cases, and the mapped fixture study intact and with one quote
+broken, through `ingest.validate.shacl_results` and `gate` with both engines (decision 0042).
 """
 
 from __future__ import annotations
