@@ -13,12 +13,12 @@ from fastapi.responses import Response
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 from starlette.datastructures import State
 
+from qualkg.api.answer_cache import AnswerCache, Work
 from qualkg.api.disclosure import disclose
 from qualkg.api.security import Principal
 from qualkg.api.tables import Table, choose_format, render_table
 from qualkg.queries.catalog import Catalog, ParameterError, Question
 from qualkg.store.base import QueryError, QueryTimeout
-from qualkg.store.cached import CachedStore
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
                     "they are not quotations from any publication.")
@@ -32,7 +32,7 @@ async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str,
     evaluation runs in the thread pool (pyoxigraph releases the GIL); a kept answer is sent from the
     event loop without a thread-pool hop."""
     state = request.app.state
-    config, store = state.config, state.store
+    config, answers = state.config, state.answers
     try:
         question = catalog.get(qid)
     except KeyError as e:
@@ -45,41 +45,34 @@ async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str,
     fmt = choose_format(request, fmt)
     may_read_excerpts = principal.can("excerpts")
 
-    def render() -> Table:
-        return _render(state, catalog, question, engine, raw, page, offset, fmt, may_read_excerpts)
-
-    if engine == "store" and isinstance(store, CachedStore):
-        # A finished answer depends only on these and the store's content, so it is kept with the
-        # store's answers and dropped at its next write. A repeated question then skips binding,
-        # disclosure control and rendering.
+    render = partial(_render, state, catalog, question, engine, raw, page, offset, fmt, may_read_excerpts)
+    if engine == "store" and isinstance(answers, AnswerCache):
         key = _kept_as(question, raw, page, offset, fmt, may_read_excerpts)
-        kept = store.kept(key)
-        table = kept if isinstance(kept, Table) else await run_in_threadpool(store.remember, key, render)
+        kept = answers.kept(key)
+        table = kept if isinstance(kept, Table) else await run_in_threadpool(answers.remember, key, render)
         return table.response()
     return (await run_in_threadpool(render)).response()
 
 
-def warm_answers(state: State) -> None:
-    """Every question of the app's catalog that needs no parameter, answered as `answer` answers a
-    request without parameters on the store engine — the same query, bindings and page, rendered as
-    JSON for a caller with and one without the 'excerpts' scope — and kept: what a serving process
-    keeps warm (CachedStore.keep_warm), so a first asking after a write sends a finished answer."""
-    catalog, config, store = state.catalog, state.config, state.store
-    if config.engine != "store" or not isinstance(store, CachedStore):
-        return
+def default_answers(state: State) -> list[Work]:
+    """Every question of the app's catalog that needs no parameter, keyed and rendered as `answer` answers it
+    asked bare on the store engine, as JSON, for a caller with and one without the 'excerpts' scope."""
+    catalog, config = state.catalog, state.config
+    work: list[Work] = []
     for question in catalog.questions.values():
         if question.needs_a_value:
             continue
         page = config.max_rows if question.paged else None
         for may_read_excerpts in (True, False) if question.scope != "excerpts" else (True,):
-            store.remember(_kept_as(question, {}, page, 0, "json", may_read_excerpts),
-                           partial(_render, state, catalog, question, "store", {}, page, 0, "json", may_read_excerpts))
+            work.append((_kept_as(question, {}, page, 0, "json", may_read_excerpts),
+                         partial(_render, state, catalog, question, "store", {}, page, 0, "json", may_read_excerpts)))
+    return work
 
 
 def _kept_as(question: Question, raw: Mapping[str, str | None], page: int | None, offset: int, fmt: str,
              may_read_excerpts: bool) -> tuple[object, ...]:
     """The key a finished answer is kept under: everything it depends on besides the store's content."""
-    return ("api-answer", question.id, question.sparql, tuple(sorted(raw.items())), page, offset, fmt, may_read_excerpts)
+    return question.id, question.sparql, tuple(sorted(raw.items())), page, offset, fmt, may_read_excerpts
 
 
 def _render(state: State, catalog: Catalog, question: Question, engine: str, raw: Mapping[str, str | None],

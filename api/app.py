@@ -12,12 +12,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from neo4j import Driver
 
+from qualkg.api.answer import default_answers
+from qualkg.api.answer_cache import AnswerCache
 from qualkg.api.config import ApiConfig
 from qualkg.api.middleware import install_middleware
 from qualkg.api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
 from qualkg.queries.catalog import Catalog
 from qualkg.queries.cypher_catalog import default_cypher_catalog
 from qualkg.store.base import GraphStore, StoreError
+from qualkg.store.cached import CachedStore
 
 log = logging.getLogger(__name__)
 # Where the store lives is the operator's business, not the caller's: file paths and URLs
@@ -26,12 +29,17 @@ _LOCATIONS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s>]+|(?<![\w.])/[^\s:'\"(
 
 
 def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Driver | None = None) -> FastAPI:
-    """The app over a store (and, when given, the Neo4j projection answering the Cypher twins)."""
+    """The app over a store (and, when given, the Neo4j projection answering the Cypher twins). Over a
+    CachedStore it keeps finished answers (`config.answer_cache`), warm while it serves (`config.warm_answers`)."""
+    answers = AnswerCache(store, config.answer_cache) if isinstance(store, CachedStore) and config.answer_cache \
+        else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if answers is not None and config.warm_answers and config.engine == "store":
+            answers.keep_warm(default_answers(app.state))
         yield
-        store.close()
+        store.close()  # also ends the warming: CachedStore.close wakes it and lets its evaluation end
         if neo4j is not None:
             neo4j.close()
 
@@ -45,6 +53,7 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Dr
     )
     app.state.config = config
     app.state.store = store
+    app.state.answers = answers
     app.state.catalog = catalog
     app.state.neo4j = neo4j
     app.state.cypher = default_cypher_catalog(catalog) if neo4j is not None else None

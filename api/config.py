@@ -28,3 +28,5 @@ class ApiConfig(BaseModel):
     engine: str = "store"  # default engine for named questions: store | neo4j (per request: ?engine=)
     neo4j_database: str | None = None
     neo4j_auto_sync: bool = True  # project the studies an upload wrote into Neo4j, when one is configured
+    answer_cache: int = 512  # finished answers kept per store generation (over a CachedStore); 0 = off
+    warm_answers: bool = True  # compute the default answers at start and after every write, while serving

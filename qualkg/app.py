@@ -7,12 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
-from qualkg.api.answer import warm_answers
 from qualkg.api.app import create_app
 from qualkg.api.config import ApiConfig, ApiKey
 from qualkg.queries.catalog import default_catalog
 from qualkg.settings import Settings
-from qualkg.store.cached import CachedStore
 from qualkg.wiring import build_store, neo4j_driver
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -33,14 +31,12 @@ def api_config(settings: Settings) -> ApiConfig:
                      query_timeout_s=settings.query_timeout_s, max_rows=settings.max_rows,
                      max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
                      cors_origins=settings.cors_origins, engine=settings.engine,
-                     neo4j_database=settings.neo4j_database, neo4j_auto_sync=settings.neo4j_auto_sync)
+                     neo4j_database=settings.neo4j_database, neo4j_auto_sync=settings.neo4j_auto_sync,
+                     answer_cache=settings.answer_cache, warm_answers=settings.warm_answers)
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     neo4j = neo4j_driver(settings) if settings.neo4j_uri else None
-    config, store, catalog = api_config(settings), build_store(settings, serving=True), default_catalog(settings.base_iri)
-    app = create_app(config, store, catalog, neo4j)
-    if settings.warm_answers and isinstance(store, CachedStore):
-        store.keep_warm(lambda: warm_answers(app.state))
-    return app
+    store = build_store(settings, serving=True)
+    return create_app(api_config(settings), store, default_catalog(settings.base_iri), neo4j)

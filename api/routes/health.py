@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from qualkg.api.deps import ConfigDep, StoreDep
-from qualkg.store.cached import CachedStore
 
 router = APIRouter(tags=["health"])
 
@@ -16,10 +15,12 @@ class Health(BaseModel):
     version: str
     graphs: int
     answers_warm: bool | None = Field(None, description="Whether the named questions' default answers for the "
-                                      "current content are ready in memory (null: this server does not keep them warm).")
+                                      "current content are ready in memory (null: this server does not keep "
+                                      "them warm).")
 
 
 @router.get("/health", response_model=Health)
-def health(store: StoreDep, config: ConfigDep) -> Health:
-    warm = store.wait_warm(0) if isinstance(store, CachedStore) and store.keeps_warm else None
+def health(request: Request, store: StoreDep, config: ConfigDep) -> Health:
+    answers = request.app.state.answers
+    warm = answers.wait_warm(0) if answers is not None and answers.keeps_warm else None
     return Health(status="ok", version=config.version, graphs=len(store.graphs()), answers_warm=warm)

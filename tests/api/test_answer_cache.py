@@ -1,26 +1,139 @@
-"""Finished answers kept with the store's answers (api/answer.py over store/cached.py), on a live
-uvicorn: a repeat is served without asking the store again, every caller still gets the answer
-for its own scopes and format, and a write drops every kept answer."""
+"""Finished answers kept per store generation (api/answer_cache.py over store/cached.py).
+
+First the cache on its own, on the three-triple fixture of tests/store/cases.py: kept warm, it computes
+the answers it is given at once and after every write, and the answers callers asked before a write.
+Then on a live uvicorn: a repeat is served without asking the store again, every caller still gets the
+answer for its own scopes and format, and a write drops every kept answer.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from pyoxigraph import Literal
 
-from qualkg.api.answer import warm_answers
+from qualkg.api.answer_cache import AnswerCache, Work
 from qualkg.api.app import create_app
 from qualkg.api.config import ApiConfig, ApiKey
 from qualkg.api.security import key_hash
 from qualkg.queries.catalog import default_catalog
+from qualkg.store import open_store
+from qualkg.store.base import StoreError
 from qualkg.store.cached import CachedStore
 from tests.conftest import IRIS, fixture_store, free_port, serve
+from tests.store.cases import G1, G2, LABEL, people
 
+LABELS = "SELECT ?s ?label WHERE { ?s ?p ?label } ORDER BY ?label"
+BY_LABEL = "SELECT ?s WHERE { ?s ?p ?label }"
+BROKEN = "SELECT ?x WHERE { ?x ?y }"  # a syntax error
+
+
+def labels(store: CachedStore, label: str | None = None) -> Work:
+    """A key and an answer computed from the store: the labels, or the subjects with one label."""
+    if label is None:
+        return ("labels",), lambda: list(store.select_df(LABELS, {"p": LABEL})["label"])
+    return ("by", label), lambda: list(store.select_df(BY_LABEL, {"p": LABEL, "label": Literal(label)})["s"])
+
+
+@pytest.fixture()
+def cached() -> Iterator[CachedStore]:
+    store = CachedStore(open_store("oxigraph"))
+    store.replace_graph(G1, people())
+    yield store
+    store.close()
+
+
+def test_an_answer_is_kept_until_the_next_write(cached: CachedStore) -> None:
+    answers = AnswerCache(cached)
+    key, compute = labels(cached)
+    assert answers.kept(key) is None
+    assert answers.remember(key, compute) == ["Alice", "Bob"] == answers.kept(key)
+    cached.replace_graphs({G2: people()[:1]})
+    assert answers.kept(key) is None
+    assert answers.remember(key, compute) == ["Alice", "Alice", "Bob"]
+
+
+def test_given_answers_are_computed_at_once_and_again_after_every_write(cached: CachedStore) -> None:
+    answers = AnswerCache(cached)
+    answers.keep_warm([labels(cached)])
+    assert answers.wait_warm(10) and answers.kept(("labels",)) == ["Alice", "Bob"]
+    cached.replace_graphs({G2: people()[:1]})  # alice again, in another graph
+    assert answers.wait_warm(10) and answers.kept(("labels",)) == ["Alice", "Alice", "Bob"]
+
+
+def test_what_callers_asked_before_a_write_is_asked_again_after_it(cached: CachedStore) -> None:
+    """Bob's answer was asked in the generation before the write: computed again. Alice's was asked only
+    before the write before that: not again."""
+    answers = AnswerCache(cached)
+    answers.keep_warm([])
+    answers.remember(*labels(cached, "Alice"))
+    cached.drop_graph(G2)  # a write: Alice's answer is computed again once
+    assert answers.wait_warm(10) and answers.kept(("by", "Alice")) is not None
+    answers.remember(*labels(cached, "Bob"))
+    cached.drop_graph(G2)  # a write: Bob's answer again; Alice's was not asked since the last write
+    assert answers.wait_warm(10)
+    assert answers.kept(("by", "Bob")) is not None and answers.kept(("by", "Alice")) is None
+
+
+def test_a_failing_answer_does_not_stop_the_others(cached: CachedStore) -> None:
+    answers = AnswerCache(cached)
+    answers.keep_warm([(("broken",), lambda: cached.select_df(BROKEN)), labels(cached)])
+    assert answers.wait_warm(10) and answers.kept(("labels",)) == ["Alice", "Bob"]
+
+
+def test_an_answer_that_failed_is_not_asked_again_after_a_write(cached: CachedStore) -> None:
+    answers = AnswerCache(cached)
+    answers.keep_warm([])
+    evaluations: list[str] = []
+
+    def broken() -> object:
+        evaluations.append("broken")
+        return cached.select_df(BROKEN)
+
+    with pytest.raises(StoreError):
+        answers.remember(("broken",), broken)
+    cached.drop_graph(G2)
+    assert answers.wait_warm(10) and evaluations == ["broken"]
+
+
+def test_without_keep_warm_nothing_is_computed_in_the_background(cached: CachedStore) -> None:
+    answers = AnswerCache(cached)
+    answers.remember(*labels(cached))
+    cached.drop_graph(G2)
+    assert not answers.keeps_warm and answers.wait_warm(0.2) is False
+    assert answers.kept(("labels",)) is None
+
+
+def test_a_write_during_warming_starts_it_over(cached: CachedStore) -> None:
+    """The first answer is held open while a write comes in: warm only once the new content is done."""
+    answers = AnswerCache(cached)
+    started, release = threading.Event(), threading.Event()
+    answers.keep_warm([(("held",), lambda: (started.set(), release.wait(10))), labels(cached)])
+    assert started.wait(10)
+    cached.replace_graphs({G2: people()[:1]})
+    release.set()
+    assert answers.wait_warm(10) and answers.kept(("labels",)) == ["Alice", "Alice", "Bob"]
+
+
+def test_closing_the_store_ends_the_warming(cached: CachedStore) -> None:
+    answers, before = AnswerCache(cached), set(threading.enumerate())
+    answers.keep_warm([labels(cached)])
+    assert answers.wait_warm(10)
+    [warmer] = [t for t in threading.enumerate() if t.name == "answer-warmer" and t not in before]
+    cached.close()
+    warmer.join(timeout=10)
+    assert not warmer.is_alive()
+
+
+# -- served -----------------------------------------------------------------------------------------
 KEYS = {"aggregate": "cache-key-aggregate", "excerpts": "cache-key-excerpts"}
 CONFIG = ApiConfig(keys=[ApiKey(key_sha256=key_hash(KEYS["aggregate"]), name="a", scopes=frozenset({"aggregate"})),
-                         ApiKey(key_sha256=key_hash(KEYS["excerpts"]), name="e", scopes=frozenset({"aggregate", "excerpts"}))],
-                   min_cell_count=3)
+                         ApiKey(key_sha256=key_hash(KEYS["excerpts"]), name="e",
+                                scopes=frozenset({"aggregate", "excerpts"}))],
+                   min_cell_count=3, warm_answers=False)
 CHALLENGES = "/questions/challenges-by-context"
 
 
@@ -30,7 +143,7 @@ def client(url: str, scope: str) -> httpx.Client:
 
 @pytest.fixture()
 def served() -> Iterator[tuple[str, CachedStore]]:
-    """A cached server and the cache under it (its own store: the last test writes)."""
+    """A cached server (answers not kept warm) and the store under it (its own: the last test writes)."""
     store = CachedStore(fixture_store())
     server, thread = serve(create_app(CONFIG, store, default_catalog()), free_port())
     yield f"http://127.0.0.1:{server.config.port}", store
@@ -104,14 +217,14 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
         evaluations.append(query)
         return evaluate(query, bindings)
 
-    store.inner.select_df = counted  # type: ignore[method-assign]
-    app = create_app(CONFIG, store, default_catalog())
-    store.keep_warm(lambda: warm_answers(app.state))
+    store.inner.select_df = counted  # type: ignore[method-assign]  # the test counts the evaluations
+    app = create_app(CONFIG.model_copy(update={"warm_answers": True}), store, default_catalog())
     server, thread = serve(app, free_port())
+    answers: AnswerCache = app.state.answers
     try:
         with client(f"http://127.0.0.1:{server.config.port}", "excerpts") as c, \
                 client(f"http://127.0.0.1:{server.config.port}", "aggregate") as counts:
-            assert store.wait_warm(30) and c.get("/health").json()["answers_warm"] is True
+            assert answers.wait_warm(30) and c.get("/health").json()["answers_warm"] is True
             warmed, misses = len(evaluations), store.misses
             first = c.get(CHALLENGES)
             assert first.status_code == 200 and first.json()["rows"]
@@ -120,7 +233,7 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
             assert "example" not in counts.get(CHALLENGES).json()["columns"]  # its own, suppressed answer
             assert len(evaluations) == warmed and store.misses == misses
             store.drop_graph(IRIS.graph("fx"))
-            assert store.wait_warm(30)
+            assert answers.wait_warm(30)
             warmed = len(evaluations)
             assert c.get("/questions/studies").json()["rows"] == [] and len(evaluations) == warmed
     finally:

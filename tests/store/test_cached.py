@@ -93,7 +93,7 @@ def test_concurrent_identical_questions_are_evaluated_once() -> None:
         release.wait(timeout=10)
         return inner_select(query, bindings)
 
-    store.inner.select_df = slow_select  # type: ignore[method-assign]
+    store.inner.select_df = slow_select  # type: ignore[method-assign]  # the test holds the evaluation open
     with ThreadPoolExecutor(8) as pool:
         answers = [pool.submit(store.select_df, LABELS, {"p": LABEL}) for _ in range(8)]
         while store.hits + store.misses < 8:
@@ -113,102 +113,56 @@ def test_a_failed_evaluation_is_not_kept() -> None:
     assert store.misses == 2
 
 
-def test_kept_shows_a_remembered_value_of_this_generation_and_never_computes() -> None:
-    store = CachedStore(open_store("oxigraph"))
-    assert store.kept(("answer", 1)) is None
-    assert store.remember(("answer", 1), lambda: "rendered") == "rendered"
-    assert store.kept(("answer", 1)) == "rendered" and store.kept(("answer", 2)) is None
-    store.replace_graph(G1, people())
-    assert store.kept(("answer", 1)) is None
+def test_every_write_and_closing_starts_a_new_generation() -> None:
+    """A waiter on `wait_for_write` is woken by the next write (with its generation) and by closing (None)."""
+    import threading
 
-
-# -- kept warm --------------------------------------------------------------------------------------
-def test_a_warmer_runs_at_once_and_again_after_every_write() -> None:
-    """The warmer asks LABELS: warm, the caller's asking is a hit; after a write that adds the second
-    graph (alice again: 3 labels) the warmer has asked again, so the next asking is a hit with 3 rows."""
     store = CachedStore(open_store("oxigraph"))
+    assert store.generation == 0 and store.wait_for_write(-1) == 0
+    woken: list[int | None] = []
+    waiter = threading.Thread(target=lambda: woken.append(store.wait_for_write(0)))
+    waiter.start()
     store.replace_graph(G1, people())
-    store.keep_warm(lambda: store.select_df(LABELS, {"p": LABEL}))
-    assert store.wait_warm(10)
-    assert len(store.select_df(LABELS, {"p": LABEL})) == 2 and (store.misses, store.hits) == (1, 1)
-    store.replace_graphs({G2: people()[:1]})
-    assert store.wait_warm(10)
-    misses = store.misses
-    assert len(store.select_df(LABELS, {"p": LABEL})) == 3 and store.misses == misses == 2
+    waiter.join(timeout=10)
+    assert woken == [1] and store.generation == 1
+    waiter = threading.Thread(target=lambda: woken.append(store.wait_for_write(1)))
+    waiter.start()
     store.close()
+    waiter.join(timeout=10)
+    assert woken == [1, None]
 
 
-def test_what_callers_asked_before_a_write_is_asked_again_after_it() -> None:
-    """Bob's question was asked in the generation before the write: refreshed (a hit afterwards).
-    Alice's was asked only before the write before that: not refreshed again (a miss afterwards)."""
-    store = CachedStore(open_store("oxigraph"))
-    store.keep_warm(lambda: None)
-    store.replace_graph(G1, people())
-    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Alice")})
-    store.drop_graph(G2)  # a write: Alice's question is refreshed once
-    assert store.wait_warm(10)
-    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Bob")})
-    store.drop_graph(G2)  # a write: Bob's is refreshed; Alice's was not asked since the last write
-    assert store.wait_warm(10)
-    hits, misses = store.hits, store.misses
-    bob = store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Bob")})
-    assert (store.hits, store.misses) == (hits + 1, misses) and list(bob["s"]) == [ex("bob").value]
-    store.select_df(BY_LABEL, {"p": LABEL, "label": Literal("Alice")})
-    assert store.misses == misses + 1
-    store.close()
-
-
-def test_a_failing_warmer_does_not_stop_the_refresh() -> None:
-    """The first warmer raises a syntax error; the second still runs, and warming still finishes."""
-    store = CachedStore(open_store("oxigraph"))
-    store.replace_graph(G1, people())
-    store.keep_warm(lambda: store.select_df("SELECT ?x WHERE { ?x ?y }"))
-    store.keep_warm(lambda: store.ask("ASK { ?s ?p 'Bob' }"))
-    assert store.wait_warm(10)
-    misses = store.misses
-    assert store.ask("ASK { ?s ?p 'Bob' }") is True and store.misses == misses
-    store.close()
-
-
-def test_without_a_warmer_nothing_is_evaluated_in_the_background() -> None:
-    store = CachedStore(open_store("oxigraph"))
-    store.replace_graph(G1, people())
-    store.select_df(LABELS, {"p": LABEL})
-    store.drop_graph(G2)
-    assert store.wait_warm(0.2) is False
-    store.select_df(LABELS, {"p": LABEL})
-    assert (store.misses, store.hits) == (2, 0)
-
-
-def test_a_warmer_added_while_warming_runs_before_the_answers_count_as_warm() -> None:
-    """The first warmer is held open; a second is added meanwhile: warm only once it has run too."""
+def test_closing_waits_for_a_read_in_progress_and_refuses_new_ones() -> None:
+    """The evaluation is held open while `close` runs: the inner store is closed only once it ended."""
     import threading
 
     store = CachedStore(open_store("oxigraph"))
     store.replace_graph(G1, people())
-    started, release = threading.Event(), threading.Event()
-    store.keep_warm(lambda: (started.set(), release.wait(10)))
+    started, release, events = threading.Event(), threading.Event(), []
+    inner_select, inner_close = store.inner.select_df, store.inner.close
+
+    def slow_select(query, bindings=None):
+        started.set()
+        release.wait(timeout=10)
+        events.append("read ended")
+        return inner_select(query, bindings)
+
+    def close() -> None:
+        events.append("inner closed")
+        inner_close()
+
+    store.inner.select_df = slow_select  # type: ignore[method-assign]  # the test holds the evaluation open
+    store.inner.close = close  # type: ignore[method-assign]  # the test records when the inner store closes
+    reader = threading.Thread(target=store.select_df, args=(LABELS, {"p": LABEL}))
+    reader.start()
     assert started.wait(10)
-    store.keep_warm(lambda: store.ask("ASK { ?s ?p 'Bob' }"))
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    closer.join(timeout=0.2)
+    assert closer.is_alive()  # waiting for the read
     release.set()
-    assert store.wait_warm(10)
-    misses = store.misses
-    assert store.ask("ASK { ?s ?p 'Bob' }") is True and store.misses == misses
-    store.close()
-
-
-def test_a_read_that_failed_is_not_run_again_after_a_write() -> None:
-    """A caller's query with a syntax error fails; after a write only what succeeded is refreshed:
-    LABELS is evaluated again (one miss), the failing query is not (no second miss)."""
-    store = CachedStore(open_store("oxigraph"))
-    store.replace_graph(G1, people())
-    store.keep_warm(lambda: None)
-    assert store.wait_warm(10)
-    store.select_df(LABELS, {"p": LABEL})
-    with pytest.raises(StoreError):
-        store.select_df("SELECT ?x WHERE { ?x ?y }")
-    misses = store.misses
-    store.drop_graph(G2)
-    assert store.wait_warm(10)
-    assert store.misses == misses + 1
-    store.close()
+    closer.join(timeout=10)
+    reader.join(timeout=10)
+    assert events == ["read ended", "inner closed"]
+    with pytest.raises(StoreError, match="closed"):
+        store.ask("ASK { ?s ?p ?o }")
