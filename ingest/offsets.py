@@ -1,6 +1,6 @@
 """Selection offsets: detect how a tool counted them, and convert to qualkg's one convention.
 
-REFI-QDA says offsets are Unicode code points, but tools disagree (see shared/domain/qda-formats.md
+REFI-QDA says offsets are Unicode code points, but tools disagree (see docs/qda-formats.md
 §2): NVivo counts UTF-16 code units with CRLF as two, ATLAS.ti counts code points with CRLF as
 one, Taguette counts UTF-8 bytes. A convention is one choice of
 

@@ -2,7 +2,7 @@
 
 A preset is just a `ColumnMapping` the project knows by name, so "taguette", "maxqda" and a
 user's own mapping (declared in YAML/JSON and validated by pydantic) go through one reader.
-Column names follow shared/domain/qda-formats.md §4:
+Column names follow docs/qda-formats.md §4:
 
 - Taguette highlights export: `id,document,tag,content`; tag paths are dotted (`emotion.joy`).
 - MAXQDA Coded Segments: `Document group, Document name, Code, Segment, Created by`; code paths

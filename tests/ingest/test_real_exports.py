@@ -21,7 +21,7 @@ from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
 
 DATA = Path(__file__).parent / "data"
-NVIVO = DATA / "refi" / "nvivo12.6-oltas_teszt.qdpx"
+NVIVO = DATA / "refi" / "nvivo12.6-win-oltas0517.qdpx"
 ATLAS = DATA / "refi" / "atlasti-win-23.4.0_codebook.qdc"
 TAGUETTE = DATA / "tabular" / "taguette_highlights.csv"
 NS = "{urn:QDA-XML:project:1.0}"

@@ -1,4 +1,4 @@
-"""REFI-QDA readers: .qdpx projects and .qdc codebooks (see shared/domain/qda-formats.md)."""
+"""REFI-QDA readers: .qdpx projects and .qdc codebooks (see docs/qda-formats.md)."""
 
 from qualkg.ingest.readers.refi.codes import read_qdc
 from qualkg.ingest.readers.refi.project import read_qdpx

@@ -1,6 +1,6 @@
 """One REFI-QDA XML document: safe parse, XSD validation reported as warnings, lenient reading.
 
-Real exports deviate from the 2019 schemas in small ways (shared/domain/qda-formats.md §3), so
+Real exports deviate from the 2019 schemas in small ways (docs/qda-formats.md §3), so
 a deviation is a warning Problem, never a refusal: the reader then matches on local names (any
 `urn:QDA-XML:*` namespace, or none), accepts braces and upper case in GUIDs and non-GUID ids.
 Only what makes the content unreadable or ambiguous (a duplicate GUID, a dangling reference)

@@ -1,8 +1,8 @@
-"""The REFI-QDA readers on real exports (tests/ingest/data/refi, see ORIGIN.md there).
+"""The REFI-QDA readers on real exports (tests/ingest/data/refi, see README.md there).
 
 Expected numbers are counted here independently of the reader, with plain zipfile and
 ElementTree; expected excerpt texts are cut from the raw UTF-16 encoding of the source file,
-which is how NVivo counts (shared/domain/qda-formats.md §2), not through ingest.offsets.
+which is how NVivo counts (docs/qda-formats.md §2), not through ingest.offsets.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from qualkg.ingest.offsets import CANDIDATES, SourceText
 from qualkg.ingest.readers.refi import read_qdc, read_qdpx
 from qualkg.ingest.records import StudyRecords
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "refi"
-NVIVO = DATA / "nvivo12.6-oltas_teszt.qdpx"
+NVIVO = DATA / "nvivo12.6-win-oltas0517.qdpx"
 ATLAS_QDC = DATA / "atlasti-win-23.4.0_codebook.qdc"
 NS = "{urn:QDA-XML:project:1.0}"
 
@@ -85,7 +87,7 @@ def test_offsets_fall_on_word_boundaries(nvivo: StudyRecords) -> None:
 def test_convention_and_provenance(nvivo: StudyRecords) -> None:
     assert {e.provenance.offset_convention for e in nvivo.excerpts} == {"utf16/crlf-raw/exclusive"}
     assert {e.provenance.tool for e in nvivo.excerpts} == {"NVivo for Windows 12.6"}
-    assert all(e.provenance.source_file == "nvivo12.6-oltas_teszt.qdpx/project.qde" for e in nvivo.excerpts)
+    assert all(e.provenance.source_file == "nvivo12.6-win-oltas0517.qdpx/project.qde" for e in nvivo.excerpts)
     assert all(e.provenance.where.element.startswith("PlainTextSelection[@guid=") for e in nvivo.excerpts)
     assert {t.text.count("\r") for t in nvivo.transcripts} == {0}  # LF-normalised
 
@@ -103,3 +105,24 @@ def test_atlasti_codebook() -> None:
     assert records.codes[0].id == "1ff58b12-6f6f-4b0c-8be5-bbdc91f55294"
     assert [(w.rule, w.severity, w.value) for w in records.warnings] == [
         ("xsd-schema-location", "warning", "urn:QDA-XML:codebook:0:4 Codebook.xsd")]
+
+
+def test_detection_scores_on_the_nvivo_export(raw: tuple[ET.Element, dict[str, str]]) -> None:
+    """The figures of docs/qda-formats.md §2 and decision record 0024: of the 303 selections of the coded
+    source, 302 start cleanly (no word cut, no leading space) when read as UTF-16 units with raw CRLF,
+    87 as code points over the stored text, 61 as code points over the LF-normalised text."""
+    root, texts = raw
+    [source] = [s for s in root.iter(f"{NS}TextSource") if s.find(f"{NS}PlainTextSelection") is not None]
+    selections = source.findall(f"{NS}PlainTextSelection")
+    text = SourceText(texts[source.get("guid")])
+    starts = np.array([int(s.get("startPosition")) for s in selections])
+    ends = np.array([int(s.get("endPosition")) for s in selections])
+
+    def clean_starts(convention: str) -> int:
+        [conv] = [c for c in CANDIDATES if str(c) == convention]
+        placed, _ = text.place(conv, starts, ends)
+        return sum(text.starts_cleanly(int(p)) for p in placed if p >= 0)
+
+    assert len(selections) == 303
+    assert [clean_starts(c) for c in ("utf16/crlf-raw/exclusive", "codepoint/crlf-raw/exclusive",
+                                      "codepoint/lf/exclusive")] == [302, 87, 61]
