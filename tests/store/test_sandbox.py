@@ -1,0 +1,121 @@
+"""Caller-written SPARQL runs in isolated workers: no outbound request reaches a real listener, a memory
+bomb is stopped at the cap, a CPU-bound query is killed at the timeout and its CPU freed."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from pyoxigraph import Literal, NamedNode, Quad, Store
+
+from qualkg.store.base import QueryError, QueryTimeout
+from qualkg.store.sandbox import QueryTooLarge, SandboxBusy, SandboxLimits, SparqlSandbox
+
+G = NamedNode("https://example.org/g")
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("snapshot")
+    store = Store(str(path))
+    store.extend([Quad(NamedNode(f"https://example.org/s{i}"), NamedNode("https://example.org/p"), Literal(f"v{i}"), G)
+                  for i in range(3)])
+    store.flush()
+    del store
+    return path
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SparqlSandbox]:
+    box = SparqlSandbox(SandboxLimits(workers=1, memory_bytes=1 << 30, timeout_s=30, wait_s=30))
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[str]]]:
+    """A real HTTP listener on 127.0.0.1 that records every request it gets."""
+    seen: list[str] = []
+
+    class Record(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], seen
+    server.shutdown()
+
+
+def test_answers_from_the_snapshot(sandbox: SparqlSandbox, snapshot: Path) -> None:
+    body = sandbox.evaluate(snapshot, "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", "text/csv")
+    assert body.decode().split() == ["o", "v0", "v1", "v2"]
+
+
+def test_service_reaches_no_listener(sandbox: SparqlSandbox, snapshot: Path, listener: tuple[int, list[str]]) -> None:
+    port, seen = listener
+    with pytest.raises(QueryError, match="unreachable"):
+        sandbox.evaluate(snapshot, f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/x> {{ ?s ?p ?o }} }}",
+                         "text/csv")
+    assert seen == []
+
+
+def test_memory_bomb_is_stopped_at_the_cap(sandbox: SparqlSandbox, snapshot: Path) -> None:
+    doubled = "".join(f" BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(30))
+    with pytest.raises(QueryTooLarge):
+        sandbox.evaluate(snapshot, f"SELECT ?a30 WHERE {{ ?s ?p ?a0 {doubled} }}", "text/csv")
+    assert sandbox.evaluate(snapshot, "ASK { ?s ?p ?o }", "application/sparql-results+json").endswith(b"true}")
+
+
+def test_timed_out_query_stops_using_the_cpu(sandbox: SparqlSandbox, snapshot: Path) -> None:
+    values = " ".join(str(i) for i in range(200))
+    spin = ("SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }")
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        sandbox.evaluate(snapshot, spin, "text/csv", timeout_s=2)
+    assert time.monotonic() - started < 10
+    left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
+            and p.status() != psutil.STATUS_ZOMBIE]
+    assert [p.cpu_percent(interval=0.5) for p in left] in ([], [0.0])  # at most an idle new worker
+
+
+def test_busy_pool_refuses_instead_of_queueing_forever(snapshot: Path) -> None:
+    box = SparqlSandbox(SandboxLimits(workers=1, timeout_s=3, wait_s=0.5))
+    values = " ".join(str(i) for i in range(200))
+    spin = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }"
+    outcome: list[type[BaseException]] = []
+
+    def spin_once() -> None:
+        try:
+            box.evaluate(snapshot, spin, "text/csv")
+        except QueryTimeout as e:
+            outcome.append(type(e))
+
+    try:
+        first = threading.Thread(target=spin_once)
+        first.start()
+        time.sleep(1.0)  # the one worker is busy with the spin
+        with pytest.raises(SandboxBusy):
+            box.evaluate(snapshot, "ASK { ?s ?p ?o }", "text/csv")
+        first.join()
+    finally:
+        box.close()
+    assert outcome == [QueryTimeout]
+
+
+def test_engine_errors_are_query_errors(sandbox: SparqlSandbox, snapshot: Path) -> None:
+    with pytest.raises(QueryError):
+        sandbox.evaluate(snapshot, "SELEC nothing", "text/csv")
