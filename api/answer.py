@@ -1,5 +1,5 @@
 """One path from a named question to an HTTP answer, shared by every read route:
-bind (422 on a bad parameter) → run → disclosure control → notices → JSON / CSV / XLSX."""
+bind → run → disclosure control → notices → JSON / CSV / XLSX (decision 0004)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from qualkg.api.disclosure import disclose
 from qualkg.api.security import Principal
 from qualkg.api.tables import Table, choose_format, render_table
 from qualkg.queries.catalog import Catalog, ParameterError, Question
-from qualkg.store.base import QueryError, QueryTimeout
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
                     "they are not quotations from any publication.")
@@ -28,9 +27,8 @@ ENGINES = ("store", "neo4j")
 
 async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str, str | None], principal: Principal,
                  *, fmt: str | None = None, limit: int | None = None, offset: int = 0) -> Response:
-    """The question's answer as a response. Checks run on the event loop (they touch no store); the
-    evaluation runs in the thread pool (pyoxigraph releases the GIL); a kept answer is sent from the
-    event loop without a thread-pool hop."""
+    """The question's answer as a response. Checks run on the event loop, the evaluation in the thread pool;
+    a kept answer is sent from the event loop."""
     state = request.app.state
     config, answers = state.config, state.answers
     try:
@@ -41,10 +39,11 @@ async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str,
         code = 401 if principal.name == "anonymous" else 403
         raise HTTPException(code, f"'{qid}' needs the '{question.scope}' scope: it lists individual excerpts")
     engine = request.query_params.get("engine") or config.engine
+    if engine not in ENGINES:
+        raise ParameterError("engine", engine, "enum", f"must be one of: {', '.join(ENGINES)}")
     page = min(limit or config.max_rows, config.max_rows) if question.paged else None
     fmt = choose_format(request, fmt)
     may_read_excerpts = principal.can("excerpts")
-
     render = partial(_render, state, catalog, question, engine, raw, page, offset, fmt, may_read_excerpts)
     if engine == "store" and isinstance(answers, AnswerCache):
         key = _kept_as(question, raw, page, offset, fmt, may_read_excerpts)
@@ -79,15 +78,7 @@ def _render(state: State, catalog: Catalog, question: Question, engine: str, raw
             page: int | None, offset: int, fmt: str, may_read_excerpts: bool) -> Table:
     """Run → disclosure control → notices → the table in `fmt`."""
     config = state.config
-    qid = question.id
-    try:
-        df = _run(state, catalog, engine, qid, raw, page, offset)
-    except ParameterError as e:
-        raise HTTPException(422, [{"loc": ["query", e.param], "msg": str(e), "type": e.rule, "input": e.value}]) from None
-    except QueryTimeout as e:
-        raise HTTPException(503, f"the question took longer than the configured limit: {e}") from None
-    except QueryError as e:
-        raise HTTPException(400, str(e)) from None
+    df = _run(state, catalog, engine, question.id, raw, page, offset)
     truncated = len(df) > config.max_rows
     df = df.head(config.max_rows)
     shown = disclose(df, question, may_read_excerpts=may_read_excerpts, k=config.min_cell_count)
@@ -101,10 +92,10 @@ def _render(state: State, catalog: Catalog, question: Question, engine: str, raw
         notices.append("Excerpt text omitted: it needs the 'excerpts' scope.")
     if truncated:
         notices.append(f"Only the first {config.max_rows} rows are returned.")
-    payload = {"question": qid, "title": question.title,
+    payload = {"question": question.id, "title": question.title,
                "params": {k: v for k, v in raw.items() if v not in (None, "")},
                "suppressed": shown.suppressed, "notices": notices}
-    return render_table(shown.frame, fmt, payload, qid)
+    return render_table(shown.frame, fmt, payload, question.id)
 
 
 def _has_synthetic(df: pd.DataFrame) -> bool:
@@ -118,9 +109,6 @@ def _run(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str
     config = state.config
     if engine == "store":
         return catalog.run(state.store, qid, raw, limit=limit, offset=offset)
-    if engine != "neo4j":
-        raise HTTPException(422, [{"loc": ["query", "engine"], "msg": f"engine must be one of: {', '.join(ENGINES)}",
-                                   "type": "enum", "input": engine}])
     if state.neo4j is None:
         raise HTTPException(400, "this server has no Neo4j projection configured (QUALKG_NEO4J_URI)")
     try:
@@ -130,5 +118,6 @@ def _run(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str
         raise HTTPException(503, f"Neo4j is unavailable: {e}") from None
     except ClientError as e:
         if "Timeout" in (e.code or ""):
-            raise HTTPException(503, f"the question took longer than the configured limit on Neo4j: {e.message}") from None
+            limit_hit = f"the question took longer than the configured limit on Neo4j: {e.message}"
+            raise HTTPException(503, limit_hit) from None
         raise HTTPException(400, f"Neo4j refused the question: {e.message}") from None

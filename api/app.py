@@ -17,10 +17,12 @@ from qualkg.api.answer_cache import AnswerCache
 from qualkg.api.config import ApiConfig
 from qualkg.api.middleware import install_middleware
 from qualkg.api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
-from qualkg.queries.catalog import Catalog
+from qualkg.ingest.errors import IngestError
+from qualkg.queries.catalog import Catalog, ParameterError
 from qualkg.queries.cypher_catalog import default_cypher_catalog
-from qualkg.store.base import GraphStore, StoreError
+from qualkg.store.base import GraphStore, QueryError, QueryTimeout, StoreError
 from qualkg.store.cached import CachedStore
+from qualkg.synthesis.errors import SynthesisError
 
 log = logging.getLogger(__name__)
 # Where the store lives is the operator's business, not the caller's: file paths and URLs
@@ -60,16 +62,41 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Dr
     app.state.write_lock = threading.Lock()
     for module in (health, questions, studies, resources, sparql, export, synthesis, vocab, explorer):
         app.include_router(module.router)
+    app.add_exception_handler(ParameterError, _parameter_refused)
+    app.add_exception_handler(IngestError, _input_refused)
+    app.add_exception_handler(SynthesisError, _input_refused)
+    app.add_exception_handler(QueryError, _query_refused)
+    app.add_exception_handler(QueryTimeout, _query_timed_out)
     app.add_exception_handler(StoreError, _store_unavailable)
     install_middleware(app, config)
     return app
 
 
-async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """The store (embedded directory, SPARQL server or Neo4j) failed: the service is unavailable, not broken.
+async def _parameter_refused(request: Request, exc: Exception) -> JSONResponse:
+    """422 in the shape of FastAPI's own validation errors: which query parameter, which value, which rule."""
+    assert isinstance(exc, ParameterError)
+    return JSONResponse({"detail": [{"loc": ["query", exc.param], "msg": str(exc), "type": exc.rule,
+                                     "input": exc.value}]}, status_code=422)
 
-    The answer keeps the cause ("No space left on device", "unreachable (Connection refused)")
-    without the paths and URLs in it; the full message goes to the server log."""
+
+async def _input_refused(request: Request, exc: Exception) -> JSONResponse:
+    """422 with every located problem (file, element or row, field, value, rule); nothing was written."""
+    assert isinstance(exc, IngestError | SynthesisError)
+    return JSONResponse({"written": False, "problems": [p.as_dict() for p in exc.problems]}, status_code=422)
+
+
+async def _query_refused(request: Request, exc: Exception) -> JSONResponse:
+    """The query itself is wrong (syntax, unsupported form, a result format it cannot give): 400."""
+    return JSONResponse({"detail": str(exc)}, status_code=400)
+
+
+async def _query_timed_out(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": f"the query ran past the configured timeout: {exc}"}, status_code=503)
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The store (embedded directory or SPARQL server) failed: the service is unavailable, not broken. The
+    answer keeps the cause ("No space left on device") without paths and URLs; the full message is logged."""
     log.warning("%s %s: the graph store is unavailable: %s", request.method, request.url.path, exc)
     return JSONResponse({"detail": f"the graph store is unavailable: {_LOCATIONS.sub('…', str(exc))}"},
                         status_code=503, headers={"Retry-After": "5"})

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import Response
+
+from qualkg.queries.catalog import ParameterError
 
 MEDIA = {
     "json": "application/json",
@@ -27,8 +29,7 @@ def choose_format(request: Request, explicit: str | None) -> str:
     """`?format=` wins; otherwise the first Accept type we serve; JSON by default."""
     if explicit:
         if explicit not in MEDIA:
-            raise HTTPException(422, [{"loc": ["query", "format"], "msg": f"format must be one of: {', '.join(MEDIA)}",
-                                       "type": "enum", "input": explicit}])
+            raise ParameterError("format", explicit, "enum", f"must be one of: {', '.join(MEDIA)}")
         return explicit
     accept = request.headers.get("accept", "")
     for part in accept.split(","):

@@ -22,7 +22,6 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from starlette.concurrency import run_in_threadpool
 
 from qualkg.api.security import require
-from qualkg.store.base import QueryError, QueryTimeout
 
 router = APIRouter(prefix="/sparql", tags=["sparql"], dependencies=[require("sparql")])
 
@@ -102,12 +101,7 @@ async def _run(request: Request, text: str | None) -> Response:
     config, store = request.app.state.config, request.app.state.store
     form, query = await run_in_threadpool(check_query, text, config.max_rows)  # parsing would hold the event loop
     media = _media(request, form)
-    try:
-        body = await run_in_threadpool(store.query_raw, query, media, config.query_timeout_s)
-    except QueryTimeout:
-        raise HTTPException(503, f"query stopped after {config.query_timeout_s} s (the configured timeout)") from None
-    except QueryError as e:
-        raise HTTPException(400, str(e)) from None
+    body = await run_in_threadpool(store.query_raw, query, media, config.query_timeout_s)  # errors: app.py
     return Response(body, media_type=media)
 
 

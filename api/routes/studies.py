@@ -16,7 +16,6 @@ from qualkg.api.answer import answer
 from qualkg.api.deps import CatalogDep
 from qualkg.api.routes.questions import FormatQ
 from qualkg.api.security import PrincipalDep, require
-from qualkg.ingest.errors import IngestError
 from qualkg.ingest.pipeline import ingest
 from qualkg.ingest.readers import EXTENSIONS, ReadOptions
 from qualkg.projection.neo4j import ProjectionError, sync_written
@@ -27,15 +26,17 @@ _STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 @router.get("", summary="Every study with citation and counts", dependencies=[require("aggregate")])
-async def list_studies(request: Request, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None) -> Response:
+async def list_studies(request: Request, catalog: CatalogDep, principal: PrincipalDep,
+                       format: FormatQ = None) -> Response:
     return await answer(request, catalog, "studies", {}, principal, fmt=format)
 
 
 @router.get("/{study}", summary="One study's overview: participants by role, events by type, themes",
             dependencies=[require("aggregate")])
 async def study_overview(study: str, request: Request, catalog: CatalogDep, principal: PrincipalDep,
-                   format: FormatQ = None) -> Response:
-    if not _STUDY_ID.match(study) or catalog.iris.graph(study) not in await run_in_threadpool(request.app.state.store.graphs):
+                         format: FormatQ = None) -> Response:
+    graphs = await run_in_threadpool(request.app.state.store.graphs)
+    if not _STUDY_ID.match(study) or catalog.iris.graph(study) not in graphs:
         raise HTTPException(404, f"no study '{study}'")
     return await answer(request, catalog, "study-overview", {"study": study}, principal, fmt=format)
 
@@ -62,12 +63,8 @@ async def upload_study(request: Request, file: Annotated[UploadFile, File()],
 
         def run() -> JSONResponse:
             with app_state.write_lock:  # one writer at a time: a batch is replaced atomically
-                try:
-                    report = ingest(target, app_state.store, app_state.catalog.iris,
-                                    options=ReadOptions(study, preset), dry_run=dry_run)
-                except IngestError as e:
-                    return JSONResponse({"written": False, "problems": [p.as_dict() for p in e.problems]},
-                                        status_code=422)
+                report = ingest(target, app_state.store, app_state.catalog.iris,
+                                options=ReadOptions(study, preset), dry_run=dry_run)  # IngestError: 422 (app.py)
                 body = report.as_dict()
                 if report.written and app_state.neo4j is not None and config.neo4j_auto_sync:
                     body["neo4j"] = _sync_neo4j(request, [s.graph for s in report.studies])

@@ -13,7 +13,6 @@ from qualkg.api.deps import CatalogDep, ConfigDep, StoreDep
 from qualkg.api.disclosure import disclose
 from qualkg.api.security import PrincipalDep, require
 from qualkg.api.tables import choose_format, table_response
-from qualkg.queries.catalog import ParameterError
 from qualkg.synthesis import feeds
 from qualkg.synthesis.questions import synthesis_catalog
 from qualkg.synthesis.suggest import suggest
@@ -39,7 +38,7 @@ def cerqual(finding: str, request: Request, store: StoreDep, catalog: CatalogDep
     support = catalog.run(store, "recurring-findings", {"finding": finding})
     shown = disclose(support, catalog.get("recurring-findings"), may_read_excerpts=principal.can("excerpts"),
                      k=config.min_cell_count)
-    profile = feeds.evidence_profile(shown.frame.iloc[0].to_dict(), detail)
+    profile = feeds.evidence_profile({str(column): v for column, v in shown.frame.iloc[0].items()}, detail)
     fmt = choose_format(request, format)
     if fmt == "json":
         return JSONResponse(profile)
@@ -56,28 +55,29 @@ def soqf(request: Request, store: StoreDep, catalog: CatalogDep, format: FormatQ
 
 @router.get("/jbi", summary="JBI meta-aggregation worksheet (illustrations need the 'excerpts' scope)")
 async def jbi(request: Request, catalog: CatalogDep, principal: PrincipalDep, finding: FindingQ = None,
-        format: FormatQ = None) -> Response:
+              format: FormatQ = None) -> Response:
     return await answer(request, synthesis_catalog(catalog.iris), "jbi", {"finding": finding}, principal, fmt=format)
 
 
 @router.get("/references.ris", summary="References of the studies mapped to review findings, as RIS")
 def references_ris(store: StoreDep, catalog: CatalogDep, finding: FindingQ = None) -> Response:
-    return Response(feeds.to_ris(feeds.references(store, catalog, finding)), media_type="application/x-research-info-systems",
+    return Response(feeds.to_ris(feeds.references(store, catalog, finding)),
+                    media_type="application/x-research-info-systems",
                     headers={"Content-Disposition": 'attachment; filename="references.ris"'})
 
 
 @router.get("/references.csl.json", summary="References of the studies mapped to review findings, as CSL-JSON")
 def references_csl(store: StoreDep, catalog: CatalogDep, finding: FindingQ = None) -> Response:
-    return Response(feeds.to_csl_json(feeds.references(store, catalog, finding)), media_type="application/vnd.citationstyles.csl+json")
+    return Response(feeds.to_csl_json(feeds.references(store, catalog, finding)),
+                    media_type="application/vnd.citationstyles.csl+json")
 
 
 @router.get("/suggestions", summary="Lexical alignment suggestions between two studies' themes (never stored)")
 def suggestions(request: Request, store: StoreDep, catalog: CatalogDep,
-                a: Annotated[str, Query(description="Study id A.")], b: Annotated[str, Query(description="Study id B.")],
+                a: Annotated[str, Query(description="Study id A.")],
+                b: Annotated[str, Query(description="Study id B.")],
                 min_score: Annotated[float, Query(ge=0, le=1)] = 0.3, format: FormatQ = None) -> Response:
-    try:
-        df = suggest(store, catalog, a, b, min_score=min_score)
-    except ParameterError as e:
-        raise HTTPException(422, [{"loc": ["query", e.param], "msg": str(e), "type": e.rule, "input": e.value}]) from None
-    notices = ["Suggestions only: nothing was written. Accept one by adding it to an SSSOM file with your justification."]
+    df = suggest(store, catalog, a, b, min_score=min_score)  # ParameterError: 422 (app.py)
+    notices = ["Suggestions only: nothing was written. "
+               "Accept one by adding it to an SSSOM file with your justification."]
     return table_response(df, choose_format(request, format), {"notices": notices}, "suggestions")
