@@ -5,6 +5,7 @@ Costly things are session-scoped; tests that write get their own store.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from qualkg.api.app import create_app
 from qualkg.api.config import ApiConfig, ApiKey
@@ -39,6 +41,15 @@ def fixture_store() -> GraphStore:
     return store
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_qualkg_settings_from_the_shell() -> Iterator[None]:
+    """QUALKG_* variables of the shell that runs the suite would change what each test configures."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [k for k in os.environ if k.startswith("QUALKG_")]:
+            patch.delenv(name)
+        yield
+
+
 @pytest.fixture(scope="session")
 def iris() -> IriScheme:
     return IRIS
@@ -58,9 +69,15 @@ def fx_store() -> Iterator[GraphStore]:
 
 
 def free_port() -> int:
+    """A port that was free a moment ago; prefer `serve(app)`, which keeps the port it binds."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+def one_line(output: str) -> str:
+    """CLI output as one line of single spaces: rich breaks lines at the terminal's width, which differs by machine."""
+    return " ".join(output.split())
 
 
 @dataclass(frozen=True)
@@ -78,9 +95,16 @@ TEST_KEYS = {"aggregate": {"aggregate"}, "excerpts": {"aggregate", "excerpts"}, 
              "ingest": {"ingest"}, "all": {"aggregate", "excerpts", "sparql", "ingest"}}
 
 
-def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+def serve(app: FastAPI, port: int | None = None) -> tuple[uvicorn.Server, threading.Thread]:
+    """A real uvicorn serving `app` in a thread on 127.0.0.1; `server.config.port` is its port.
+
+    Without `port` the socket is bound here, before the server starts, so no other process can take
+    the port between choosing and binding it."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds its own sockets
+    sock.bind(("127.0.0.1", port or 0))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=sock.getsockname()[1], log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
@@ -103,7 +127,7 @@ def live() -> Iterator[LiveServer]:
                         expires=datetime.now(UTC) - timedelta(days=1))]
     config = ApiConfig(keys=api_keys, open_scopes=frozenset(), min_cell_count=2, max_rows=1000, query_timeout_s=1)
     app = create_app(config, fixture_store(), default_catalog())
-    server, thread = serve(app, free_port())
+    server, thread = serve(app)
     yield LiveServer(f"http://127.0.0.1:{server.config.port}", keys)
     server.should_exit = True
     thread.join(timeout=10)

@@ -20,7 +20,7 @@ from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
-from tests.conftest import free_port, serve
+from tests.conftest import serve
 
 INGEST_KEY = "badinputs-ingest-key"
 EXCERPTS_KEY = "badinputs-excerpts-key"
@@ -60,7 +60,7 @@ class Hostile:
 @pytest.fixture(scope="session")
 def hostile() -> Iterator[Hostile]:
     store = empty_store()
-    server, thread = serve(hardened_app(store), free_port())
+    server, thread = serve(hardened_app(store))
     yield Hostile(f"http://127.0.0.1:{server.config.port}", store)
     server.should_exit = True
     thread.join(timeout=10)

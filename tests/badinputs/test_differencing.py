@@ -14,7 +14,7 @@ import pytest
 from qualkg.ingest.mapping import map_study
 from qualkg.ingest.records import Code, Excerpt, Participant, Provenance, Study, StudyRecords, Transcript
 from tests.badinputs.conftest import AGGREGATE_KEY, EXCERPTS_KEY, empty_store, hardened_app
-from tests.conftest import IRIS, free_port, serve
+from tests.conftest import IRIS, serve
 
 pytestmark = pytest.mark.servers
 STUDY = "synthetic-differencing"
@@ -52,7 +52,7 @@ def records() -> StudyRecords:
 def url() -> Iterator[str]:
     store = empty_store()
     store.replace_graph(IRIS.graph(STUDY), map_study(records(), IRIS))
-    server, thread = serve(hardened_app(store, min_cell_count=3), free_port())
+    server, thread = serve(hardened_app(store, min_cell_count=3))
     yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     thread.join(timeout=10)

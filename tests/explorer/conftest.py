@@ -27,7 +27,7 @@ from qualkg.ingest.pipeline import ingest
 from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.wiring import load_model
-from tests.conftest import IRIS, free_port, serve
+from tests.conftest import IRIS, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "seed-anestis-2025"
@@ -48,7 +48,7 @@ def explorer_app() -> FastAPI:
 
 @pytest.fixture(scope="session")
 def explorer_url() -> Iterator[str]:
-    server, thread = serve(explorer_app(), free_port())
+    server, thread = serve(explorer_app())
     yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     thread.join(timeout=10)

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from qualkg.store import open_store
 from tests.badinputs.conftest import ALL_KEY, hardened_app
-from tests.conftest import fixture_store, free_port, serve
+from tests.conftest import fixture_store, serve
 
 FUZZ_EXAMPLES = 15
 
@@ -28,7 +28,7 @@ schema = schemathesis.openapi.from_dict(hardened_app(open_store("oxigraph", path
 
 @pytest.fixture(scope="module")
 def live_url() -> Iterator[str]:
-    server, thread = serve(hardened_app(fixture_store(), min_cell_count=2, query_timeout_s=2), free_port())
+    server, thread = serve(hardened_app(fixture_store(), min_cell_count=2, query_timeout_s=2))
     yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     thread.join(timeout=10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 from neo4j import Driver, GraphDatabase
 
@@ -9,7 +11,7 @@ from qualkg.api.app import create_app
 from qualkg.api.config import ApiConfig
 from qualkg.projection.neo4j import sync
 from qualkg.queries.catalog import default_catalog
-from tests.conftest import LiveServer, fixture_store, free_port, serve
+from tests.conftest import LiveServer, fixture_store, serve
 from tests.servers.launch import Neo4jServer
 
 
@@ -18,7 +20,7 @@ def test_engine_neo4j_gives_the_store_answer(driver: Driver) -> None:
     store = fixture_store()
     sync(store, driver)
     app = create_app(ApiConfig(open_scopes=frozenset({"aggregate", "excerpts"})), store, default_catalog(), neo4j=driver)
-    server, thread = serve(app, free_port())
+    server, thread = serve(app)
     url = f"http://127.0.0.1:{server.config.port}"
     try:
         for path in ("/questions/challenges-by-context", "/questions/matrix?rows=role&columns=theme&study=fx",
@@ -51,7 +53,7 @@ WRITER = ApiConfig(open_scopes=frozenset({"aggregate", "excerpts", "ingest"}))
 
 def _upload(app) -> tuple[httpx.Response, list[str]]:
     """The upload's answer, and the store's graphs after it (read before the app stops and closes its store)."""
-    server, thread = serve(app, free_port())
+    server, thread = serve(app)
     try:
         r = httpx.post(f"http://127.0.0.1:{server.config.port}/studies", data={"study": "uploaded"},
                        files={"file": ("coded.csv", UPLOAD, "text/csv")}, timeout=60)
@@ -75,8 +77,11 @@ def test_an_upload_is_projected_into_neo4j(driver: Driver, neo4j: Neo4jServer) -
 
 def test_an_upload_stands_when_neo4j_is_down() -> None:
     """Nothing listens on the port: the store keeps the upload; the answer says how to catch Neo4j up."""
-    dead = GraphDatabase.driver(f"bolt://127.0.0.1:{free_port()}", connection_timeout=2, max_transaction_retry_time=2)
-    r, graphs = _upload(create_app(WRITER, fixture_store(), default_catalog(), neo4j=dead))
+    with socket.socket() as closed:  # bound, never listening: connections are refused, and no one else gets the port
+        closed.bind(("127.0.0.1", 0))
+        dead = GraphDatabase.driver(f"bolt://127.0.0.1:{closed.getsockname()[1]}", connection_timeout=2,
+                                    max_transaction_retry_time=2)
+        r, graphs = _upload(create_app(WRITER, fixture_store(), default_catalog(), neo4j=dead))
     assert r.status_code == 201, r.text
     assert r.json()["neo4j"]["synced"] is False and "qualkg sync neo4j" in r.json()["neo4j"]["repair"]
     assert default_catalog().iris.graph("uploaded") in graphs

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, TypeVar
 
 import httpx
 from neo4j import GraphDatabase
@@ -30,6 +30,7 @@ FUSEKI_JAR = LIB / "fuseki" / "jena-fuseki-server-5.6.0.jar"
 NEO4J_CLASSPATH = f"{LIB / 'launcher'}:{LIB / 'neo4j'}/*"
 FUSEKI_DATASET = "ds"
 
+PORT_ATTEMPTS = 3  # a free port can be taken by another process before the JVM binds it
 START_TIMEOUT_S = 180.0  # generous: on a busy 2-core machine Neo4j has taken ~50 s to start
 STOP_GRACE_S = 20.0
 LOG_TAIL_LINES = 40
@@ -39,6 +40,9 @@ LOG_TAIL_LINES = 40
 JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 # Benchmarks measure the servers as deployed: full JIT, the default collector, pass `heap` too.
 BENCH_JVM_FLAGS: list[str] = []
+
+
+S = TypeVar("S", bound="Server")
 
 
 class ServerStartError(RuntimeError):
@@ -53,6 +57,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     _log: IO[bytes] = field(repr=False)
+    resets: int = field(default=0, init=False)  # how often reset() emptied it: a fixture can tell it must reload
 
     def stop(self) -> None:
         """Ask politely (SIGTERM), wait, then kill; safe to call twice."""
@@ -94,6 +99,7 @@ class Neo4jServer(Server):
         """Delete every node and relationship, so each test starts from an empty graph."""
         with GraphDatabase.driver(self.bolt_uri, auth=None) as driver:
             driver.execute_query("MATCH (n) DETACH DELETE n")
+        self.resets += 1
 
 
 @dataclass
@@ -105,6 +111,7 @@ class FusekiServer(Server):
     def reset(self) -> None:
         """Drop the default and every named graph, so each test starts from an empty dataset."""
         httpx.post(self.update_url, data={"update": "DROP ALL"}).raise_for_status()
+        self.resets += 1
 
     @property
     def query_url(self) -> str:
@@ -143,6 +150,19 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _on_a_free_port(start: Callable[[int], S], port: int | None) -> S:
+    """`start(port)`; without `port`, on a free one, and on another if that one was taken meanwhile."""
+    if port:
+        return start(port)
+    for _ in range(PORT_ATTEMPTS - 1):
+        try:
+            return start(free_port())
+        except ServerStartError as e:
+            if "already in use" not in str(e):
+                raise
+    return start(free_port())
 
 
 def _die_with_parent() -> None:
@@ -220,14 +240,16 @@ def start_neo4j(
     `jvm_flags` default to the test settings; benchmarks pass BENCH_JVM_FLAGS and a bigger heap.
     """
     ensure_fetched()
-    port = port or free_port()
     java = ["java", f"-Xmx{heap}", *jvm_flags, "-cp", NEO4J_CLASSPATH]
-    command = [*java, "Neo4jLauncher", str(port), str(workdir / "neo4j")]
-    process, log_path, log = _spawn("neo4j", command, workdir, env=None)
-    bolt_uri = f"bolt://127.0.0.1:{port}"
-    server = Neo4jServer("neo4j", process, log_path, log, bolt_uri)
-    _wait_ready(server, lambda: _bolt_answers(server.bolt_uri), timeout_s)
-    return server
+
+    def start(port: int) -> Neo4jServer:
+        command = [*java, "Neo4jLauncher", str(port), str(workdir / "neo4j")]
+        process, log_path, log = _spawn("neo4j", command, workdir, env=None)
+        server = Neo4jServer("neo4j", process, log_path, log, f"bolt://127.0.0.1:{port}")
+        _wait_ready(server, lambda: _bolt_answers(server.bolt_uri), timeout_s)
+        return server
+
+    return _on_a_free_port(start, port)
 
 
 def start_fuseki(
@@ -240,18 +262,20 @@ def start_fuseki(
     `heap` and `jvm_flags` as for start_neo4j; `query_timeout_s` makes Fuseki abort longer queries itself.
     """
     ensure_fetched()
-    port = port or free_port()
     database = workdir / "tdb2"
     database.mkdir(parents=True, exist_ok=True)
     java = ["java", f"-Xmx{heap}", *jvm_flags, "-jar", str(FUSEKI_JAR)]
-    options = ["--localhost", f"--port={port}", "--ping", "--update", "--tdb2", f"--loc={database}",
-               "--set", "tdb:unionDefaultGraph=true"]
+    options = ["--ping", "--update", "--tdb2", f"--loc={database}", "--set", "tdb:unionDefaultGraph=true"]
     if query_timeout_s is not None:
         options += ["--set", f"arq:queryTimeout={round(query_timeout_s * 1000)}"]
-    command = [*java, *options, f"/{FUSEKI_DATASET}"]
     # Fuseki writes its run area (config, shiro.ini) under FUSEKI_BASE: keep it in workdir.
     env = {**os.environ, "FUSEKI_BASE": str(workdir / "fuseki-base")}
-    process, log_path, log = _spawn("fuseki", command, workdir, env=env)
-    server = FusekiServer("fuseki", process, log_path, log, f"http://127.0.0.1:{port}")
-    _wait_ready(server, lambda: _http_ok(server.ping_url), timeout_s)
-    return server
+
+    def start(port: int) -> FusekiServer:
+        command = [*java, "--localhost", f"--port={port}", *options, f"/{FUSEKI_DATASET}"]
+        process, log_path, log = _spawn("fuseki", command, workdir, env=env)
+        server = FusekiServer("fuseki", process, log_path, log, f"http://127.0.0.1:{port}")
+        _wait_ready(server, lambda: _http_ok(server.ping_url), timeout_s)
+        return server
+
+    return _on_a_free_port(start, port)
