@@ -1,8 +1,13 @@
-"""What the API needs to know, passed in by the composition root (the API reads no environment)."""
+"""What the API needs to know, passed in by the composition root (the API reads no environment).
+
+`ApiSettings` holds the fields an operator sets; qualkg.settings.Settings inherits them and reads them
+from QUALKG_* variables, so each is defined once, here.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,18 +20,28 @@ class ApiKey(BaseModel):
     expires: datetime | None = None
 
 
-class ApiConfig(BaseModel):
+class ApiSettings(BaseModel):
+    min_cell_count: int = Field(3, ge=1, description="Counts below this are suppressed for callers without "
+                                "'excerpts'.")
+    query_timeout_s: float = Field(10.0, gt=0)
+    max_rows: int = Field(10_000, ge=1)
+    max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    max_body_bytes: int = Field(1024 * 1024, ge=1, description="Largest request body other than an upload.")
+    cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS (JSON list); none = CORS off.")
+    engine: Literal["store", "neo4j"] = Field("store", description="Where the API answers named questions: "
+                                              "the RDF store, or the Neo4j projection (per request: ?engine=).")
+    neo4j_database: str | None = None
+    neo4j_auto_sync: bool = Field(True, description="Sync written study graphs to Neo4j after each ingest.")
+    answer_cache: int = Field(512, ge=0, description="Answers kept per store state for repeated questions, "
+                              "by the store and as finished HTTP answers (embedded store only; every write "
+                              "starts afresh); 0 = off.")
+    warm_answers: bool = Field(True, description="The API answers every named question with its defaults in the "
+                               "background at start and after each write (kept as finished JSON), and answers "
+                               "again what callers asked before the write, so first askings are answered from "
+                               "memory (needs answer_cache).")
+
+
+class ApiConfig(ApiSettings):
     version: str = "0.1.0"
     open_scopes: frozenset[str] = Field(default_factory=frozenset, description="Scopes granted without a key.")
     keys: list[ApiKey] = Field(default_factory=list)
-    min_cell_count: int = 3
-    query_timeout_s: float = 10.0
-    max_rows: int = 10_000
-    max_upload_bytes: int = 200 * 1024 * 1024
-    max_body_bytes: int = 1024 * 1024  # any request body but an upload
-    cors_origins: tuple[str, ...] = ()  # CORS is off unless origins are configured
-    engine: str = "store"  # default engine for named questions: store | neo4j (per request: ?engine=)
-    neo4j_database: str | None = None
-    neo4j_auto_sync: bool = True  # project the studies an upload wrote into Neo4j, when one is configured
-    answer_cache: int = 512  # finished answers kept per store generation (over a CachedStore); 0 = off
-    warm_answers: bool = True  # compute the default answers at start and after every write, while serving

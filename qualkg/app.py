@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 from fastapi import FastAPI
 from pydantic import TypeAdapter
 
 from qualkg.api.app import create_app
-from qualkg.api.config import ApiConfig, ApiKey
+from qualkg.api.config import ApiConfig, ApiKey, ApiSettings
 from qualkg.queries.catalog import default_catalog
 from qualkg.settings import Settings
 from qualkg.wiring import build_store, neo4j_driver
@@ -24,15 +25,11 @@ def load_api_keys(path: Path | None) -> list[ApiKey]:
 
 
 def api_config(settings: Settings) -> ApiConfig:
-    """On loopback the API grants aggregate + excerpts without a key; elsewhere keys are required."""
+    """The API's fields of `settings`; on loopback the API grants aggregate + excerpts without a key,
+    elsewhere keys are required."""
     open_scopes = frozenset({"aggregate", "excerpts"}) if settings.host in LOCAL_HOSTS else frozenset()
-    return ApiConfig(open_scopes=open_scopes, keys=load_api_keys(settings.api_keys_file),
-                     min_cell_count=settings.min_cell_count,
-                     query_timeout_s=settings.query_timeout_s, max_rows=settings.max_rows,
-                     max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
-                     cors_origins=settings.cors_origins, engine=settings.engine,
-                     neo4j_database=settings.neo4j_database, neo4j_auto_sync=settings.neo4j_auto_sync,
-                     answer_cache=settings.answer_cache, warm_answers=settings.warm_answers)
+    return ApiConfig(**settings.model_dump(include=set(ApiSettings.model_fields)), version=version("qualkg"),
+                     open_scopes=open_scopes, keys=load_api_keys(settings.api_keys_file))
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:

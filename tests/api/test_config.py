@@ -31,3 +31,22 @@ def test_an_empty_keys_file_variable_means_no_keys_file(monkeypatch: pytest.Monk
     """`QUALKG_API_KEYS_FILE=` once made `qualkg serve` read the current directory as a keys file."""
     monkeypatch.setenv("QUALKG_API_KEYS_FILE", "")
     assert Settings().api_keys_file is None and api_config(Settings()).keys == []
+
+
+def test_the_api_fields_are_defined_once_and_handed_over() -> None:
+    """Settings inherits ApiSettings (one definition per field, read from QUALKG_*); api_config passes each on."""
+    from qualkg.api.config import ApiSettings
+
+    assert issubclass(Settings, ApiSettings)
+    tuned = Settings(min_cell_count=5, max_rows=7, cors_origins=("https://a.example",), engine="neo4j",
+                     answer_cache=3, warm_answers=False)
+    config = api_config(tuned)
+    assert {name: getattr(config, name) for name in ApiSettings.model_fields} == \
+        tuned.model_dump(include=set(ApiSettings.model_fields))
+    assert config.max_rows == 7 and config.engine == "neo4j"
+
+
+def test_an_api_field_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUALKG_MAX_ROWS", "42")
+    monkeypatch.setenv("QUALKG_CORS_ORIGINS", '["https://a.example"]')
+    assert api_config(Settings()).max_rows == 42 and api_config(Settings()).cors_origins == ("https://a.example",)
