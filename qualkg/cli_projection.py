@@ -9,16 +9,13 @@ from typing import Annotated
 
 import typer
 from neo4j.exceptions import DriverError, Neo4jError
-from rich.console import Console
 from rich.progress import track
 
+from qualkg.invocation import invocation
 from qualkg.projection.neo4j import ProjectionError, sync
-from qualkg.settings import Settings
 from qualkg.wiring import build_iris, build_store, neo4j_driver
 
 sync_app = typer.Typer(help="Project the RDF store into another engine.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 
 
 @sync_app.callback()
@@ -28,12 +25,14 @@ def _sync_group() -> None:
 
 @sync_app.command("neo4j")
 def sync_neo4j(
+    ctx: typer.Context,
     study: Annotated[list[str] | None, typer.Option("--study", help="Only this study's graph (repeatable); "
                                                     "default: every graph, and drop the ones the store lost.")] = None,
     database: Annotated[str | None, typer.Option(help="Neo4j database (default: the server's default).")] = None,
 ) -> None:
     """Write the store's graphs to Neo4j as labelled nodes and relationships, one transaction per graph."""
-    settings = Settings()
+    run = invocation(ctx)
+    settings, err = run.settings, run.err
     if not settings.neo4j_uri:
         err.print("set QUALKG_NEO4J_URI (and QUALKG_NEO4J_PASSWORD unless auth is off) to sync to Neo4j")
         raise typer.Exit(code=1)
@@ -52,6 +51,6 @@ def sync_neo4j(
         raise typer.Exit(code=1) from None
     finally:
         store.close()
-    console.print(f"synced {len(report.graphs)} graph(s): {report.nodes} nodes, {report.relationships} relationships "
+    run.out.print(f"synced {len(report.graphs)} graph(s): {report.nodes} nodes, {report.relationships} relationships "
                   f"in {report.seconds:.1f} s ({report.per_second:,.0f}/s)"
                   + (f"; dropped {len(report.dropped)} graph(s) no longer in the store" if report.dropped else ""))

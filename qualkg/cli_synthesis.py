@@ -20,8 +20,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qualkg.invocation import Invocation, invocation
 from qualkg.queries.catalog import Catalog, default_catalog
-from qualkg.settings import Settings
 from qualkg.store.base import GraphStore
 from qualkg.synthesis import feeds
 from qualkg.synthesis.errors import SynthesisError
@@ -38,45 +38,43 @@ from qualkg.wiring import build_iris, build_store
 
 mappings_app = typer.Typer(help="Theme mappings (SSSOM TSV) and the synthesis graph.", no_args_is_help=True)
 feeds_app = typer.Typer(help="Systematic-review feeds: CERQual, SoQF, JBI, references.", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 
 TableFormat = Annotated[str, typer.Option("--format", "-f", help="csv, xlsx or json.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (default: stdout; xlsx needs --out).")]
 
 
 @contextmanager
-def _context() -> Iterator[tuple[GraphStore, Catalog]]:
-    settings = Settings()
-    store = build_store(settings)
+def _context(run: Invocation) -> Iterator[tuple[GraphStore, Catalog]]:
+    store = build_store(run.settings)
     try:
-        yield store, default_catalog(settings.base_iri)
+        yield store, default_catalog(run.settings.base_iri)
     finally:
         store.close()
 
 
-def _fail(e: SynthesisError) -> typer.Exit:
+def _fail(err: Console, e: SynthesisError) -> typer.Exit:
     for p in e.problems:
         err.print(str(p), style="red", markup=False, highlight=False)
     return typer.Exit(code=1)
 
 
-def _write(df: pd.DataFrame, fmt: str, out: Path | None) -> None:
+def _write(err: Console, df: pd.DataFrame, fmt: str, out: Path | None) -> None:
     if fmt == "xlsx":
         if out is None:
             err.print("xlsx needs --out FILE")
             raise typer.Exit(code=2)
         df.to_excel(out, index=False)
     else:
-        writers: dict[str, Callable[[], str]] = {"csv": lambda: df.to_csv(index=False),
-                                                 "json": lambda: df.to_json(orient="records", force_ascii=False, indent=2)}
+        writers: dict[str, Callable[[], str]] = {
+            "csv": lambda: df.to_csv(index=False),
+            "json": lambda: df.to_json(orient="records", force_ascii=False, indent=2)}
         if fmt not in writers:
             err.print("format must be csv, xlsx or json")
             raise typer.Exit(code=2)
-        _emit(writers[fmt](), out)
+        _emit(err, writers[fmt](), out)
 
 
-def _emit(text: str, out: Path | None) -> None:
+def _emit(err: Console, text: str, out: Path | None) -> None:
     if out:
         out.write_text(text, encoding="utf-8")
         err.print(f"wrote {out}")
@@ -84,29 +82,33 @@ def _emit(text: str, out: Path | None) -> None:
         typer.echo(text, nl=False)
 
 
+FolderOpt = Annotated[Path, typer.Option("--dir", help="Synthesis folder: *.frame.yaml, *.sssom.tsv.")]
+SetOpt = Annotated[str | None, typer.Option("--set", help="mapping_set_id (default: list the sets).")]
+
+
 @mappings_app.command("import")
-def import_cmd(files: Annotated[list[Path] | None, typer.Argument(help="Extra SSSOM TSV files.")] = None,
-               folder: Annotated[Path, typer.Option("--dir", help="Synthesis folder: *.frame.yaml, *.sssom.tsv.")] = Path("data/synthesis"),
+def import_cmd(ctx: typer.Context,
+               files: Annotated[list[Path] | None, typer.Argument(help="Extra SSSOM TSV files.")] = None,
+               folder: FolderOpt = Path("data/synthesis"),
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False) -> None:
     """Rebuild the synthesis graph from the frames and mapping sets in DIR plus FILES (all or nothing)."""
-    settings = Settings()
-    with _context() as (store, _):
+    run = invocation(ctx)
+    with _context(run) as (store, _):
         try:
-            report = load_synthesis(folder, store, build_iris(settings), tuple(files or ()), dry_run=dry_run)
+            report = load_synthesis(folder, store, build_iris(run.settings), tuple(files or ()), dry_run=dry_run)
         except SynthesisError as e:
-            raise _fail(e) from None
+            raise _fail(run.err, e) from None
     verb = "checked" if dry_run else "loaded"
-    console.print(f"{verb} {len(report.frames)} frame(s), {len(report.mapping_sets)} mapping set(s), "
+    run.out.print(f"{verb} {len(report.frames)} frame(s), {len(report.mapping_sets)} mapping set(s), "
                   f"{report.mappings} mappings ({report.accepted} accepted), {report.minted} minted concepts, "
                   f"{report.triples} triples → {report.graph}")
 
 
 @mappings_app.command("export")
-def export_cmd(set_id: Annotated[str | None, typer.Option("--set", help="mapping_set_id (default: list the sets).")] = None,
-               out: OutOpt = None) -> None:
+def export_cmd(ctx: typer.Context, set_id: SetOpt = None, out: OutOpt = None) -> None:
     """Write one mapping set from the store as SSSOM TSV."""
-    settings = Settings()
-    with _context() as (store, catalog):
+    run = invocation(ctx)
+    with _context(run) as (store, catalog):
         syn = synthesis_catalog(catalog.iris)
         if set_id is None:
             for s in mapping_sets_in_store(store, syn):
@@ -115,74 +117,81 @@ def export_cmd(set_id: Annotated[str | None, typer.Option("--set", help="mapping
         try:
             mset = read_mapping_set(store, syn, set_id)
         except SynthesisError as e:
-            raise _fail(e) from None
-    used = [v for m in mset.mappings for v in (m.subject_id, m.object_id, *m.author_id, m.subject_source, m.object_source) if v]
-    _emit(write_sssom(mset, study_prefixes(used, settings.base_iri)), out)
+            raise _fail(run.err, e) from None
+    used = [v for m in mset.mappings
+            for v in (m.subject_id, m.object_id, *m.author_id, m.subject_source, m.object_source) if v]
+    _emit(run.err, write_sssom(mset, study_prefixes(used, run.settings.base_iri)), out)
 
 
-def _table_cmd(build: Callable[[GraphStore, Catalog], pd.DataFrame], fmt: str, out: Path | None) -> None:
-    with _context() as (store, catalog):
+def _table_cmd(ctx: typer.Context, build: Callable[[GraphStore, Catalog], pd.DataFrame], fmt: str,
+               out: Path | None) -> None:
+    run = invocation(ctx)
+    with _context(run) as (store, catalog):
         df = build(store, catalog)
-    _write(df, fmt, out)
+    _write(run.err, df, fmt, out)
 
 
 @feeds_app.command("findings")
-def findings_cmd(fmt: TableFormat = "csv", out: OutOpt = None) -> None:
+def findings_cmd(ctx: typer.Context, fmt: TableFormat = "csv", out: OutOpt = None) -> None:
     """Review findings with their support across studies (the recurring-findings question)."""
-    _table_cmd(lambda s, c: c.run(s, "recurring-findings", {}), fmt, out)
+    _table_cmd(ctx, lambda s, c: c.run(s, "recurring-findings", {}), fmt, out)
 
 
 @feeds_app.command("cerqual")
-def cerqual_cmd(finding: str, fmt: TableFormat = "csv", out: OutOpt = None) -> None:
+def cerqual_cmd(ctx: typer.Context, finding: str, fmt: TableFormat = "csv", out: OutOpt = None) -> None:
     """GRADE-CERQual evidence-profile draft of FINDING (e.g. F1); json gives iSoQ's shape."""
-    with _context() as (store, catalog):
+    run = invocation(ctx)
+    with _context(run) as (store, catalog):
         try:
             detail = feeds.finding_detail(store, catalog, finding)
         except feeds.UnknownFinding:
-            err.print(f"no review finding '{finding}'")
+            run.err.print(f"no review finding '{finding}'")
             raise typer.Exit(code=1) from None
-        support = catalog.run(store, "recurring-findings", {"finding": finding}).iloc[0].to_dict()
-    profile = feeds.evidence_profile(support, detail)
+        support = catalog.run(store, "recurring-findings", {"finding": finding}).iloc[0]
+    profile = feeds.evidence_profile({str(column): v for column, v in support.items()}, detail)
     if fmt == "json":
-        _emit(json.dumps(profile, ensure_ascii=False, indent=2, default=int), out)
+        _emit(run.err, json.dumps(profile, ensure_ascii=False, indent=2, default=int), out)
     else:
-        _write(feeds.evidence_profile_table(profile), fmt, out)
+        _write(run.err, feeds.evidence_profile_table(profile), fmt, out)
 
 
 @feeds_app.command("soqf")
-def soqf_cmd(fmt: TableFormat = "csv", out: OutOpt = None) -> None:
+def soqf_cmd(ctx: typer.Context, fmt: TableFormat = "csv", out: OutOpt = None) -> None:
     """Summary of Qualitative Findings table skeleton."""
-    _table_cmd(feeds.soqf, fmt, out)
+    _table_cmd(ctx, feeds.soqf, fmt, out)
 
 
 @feeds_app.command("jbi")
-def jbi_cmd(finding: Annotated[str | None, typer.Option(help="One category, e.g. F1.")] = None,
+def jbi_cmd(ctx: typer.Context, finding: Annotated[str | None, typer.Option(help="One category, e.g. F1.")] = None,
             fmt: TableFormat = "csv", out: OutOpt = None) -> None:
     """JBI meta-aggregation worksheet (includes excerpt text: handle as the data require)."""
-    _table_cmd(lambda s, c: feeds.jbi(s, c, finding), fmt, out)
+    _table_cmd(ctx, lambda s, c: feeds.jbi(s, c, finding), fmt, out)
 
 
 @feeds_app.command("references")
-def references_cmd(fmt: Annotated[str, typer.Option("--format", "-f", help="ris or csl.")] = "ris",
+def references_cmd(ctx: typer.Context, fmt: Annotated[str, typer.Option("--format", "-f", help="ris or csl.")] = "ris",
                    finding: Annotated[str | None, typer.Option(help="Only the studies of one finding.")] = None,
                    out: OutOpt = None) -> None:
     """References of the studies mapped to review findings, as RIS or CSL-JSON."""
+    run = invocation(ctx)
     render = {"ris": feeds.to_ris, "csl": feeds.to_csl_json}
     if fmt not in render:
-        err.print("format must be ris or csl")
+        run.err.print("format must be ris or csl")
         raise typer.Exit(code=2)
-    with _context() as (store, catalog):
+    with _context(run) as (store, catalog):
         refs = feeds.references(store, catalog, finding)
-    _emit(render[fmt](refs), out)
+    _emit(run.err, render[fmt](refs), out)
 
 
-def suggest_cmd(a: str, b: str, min_score: Annotated[float, typer.Option(min=0, max=1)] = 0.3) -> None:
+def suggest_cmd(ctx: typer.Context, a: str, b: str,
+                min_score: Annotated[float, typer.Option(min=0, max=1)] = 0.3) -> None:
     """Suggest mappings between the themes of studies A and B by word overlap. Nothing is written."""
-    with _context() as (store, catalog):
+    run = invocation(ctx)
+    with _context(run) as (store, catalog):
         df = suggest(store, catalog, a, b, min_score=min_score)
     table = Table(title=f"Suggestions {a} → {b} (review before use; nothing was written)")
     for col in ("subject_label", "object_label", "score"):
         table.add_column(col)
     for r in df.itertuples(index=False):
-        table.add_row(r.subject_label, r.object_label, f"{r.score:.3f}")
-    console.print(table)
+        table.add_row(str(r.subject_label), str(r.object_label), f"{r.score:.3f}")
+    run.out.print(table)

@@ -10,6 +10,7 @@ from rdflib import Graph
 from typer.testing import CliRunner
 
 from qualkg.cli import app
+from qualkg.invocation import WIDTH
 
 MINIMAL = Path(__file__).parents[1] / "ingest" / "data" / "package" / "minimal"
 SEED = Path(__file__).parents[2] / "data" / "seed-anestis-2025"
@@ -78,3 +79,31 @@ def test_seed_study_overview_equals_the_published_design(env: Path) -> None:
     assert n[("events by type", "joint interview")] >= 1 and n[("events by type", "semi-structured interview")] >= 1
     assert sum(1 for (s, _), _v in n.items() if s == "themes") == 3
     assert len(roles) == 27
+
+
+def test_settings_are_read_once_per_command_line(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The main callback reads them; the command and the helpers it calls are handed the same object."""
+    from qualkg.settings import Settings
+
+    made: list[Settings] = []
+    read = Settings.__init__
+
+    def counted(self: Settings, **values: object) -> None:
+        read(self, **values)
+        made.append(self)
+
+    monkeypatch.setattr(Settings, "__init__", counted)
+    assert runner.invoke(app, ["ingest", str(MINIMAL)]).exit_code == 0
+    assert len(made) == 1
+
+
+def test_messages_and_tables_do_not_depend_on_the_terminal_width(env: Path) -> None:
+    """A message longer than any terminal stays on one line; tables off a terminal take a fixed width,
+    whatever COLUMNS says."""
+    study = "s" * 150
+    r = runner.invoke(app, ["export", study], env={"COLUMNS": "40"})
+    assert r.exit_code == 1 and f"no study '{study}' in the store" in r.output
+    assert runner.invoke(app, ["ingest", str(MINIMAL)]).exit_code == 0
+    listed = runner.invoke(app, ["studies"], env={"COLUMNS": "20"})
+    assert "Fixture study" in listed.output
+    assert 20 < max(len(line) for line in listed.output.splitlines()) <= WIDTH
