@@ -28,13 +28,10 @@ QUOTE_CONTEXT = 32  # characters of prefix/suffix kept in a TextQuoteSelector
 
 
 class _Terms:
-    """One namespace's terms as pyoxigraph NamedNodes, each made once: `QK.inStudy`, `QK["Theme"]`.
+    """One namespace's terms as pyoxigraph NamedNodes, each made once: `QK.inStudy`, `QK["Theme"]` (decision 0030).
 
-    Why: rdflib's Namespace builds and checks a new URIRef on every attribute access, which we
-    then turned into a NamedNode — about 250k times for a study of 5,000 excerpts. Here the first
-    access of a term written in code stores it as an instance attribute, so later ones are a plain
-    attribute read; names from the data (`FEATURE[f]`) are kept in a dict of their own.
-    """
+    The first access of a term stores it as an instance attribute; names from the data (`FEATURE[f]`) go
+    into a dict of their own."""
 
     def __init__(self, namespace: str) -> None:
         self._namespace = str(namespace)

@@ -1,12 +1,8 @@
-"""A study package augments coded data from a QDA export (or tabular export) it points to.
+"""A study package augments the coded data of the QDA or tabular export it points to (decision 0027).
 
-QDA exports lack what the package knows: each case's team and role, team features, themes above
-the codes. The merge keeps the package's study, organisations, teams, events and participants,
-takes transcripts, excerpts, coders and notes from the export, and reconciles two things by name:
-  - cases: the package's `cases:` map (case name → participant id) renames the export's case
-    participants to the package's participants; unmapped cases stay as they are, with a warning;
-  - codes: an export code whose label equals a package codebook entry (case-insensitive) becomes
-    that entry, so the package can place export codes under its subthemes and themes.
+Study, organisations, teams, events and participants come from the package; transcripts, excerpts, coders
+and notes from the export. The `cases:` map renames case participants (unmapped ones stay, with a
+warning); an export code labelled like a codebook entry becomes that entry.
 """
 
 from __future__ import annotations

@@ -1,22 +1,8 @@
-"""Selection offsets: detect how a tool counted them, and convert to qualkg's one convention.
+"""Selection offsets: detect how a tool counted them, and convert to qualkg's convention (decision 0024).
 
-REFI-QDA says offsets are Unicode code points, but tools disagree (see docs/qda-formats.md
-§2): NVivo counts UTF-16 code units with CRLF as two, ATLAS.ti counts code points with CRLF as
-one, Taguette counts UTF-8 bytes. A convention is one choice of
-
-    unit       codepoint | utf16 | utf8
-    line ends  lf        (CRLF counted as one)  | crlf-raw (CRLF counted as two, as stored)
-    end        exclusive | inclusive
-
-and is written "utf16/crlf-raw/exclusive". For each source every candidate is scored against
-the selections: first by how many selection names (where the tool wrote the quoted text there)
-the candidate reproduces, then by how many starts and ends fall cleanly on word boundaries
-(NVivo's names are empty), then by how many selections it can place at all. Ties go to the earlier
-candidate in `CANDIDATES` (the spec's reading first).
-
-qualkg's convention: code points over the LF-normalised text, start inclusive, end exclusive
-(the same as Web Annotation's TextPositionSelector). Offset tables are numpy arrays so that a
-600 000-character transcript is scored in milliseconds, not in a Python loop per character.
+A convention is a unit (codepoint | utf16 | utf8), line ends (lf: CRLF counted as one | crlf-raw: as
+stored) and an end (exclusive | inclusive), written "utf16/crlf-raw/exclusive". qualkg's own: code points
+over the LF-normalised text, end exclusive (Web Annotation's).
 """
 
 from __future__ import annotations
@@ -145,7 +131,8 @@ def _squash(text: str) -> str:
 
 
 def detect(source: SourceText, spans: Sequence[Span]) -> Detection:
-    """The best-scoring candidate convention for this source's selections (see module docstring)."""
+    """The candidate that reproduces most selection names, then puts most starts and ends on word
+    boundaries, then places most selections; ties go to the earlier one in `CANDIDATES`."""
     starts = np.array([sp.start for sp in spans], dtype=np.int64)
     ends = np.array([sp.end for sp in spans], dtype=np.int64)
     scored: list[tuple[tuple[int, int, int], Convention, tuple[np.ndarray, np.ndarray]]] = []

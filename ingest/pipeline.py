@@ -1,4 +1,4 @@
-"""read → records → RDF → SHACL gate → store, all or nothing (docs/decisions/0023-deterministic-study-graphs.md).
+"""read → records → RDF → SHACL gate → store, all or nothing (decision 0023).
 
 Every study of a batch is mapped and validated before anything is written, then all study graphs and
 their log graphs are replaced in one store operation. The same input always gives the same study graph.

@@ -1,10 +1,7 @@
-"""Typed, tool-neutral records: what every reader produces and what the mapping consumes.
+"""Typed, tool-neutral records: what every reader produces and what the mapping consumes (decision 0021).
 
-Readers know file formats and nothing about RDF; the mapping knows RDF and nothing about file
-formats. Ids in records are the source's own local ids (a GUID, a package id, a name); the
-mapping turns them into IRIs with `ontology.iris.IriScheme`. Vocabulary values (role, feature,
-event kind, code level) are the local names of concepts in ontology/vocab (e.g. role
-"peer-practitioner", feature "flattened-hierarchy", kind "joint-interview").
+Ids are the source's own local ids; `ontology.iris.IriScheme` turns them into IRIs. Vocabulary values are
+local names of concepts in ontology/vocab (role "peer-practitioner", kind "joint-interview").
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
-"""Safe reading of untrusted ZIP archives and XML documents.
+"""Safe reading of untrusted ZIP archives and XML documents (decision 0022).
 
-QDA exports arrive from anyone, so every archive is checked before a byte is decompressed
-(member names, symlinks, encryption, member count, declared sizes and compression ratios) and
-members are only ever read into memory by their checked names: nothing is extracted to disk.
-XML goes through defusedxml with DTDs forbidden, which refuses external entities and entity
-expansion bombs ("billion laughs") alike; REFI-QDA documents never need a DTD.
-
-Every refusal is a `ReaderError` with one located problem (file, member or line, rule, value).
+Archives are checked before a byte is decompressed, and members are read into memory by checked name, never
+extracted. XML goes through defusedxml with DTDs and entities forbidden. Every refusal is a ReaderError
+with one located problem.
 """
 
 from __future__ import annotations
@@ -28,8 +24,7 @@ from qualkg.ingest.errors import fail
 
 @dataclass(frozen=True, slots=True)
 class ZipLimits:
-    """Caps for one archive. Ratios are checked only on members large enough to hurt: small,
-    repetitive text members legitimately compress well past any sane ratio cap."""
+    """Caps for one archive; the ratio is checked only on members of at least `ratio_floor_bytes`."""
 
     max_total_bytes: int = 2 * 1024**3  # sum of declared uncompressed sizes
     max_ratio: float = 200.0  # uncompressed : compressed, per member

@@ -1,16 +1,8 @@
-"""Review feeds: what evidence-synthesis teams consume, drafted from the graph.
+"""Review feeds drafted from the graph, with the judgements left to reviewers (decision 0033).
 
-- GRADE-CERQual evidence profile per review finding, in iSoQ's shape (`evidence_profile`:
-  component → {option, explanation, notes}; `cerqual` → {option, explanation}) with iSoQ's codes
-  (concern 0–3, confidence hc/mc/lc/vc). The graph supplies the indicators (contributing studies,
-  adequacy counts, relevance against the review context) as notes; the judgements stay empty for
-  reviewers to complete, here or in iSoQ.
-- Summary of Qualitative Findings (SoQF) table skeleton, iSoQ's six columns.
-- JBI meta-aggregation worksheet (synthesis/sparql/jbi.rq).
-- Study references as RIS and CSL-JSON.
-
-Every function takes the store and a Catalog (the public questions, for recurring-findings);
-the synthesis queries come from synthesis.questions with the same IRI scheme.
+GRADE-CERQual evidence profiles and a Summary of Qualitative Findings in iSoQ's shape and codes, a JBI
+meta-aggregation worksheet (synthesis/sparql/jbi.rq), and study references as RIS and CSL-JSON. Every
+function takes the store and a Catalog (docs/synthesis.md, "Feeds").
 """
 
 from __future__ import annotations

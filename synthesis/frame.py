@@ -1,17 +1,7 @@
-"""The review frame: a review-level concept scheme (Thomas & Harden 2008).
+"""The review frame: a review-level concept scheme of descriptive and analytical themes (decision 0032).
 
-Descriptive themes stay close to the primary studies; analytical themes go beyond them and are
-derived (prov:wasDerivedFrom) from descriptive themes. Both are review findings, the unit a
-GRADE-CERQual assessment is made for. Study themes and codes are linked to the findings by SSSOM
-mappings (synthesis.mappings); the loader turns accepted mappings into prov:wasDerivedFrom links.
-
-A frame is authored as YAML (data/synthesis/*.frame.yaml):
-
-    id: peer-support
-    title: ...
-    context: {countries: [GB], roles: [peer-practitioner], features: [flattened-hierarchy]}
-    descriptive_themes: [{id: low-pay, notation: F1, label: Low pay, statement: ...}]
-    analytical_themes: [{id: ..., notation: A1, label: ..., statement: ..., derived_from: [low-pay]}]
+Authored as YAML (data/synthesis/*.frame.yaml, the `Frame` model; docs/synthesis.md, "Review frame").
+Both kinds of theme are review findings; analytical themes are prov:wasDerivedFrom descriptive ones.
 """
 
 from __future__ import annotations

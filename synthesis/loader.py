@@ -1,18 +1,8 @@
-"""Bundled synthesis files → one named graph, `{base}graph/synthesis`, replaced as a whole.
+"""Bundled synthesis files (`*.frame.yaml`, `*.sssom.tsv`) → one named graph, replaced as a whole (decision 0032).
 
-A synthesis folder holds review frames (`*.frame.yaml`) and mapping sets (`*.sssom.tsv`). Every
-term a mapping names must be one of:
-  - a finding of a frame being loaded (its label must match);
-  - a concept the store already holds (a study's code, subtheme or theme; its prefLabel must match);
-  - a *published theme* of a study-level record, `{base}study/{id}/published-theme/{slug}`, whose
-    label is one of the study's qk:publishedTheme strings, verbatim;
-  - a *published finding*, `{base}study/{id}/published-finding/{slug}`, whose label is a fragment
-    quoted verbatim ("…") in a note of the study tagged [verbatim…];
-  - sssom:NoTermFound as an object.
-Published themes and findings are minted here, from the study record's own words only: nothing
-else about a real paper is ever invented. Studies must therefore be loaded before the synthesis.
-
-All or nothing: any problem raises SynthesisError listing every problem; the graph is untouched.
+A mapped term must be a frame finding, a concept in the store, sssom:NoTermFound as an object, or a
+published theme or finding of a loaded study, minted from the study record's words. All or nothing: any
+problem raises SynthesisError and the graph is untouched.
 """
 
 from __future__ import annotations

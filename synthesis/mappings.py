@@ -1,15 +1,8 @@
-"""Theme-to-theme mappings with provenance, read and written as SSSOM TSV (sssom-py).
+"""Theme-to-theme mappings with provenance, read and written as SSSOM TSV (sssom-py) (decision 0031).
 
-A mapping says how a concept of one study (a theme, code, published theme or published finding)
-relates to a concept of another study or of a review frame. Predicates are the SKOS mapping
-relations (closeMatch by default; exactMatch only when asserted, since it is transitive) plus
-`qk:refutes` for refutational translations (meta-ethnography). Every mapping carries its
-provenance: author, date, semapv justification, confidence and comment.
-
-In the graph a mapping is kept as its SSSOM/RDF record (an owl:Axiom with owl:annotatedSource,
-owl:annotatedProperty, owl:annotatedTarget and sssom: slots) attached to its mapping set with
-sssom:mappings. The plain SKOS triple is materialised only for records a person judged (see
-`is_accepted`); machine suggestions stay records until someone reviews them.
+Predicates are the SKOS mapping relations and qk:refutes. In the graph a mapping is its SSSOM/RDF record (an
+owl:Axiom attached to its set by sssom:mappings); the plain triple is asserted only for a mapping a person
+judged (`is_accepted`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Alignment suggestions between two studies' themes: a lexical baseline, for a person to review.
+"""Alignment suggestions between two studies' themes: a lexical baseline for a person to review (decision 0033).
 
-Score = Dice coefficient of the two labels' content-word stems (lower-cased words, stop words
-dropped, a plural -s removed): 2·|A∩B| / (|A|+|B|), in [0, 1]. Simple enough to check by hand,
-and honest about what it is: word overlap, not meaning.
-
-Suggestions are returned, never stored: this module has no write path. A suggestion becomes a
-mapping only when a person copies it into an SSSOM file with their own justification, or keeps
-semapv:LexicalMatching and adds a reviewer_id (see synthesis.mappings.is_accepted).
+Score: the Dice coefficient of the two labels' content-word stems, 2·|A∩B| / (|A|+|B|). Suggestions are
+returned, never stored.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """Direct identifiers: column names and values that name or reach a person, refused in participant data.
 
-qualkg holds pseudonymised data only. Every reader checks participant fields with these two
-functions, so a name column, an e-mail address or a phone number is refused wherever it comes
-from (a package's participants.csv, a QDA case or case variable, a table's speaker column).
-Free-text names in values ("Jane Example" as a pseudonym) cannot be told from pseudonyms by
-pattern and are not detected; docs/security.md says so.
+Every reader checks participant fields with these two functions (decision 0028). A name written as a value
+("Jane Example" as a pseudonym) cannot be told from a pseudonym and is not detected (docs/security.md).
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """Which column means what in a coded-segments table: the `ColumnMapping` and the tool presets.
 
-A preset is just a `ColumnMapping` the project knows by name, so "taguette", "maxqda" and a
-user's own mapping (declared in YAML/JSON and validated by pydantic) go through one reader.
-Column names follow docs/qda-formats.md §4:
-
-- Taguette highlights export: `id,document,tag,content`; tag paths are dotted (`emotion.joy`).
-- MAXQDA Coded Segments: `Document group, Document name, Code, Segment, Created by`; code paths
-  use `\\` or ` > `. Only name, code and segment are required; the others are used when present
-  (`Begin`/`End` are unconfirmed in real exports, and the reader keeps them as provenance only).
+A preset is a `ColumnMapping` known by name ("taguette", "maxqda"); a user's own mapping, declared in YAML or
+JSON, goes through the same reader. Preset columns: docs/qda-formats.md §4 (decision 0026).
 """
 
 from __future__ import annotations

@@ -1,28 +1,8 @@
-"""Coded-segment tables (CSV, XLSX) from Taguette, MAXQDA or any tool, via a `ColumnMapping`.
+"""Coded-segment tables (CSV, XLSX) from Taguette, MAXQDA or any tool, via a `ColumnMapping` (decision 0026).
 
-One row is one (segment, code) pair. Rows with the same transcript, speaker, text, coder (and
-original positions, when given) are one `Excerpt` carrying all their codes; Taguette writes one
-row per (highlight, tag). A row that repeats an earlier row's segment and code is dropped with a
-warning (Taguette 1.5.2 repeats rows in path-prefix exports).
-
-Offsets. These exports hold excerpts, not documents, so the document text is unknown. Rather than
-leave offsets meaningless, the reader reconstructs each transcript's text: its distinct segments
-in row order, joined by a blank line ("\\n\\n"), and every excerpt's start/end are code points
-(end exclusive) into that reconstructed text, so `text[start:end] == excerpt.text` always holds
-and the graph stays self-consistent. Each excerpt's provenance says `offset_convention =
-"reconstructed"` so nobody mistakes these positions for positions in the original interview;
-the tool's own positions (MAXQDA Begin/End, unit unconfirmed) are kept only as
-`original_start`/`original_end`. A segment coded by two coders is one span with two excerpts.
-
-Document groups (MAXQDA) become part of the transcript's id and label, "group / name": MAXQDA
-allows the same document name in two groups, and `Transcript` has no attribute slot.
-
-Cells are read as strings (ids like "007" survive); a leading UTF-8 BOM is dropped; CR LF and CR
-become LF. Cells are never evaluated: a cell starting with = + - @ is kept as text, with a
-warning, because a spreadsheet could run it as a formula if the data are exported again.
-
-Records are marked synthetic=False; the caller (a study package) decides otherwise. The Study is
-a placeholder whose title is the study id; the caller supplies the real one.
+One row is one (segment, code); the rows of one segment and coder are one Excerpt; a repeated row is
+dropped with a warning. Transcript texts are rebuilt from the segments (offset_convention
+"reconstructed"). Cells stay text, never evaluated. The Study is a placeholder.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Codes from a REFI-QDA codebook (inside a project, or a standalone .qdc).
+"""Codes from a REFI-QDA codebook (inside a project, or a standalone .qdc) (decision 0025).
 
-The hierarchy comes from nesting (NVivo, MAXQDA, QualCoder) or, for top-level codes, from the
-name: ATLAS.ti writes "Parent::Child", MAXQDA paths use "\\" or " > ". A name-derived child keeps
-the tool's name in `original_name`; a parent that exists only inside names becomes a code whose
-id is "path:" plus its path, so re-reading the file yields the same ids.
+The hierarchy comes from nesting or, for top-level codes, from names ("Parent::Child", " > ", "\\"); such a
+child keeps the tool's name in `original_name`, and a parent found only in names gets the id "path:" + path.
 """
 
 from __future__ import annotations

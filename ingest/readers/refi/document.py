@@ -1,10 +1,7 @@
 """One REFI-QDA XML document: safe parse, XSD validation reported as warnings, lenient reading.
 
-Real exports deviate from the 2019 schemas in small ways (docs/qda-formats.md §3), so
-a deviation is a warning Problem, never a refusal: the reader then matches on local names (any
-`urn:QDA-XML:*` namespace, or none), accepts braces and upper case in GUIDs and non-GUID ids.
-Only what makes the content unreadable or ambiguous (a duplicate GUID, a dangling reference)
-is an error.
+A deviation from the 2019 schemas is a warning, never a refusal; only unreadable or ambiguous content (a
+duplicate GUID, a dangling reference) is an error (docs/qda-formats.md §3, decision 0025).
 """
 
 from __future__ import annotations

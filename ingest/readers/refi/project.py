@@ -1,10 +1,8 @@
-"""A REFI-QDA project archive (.qdpx) as StudyRecords.
+"""A REFI-QDA project archive (.qdpx) as StudyRecords (decision 0025).
 
-Mapping: Users -> Coder; CodeBook -> Code; Cases with their VariableValues -> Participant
-(pseudonym = the case name, or "Case <n>" for the nameless cases MAXQDA writes; never a user's
-name); a Case's SourceRef makes that participant the speaker of the source's excerpts, its
-SelectionRef of one excerpt; TextSources -> Transcript and Excerpt (ingest.readers.refi.sources);
-Notes with the NoteRefs pointing at them -> Note. Sets, Links and Graphs are not read.
+Users → Coder; CodeBook → Code; Cases and their variables → Participant (pseudonym: the case name, or
+"Case <n>"); a case's SourceRef or SelectionRef → the speaker; TextSources → Transcript and Excerpt;
+Notes with their NoteRefs → Note. Sets, Links and Graphs are not read.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
-"""Text sources and their coded selections: Transcript and Excerpt records.
+"""Text sources and their coded selections: Transcript and Excerpt records (decision 0024).
 
-A source's text is its `PlainTextContent`, or the archive member its `plainTextPath`
-("internal://<guid>.txt") names in the `Sources/` or `sources/` folder, read as UTF-8 with an
-optional BOM. Offsets are detected per source (ingest.offsets) and converted to code points over
-the LF-normalised text. NVivo repeats a selection once per code, so selections with the same
-(source, start, end, coder) become one Excerpt carrying all their codes; the coder stays in the
-key so that two coders' codings of one span remain comparable.
+The text is `PlainTextContent`, or the sources-folder member that `plainTextPath` ("internal://…") names,
+UTF-8 with an optional BOM. Offsets are detected per source; selections with the same (source, start,
+end, coder) are one Excerpt carrying all their codes.
 """
 
 from __future__ import annotations
