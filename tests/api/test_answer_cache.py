@@ -23,7 +23,7 @@ from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.store.base import StoreError
 from qualkg.store.cached import CachedStore
-from tests.conftest import IRIS, fixture_store, free_port, serve
+from tests.conftest import IRIS, fixture_store, serve
 from tests.store.cases import G1, G2, LABEL, people
 
 LABELS = "SELECT ?s ?label WHERE { ?s ?p ?label } ORDER BY ?label"
@@ -145,7 +145,7 @@ def client(url: str, scope: str) -> httpx.Client:
 def served() -> Iterator[tuple[str, CachedStore]]:
     """A cached server (answers not kept warm) and the store under it (its own: the last test writes)."""
     store = CachedStore(fixture_store())
-    server, thread = serve(create_app(CONFIG, store, default_catalog()), free_port())
+    server, thread = serve(create_app(CONFIG, store, default_catalog()))
     yield f"http://127.0.0.1:{server.config.port}", store
     server.should_exit = True
     thread.join(timeout=10)
@@ -154,7 +154,7 @@ def served() -> Iterator[tuple[str, CachedStore]]:
 @pytest.fixture(scope="module")
 def uncached() -> Iterator[str]:
     """The same app without the cache: what every answer must equal."""
-    server, thread = serve(create_app(CONFIG, fixture_store(), default_catalog()), free_port())
+    server, thread = serve(create_app(CONFIG, fixture_store(), default_catalog()))
     yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     thread.join(timeout=10)
@@ -219,7 +219,7 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
 
     store.inner.select_df = counted  # type: ignore[method-assign]  # the test counts the evaluations
     app = create_app(CONFIG.model_copy(update={"warm_answers": True}), store, default_catalog())
-    server, thread = serve(app, free_port())
+    server, thread = serve(app)
     answers: AnswerCache = app.state.answers
     try:
         with client(f"http://127.0.0.1:{server.config.port}", "excerpts") as c, \

@@ -40,9 +40,11 @@ def test_ingest_then_list_and_export(env: Path, tmp_path: Path) -> None:
     assert len(Graph().parse(out, format="turtle")) == data["studies"][0]["triples"]
 
 
-def test_validate_writes_nothing(env: Path) -> None:
-    r = runner.invoke(app, ["validate", str(MINIMAL)])
-    assert r.exit_code == 0 and "nothing written" in r.output
+def test_validate_writes_nothing(env: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    r = runner.invoke(app, ["validate", str(MINIMAL), "--report", str(report)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(report.read_text())["written"] is False
     assert not env.exists()
 
 

@@ -94,6 +94,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, old_store: Path, new_pkg
     code = cli_ingest(new_pkg, store, work).wait(timeout=300)
     seconds = time.monotonic() - started
     assert code == 0, (work / "cli.log").read_text()
-    ref = Reference(StudyState.read(old_store), StudyState.read(store), seconds, upload_seconds(old_store, new_pkg, work))
+    ref = Reference(StudyState.read(old_store), StudyState.read(store), seconds,
+                    upload_seconds(old_store, new_pkg, work))
     assert ref.old.study != ref.new.study and len(ref.new.log) == 1  # two distinguishable states
     return ref

@@ -92,7 +92,7 @@ def keys_file(folder: Path) -> Path:
 
 
 class ApiProcess:
-    """uvicorn serving qualkg.app:build_app in a child process, on a fixed loopback port."""
+    """uvicorn serving qualkg.app:build_app in a child process, on a loopback port kept across restarts."""
 
     def __init__(self, workdir: Path, env: dict[str, str], port: int | None = None) -> None:
         self.workdir, self.env, self.port = workdir, env, port or free_port()
@@ -101,19 +101,32 @@ class ApiProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ApiProcess:
-        """Start and wait until /health answers 200; raise with the log's tail if it does not."""
-        self.process = spawn(["-m", "uvicorn", "--factory", "qualkg.app:build_app", "--host", "127.0.0.1",
-                              "--port", str(self.port), "--log-level", "warning"], self.workdir, self.env, self.log)
+        """Start and wait until /health answers 200 (moving to another free port when this one was taken
+        since it was chosen); raise with the log's tail if it does not start."""
+        for _attempt in range(3):
+            started_at = self.log.stat().st_size if self.log.exists() else 0
+            self.process = spawn(["-m", "uvicorn", "--factory", "qualkg.app:build_app", "--host", "127.0.0.1",
+                                  "--port", str(self.port), "--log-level", "warning"], self.workdir, self.env, self.log)
+            if self._answers(self.process):
+                return self
+            self.kill()
+            if b"address already in use" not in self.log.read_bytes()[started_at:]:
+                break
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise RuntimeError(f"uvicorn did not start (exit {self.process.returncode}):\n{self.log_tail()}")
+
+    def _answers(self, process: subprocess.Popen[bytes]) -> bool:
+        """Whether `process` answers /health with 200 before it exits or START_TIMEOUT_S pass."""
         deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline and self.process.poll() is None:
+        while time.monotonic() < deadline and process.poll() is None:
             try:
                 if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
-                    return self
+                    return True
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        self.kill()
-        raise RuntimeError(f"uvicorn did not start (exit {self.process.returncode}):\n{self.log_tail()}")
+        return False
 
     def client(self, key: str, timeout_s: float = 120.0) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}"}, timeout=timeout_s)
@@ -172,7 +185,7 @@ class Relay:
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
-        self.port = free_port()
+        self.port = 0  # the first `restore` binds a port the OS picks, and every later one binds it again
         self.sent = 0  # bytes relayed client → server since the last restore
         self._limit: int | None = None
         self._lock = threading.Lock()
@@ -188,6 +201,7 @@ class Relay:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
+        self.port = listener.getsockname()[1]
         listener.listen()
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
