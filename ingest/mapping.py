@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib import namespace as std
 
-from qualkg.ingest.records import Code, Excerpt, StudyRecords
+from qualkg.ingest.records import Code, Excerpt, Publication, StudyRecords
 from qualkg.ontology import namespaces as ns
 from qualkg.ontology.iris import IriScheme, part, source_iri
 
@@ -34,7 +34,7 @@ class _Terms:
     into a dict of their own."""
 
     def __init__(self, namespace: str) -> None:
-        self._namespace = str(namespace)
+        self._namespace = namespace
         self._made: dict[str, NamedNode] = {}
 
     def __getitem__(self, name: str) -> NamedNode:
@@ -53,8 +53,8 @@ class _Terms:
 
 QK, OA, BIBO, FABIO = _Terms(ns.QK), _Terms(ns.OA), _Terms(ns.BIBO), _Terms(ns.FABIO)
 FEATURE, MODE, ROLE = _Terms(ns.FEATURE), _Terms(ns.MODE), _Terms(ns.ROLE)
-DCTERMS, ORG, PROV, RDF = _Terms(std.DCTERMS), _Terms(std.ORG), _Terms(std.PROV), _Terms(std.RDF)
-RDFS, SKOS, XSD = _Terms(std.RDFS), _Terms(std.SKOS), _Terms(std.XSD)
+DCTERMS, ORG, PROV, RDF = (_Terms(str(n)) for n in (std.DCTERMS, std.ORG, std.PROV, std.RDF))
+RDFS, SKOS, XSD = (_Terms(str(n)) for n in (std.RDFS, std.SKOS, std.XSD))
 A = RDF.type
 TRUE, FALSE = Literal("true", datatype=XSD.boolean), Literal("false", datatype=XSD.boolean)
 
@@ -172,23 +172,25 @@ class StudyMapper:
         yield Triple(self.activity, A, QK.IngestActivity)
         yield Triple(self.activity, QK.inStudy, st)
         if s.publication:
-            p = s.publication
-            pub = _n(self.iris.publication(self.sid, p.doi, p.title))
-            yield Triple(st, QK.reportedIn, pub)
-            yield Triple(pub, A, FABIO[p.kind])
-            yield Triple(pub, DCTERMS.title, _s(p.title))
-            if p.doi:
-                yield Triple(pub, BIBO.doi, _s(p.doi))
-            if p.year:
-                yield Triple(pub, FABIO.hasPublicationYear, _int(p.year, XSD.gYear))
-            if p.venue:
-                yield Triple(pub, DCTERMS.isPartOf, _s(p.venue))
-            for author in p.authors:
-                yield Triple(pub, DCTERMS.creator, _s(author))
-            if p.authors:
-                yield Triple(pub, DCTERMS.bibliographicCitation, _s(citation(p.authors, p.year, p.title, p.venue, p.doi)))
-            if p.licence:
-                yield Triple(pub, DCTERMS.license, _n(p.licence))
+            yield from self._publication(s.publication)
+
+    def _publication(self, p: Publication) -> Iterator[Triple]:
+        pub = _n(self.iris.publication(self.sid, p.doi, p.title))
+        yield Triple(self.study, QK.reportedIn, pub)
+        yield Triple(pub, A, FABIO[p.kind])
+        yield Triple(pub, DCTERMS.title, _s(p.title))
+        if p.doi:
+            yield Triple(pub, BIBO.doi, _s(p.doi))
+        if p.year:
+            yield Triple(pub, FABIO.hasPublicationYear, _int(p.year, XSD.gYear))
+        if p.venue:
+            yield Triple(pub, DCTERMS.isPartOf, _s(p.venue))
+        for author in p.authors:
+            yield Triple(pub, DCTERMS.creator, _s(author))
+        if p.authors:
+            yield Triple(pub, DCTERMS.bibliographicCitation, _s(citation(p.authors, p.year, p.title, p.venue, p.doi)))
+        if p.licence:
+            yield Triple(pub, DCTERMS.license, _n(p.licence))
 
     def _participants(self) -> Iterator[Triple]:
         for p in self.r.participants:

@@ -26,7 +26,8 @@ def merge_coded(package: PackageRecords, coded: StudyRecords) -> StudyRecords:
         else:
             extra_participants.append(p)
             warnings.append(Problem(Where(source, element=f"Case {p.pseudonym}"), "case-unmapped",
-                                    f"case '{p.pseudonym}' is not in the package's cases map; kept without role or team",
+                                    f"case '{p.pseudonym}' is not in the package's cases map; "
+                                    "kept without role or team",
                                     p.pseudonym, "warning"))
     by_label = {c.label.casefold(): c for c in package.codes}
     code_map: dict[str, str] = {}

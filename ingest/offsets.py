@@ -139,7 +139,7 @@ def detect(source: SourceText, spans: Sequence[Span]) -> Detection:
     for conv in CANDIDATES:
         s, e = source.place(conv, starts, ends)
         names = boundaries = placed = 0
-        for sp, a, b in zip(spans, s.tolist(), e.tolist()):
+        for sp, a, b in zip(spans, s.tolist(), e.tolist(), strict=True):
             if a < 0:
                 continue
             placed += 1
@@ -169,8 +169,8 @@ def convert_all(source: SourceText, conv: Convention, spans: Sequence[Span]) -> 
     """Every selection in qualkg's convention (vectorised); the first unplaceable one raises via `convert`."""
     s, e = source.place(conv, np.array([sp.start for sp in spans], dtype=np.int64),
                         np.array([sp.end for sp in spans], dtype=np.int64))
-    out = list(zip(s.tolist(), e.tolist()))
-    for span, (start, _) in zip(spans, out):
+    out = list(zip(s.tolist(), e.tolist(), strict=True))
+    for span, (start, _) in zip(spans, out, strict=True):
         if start < 0:
             convert(source, conv, span)  # raises the located error
     return out

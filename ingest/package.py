@@ -90,7 +90,8 @@ OFFSETS_SEARCHED = "located-by-search"
 OFFSETS_RECONSTRUCTED = "reconstructed"
 RECONSTRUCTION_SEPARATOR = "\n\n"  # as the tabular reader joins excerpts into a transcript
 
-LocalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="A local id: letters, digits, '.', '_', '-'.")]
+LocalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                               description="A local id: letters, digits, '.', '_', '-'.")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")]
 
 
@@ -167,10 +168,12 @@ class StudyFile(_Model):
     synthetic: bool = False
     synthetic_note: str | None = None
     verification: Verification | None = None
-    notes: list[str] = Field(default_factory=list, description="Editorial notes on the study (status kept in the text).")
+    notes: list[str] = Field(default_factory=list,
+                             description="Editorial notes on the study (status kept in the text).")
     organisations: list[OrganisationModel] = Field(default_factory=list)
     teams: list[TeamModel] = Field(default_factory=list)
-    roles: list[Role] = Field(default_factory=list, description="Roles used; when given, every participant's role must be one.")
+    roles: list[Role] = Field(default_factory=list,
+                              description="Roles used; when given, every participant's role must be one.")
     events: list[EventModel] | None = Field(None, description="Events here or in events.csv, not both.")
     coded_data: CodedDataModel | None = None
     cases: dict[str, str] = Field(default_factory=dict, description="QDA case name -> participant id.")
@@ -245,7 +248,8 @@ def package_json_schema() -> dict[str, Any]:
         defs.update(row.pop("$defs", {}))
         row["title"] = f"{name} row"
         defs[name] = row
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "qualkg study package (study.yaml)", **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "qualkg study package (study.yaml)",
+            **schema}
 
 
 # --- what read_package returns beyond StudyRecords -----------------------------------------
@@ -304,7 +308,8 @@ def read_package(path: Path) -> list[StudyRecords]:
         return [_read_one(_folder_reader(path), path, "")]
     subs = sorted(p for p in path.iterdir() if (p / STUDY_FILE).is_file()) if path.is_dir() else []
     if not subs:
-        raise ReaderError([Problem(Where(path.name), "package-format", f"no {STUDY_FILE} in the folder or its sub-folders")])
+        raise ReaderError([Problem(Where(path.name), "package-format",
+                                   f"no {STUDY_FILE} in the folder or its sub-folders")])
     records: list[PackageRecords] = []
     problems: list[Problem] = []
     for sub in subs:  # report the problems of every package in the collection at once
@@ -314,7 +319,8 @@ def read_package(path: Path) -> list[StudyRecords]:
             problems += e.problems
     if problems:
         raise ReaderError(problems)
-    _check_unique((r.study.id, Where(f"{sub.name}/{STUDY_FILE}", field="id")) for r, sub in zip(records, subs))
+    _check_unique((r.study.id, Where(f"{sub.name}/{STUDY_FILE}", field="id"))
+                  for r, sub in zip(records, subs, strict=True))
     return list(records)
 
 
@@ -325,7 +331,8 @@ def materialise_coded_data(pointer: CodedData, into: Path) -> Path:
     with SafeZip(pointer.package, PACKAGE_ZIP_LIMITS) as zf:
         data = _zip_reader(zf, _zip_root(zf, pointer.package.name))(pointer.file)
     if data is None:  # checked when the package was read; the archive changed since
-        raise ReaderError([Problem(Where(pointer.package.name, element=pointer.file), "missing-file", "coded-data file not in the package")])
+        raise ReaderError([Problem(Where(pointer.package.name, element=pointer.file), "missing-file",
+                                   "coded-data file not in the package")])
     target = into / PurePosixPath(pointer.file).name
     target.write_bytes(data)
     return target
@@ -358,7 +365,8 @@ def _zip_root(zf: SafeZip, label: str) -> str:
         return ""
     roots = {n.split("/", 1)[0] for n in zf.names if n.endswith("/" + STUDY_FILE) and n.count("/") == 1}
     if len(roots) != 1:
-        raise ReaderError([Problem(Where(label), "package-format", f"the archive needs {STUDY_FILE} at its root or in one top folder")])
+        raise ReaderError([Problem(Where(label), "package-format",
+                                   f"the archive needs {STUDY_FILE} at its root or in one top folder")])
     return roots.pop() + "/"
 
 
@@ -408,7 +416,8 @@ class _Reader:
             element = f"line {mark.line + 1}" if mark else None
             raise ReaderError([Problem(self.where(STUDY_FILE, element=element), "yaml-well-formed", str(e))]) from None
         if not isinstance(data, dict):
-            raise ReaderError([Problem(self.where(STUDY_FILE), "yaml-mapping", f"{STUDY_FILE} must be a mapping of fields")])
+            raise ReaderError([Problem(self.where(STUDY_FILE), "yaml-mapping",
+                                       f"{STUDY_FILE} must be a mapping of fields")])
         try:
             return StudyFile.model_validate(data)
         except ValidationError as e:
@@ -419,10 +428,23 @@ class _Reader:
 
     def csv_rows(self, name: str) -> list[_Located]:
         """Validated rows of one CSV (empty when the file is absent); problems are collected."""
+        records = self._csv_records(name)
+        header = [h.strip() for h in records[0]] if records else []
+        if not self._header_ok(name, header):
+            return []
+        rows: list[_Located] = []
+        for number, cells in enumerate(records[1:], start=HEADER_ROW + 1):
+            if any(c.strip() for c in cells):
+                row = self._csv_row(name, header, cells, self.where(name, row=number))
+                if row is not None:
+                    rows.append(row)
+        return rows
+
+    def _csv_records(self, name: str) -> list[list[str]]:
+        """The CSV's records, header first; [] when the file is absent or unreadable (a problem is collected)."""
         raw = self.read(name)
         if raw is None:
             return []
-        model = CSV_FILES[name]
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
@@ -436,27 +458,24 @@ class _Reader:
             rule = "field-size" if "field limit" in str(e) else "csv-syntax"
             self.problem(self.where(name, row=len(records) + 1), rule, f"unreadable CSV record: {e}")
             return []
-        header = [h.strip() for h in records[0]] if records else []
-        if not self._header_ok(name, header):
-            return []
-        rows: list[_Located] = []
-        for number, cells in enumerate(records[1:], start=HEADER_ROW + 1):
-            if not any(c.strip() for c in cells):
-                continue
-            where = self.where(name, row=number)
-            if len(cells) > len(header):
-                self.problem(where, "csv-shape", f"{len(cells)} cells but {len(header)} columns")
-                continue
-            values: dict[str, Any] = {h: c.strip() for h, c in zip(header, cells) if c.strip()}
-            for column in LIST_COLUMNS.get(name, ()):
-                if column in values:
-                    values[column] = [v.strip() for v in values[column].split(";") if v.strip()]
-            try:
-                rows.append(_Located(where, model.model_validate(values)))
-            except ValidationError as e:
-                for err in e.errors():
-                    self._validation_problem(replace(where, field=str(err["loc"][0]) if err["loc"] else None), err)
-        return rows
+        return records
+
+    def _csv_row(self, name: str, header: list[str], cells: list[str], where: Where) -> _Located | None:
+        """One data row validated by its file's model, or None with its problems collected."""
+        if len(cells) > len(header):
+            self.problem(where, "csv-shape", f"{len(cells)} cells but {len(header)} columns")
+            return None
+        # A short row fills the first columns; empty cells are absent fields.
+        values: dict[str, Any] = {h: c.strip() for h, c in zip(header, cells, strict=False) if c.strip()}
+        for column in LIST_COLUMNS.get(name, ()):
+            if column in values:
+                values[column] = [v.strip() for v in values[column].split(";") if v.strip()]
+        try:
+            return _Located(where, CSV_FILES[name].model_validate(values))
+        except ValidationError as e:
+            for err in e.errors():
+                self._validation_problem(replace(where, field=str(err["loc"][0]) if err["loc"] else None), err)
+            return None
 
     def _header_ok(self, name: str, header: list[str]) -> bool:
         ok = True
@@ -469,7 +488,8 @@ class _Reader:
                 self.problem(where, "csv-header", "duplicate column name", column)
                 ok = False
             elif identifier_column(column):
-                self.problem(where, "direct-identifier", "participants are pseudonymised: this column identifies a person directly", column)
+                self.problem(where, "direct-identifier",
+                             "participants are pseudonymised: this column identifies a person directly", column)
                 ok = False
         return ok
 
@@ -486,12 +506,14 @@ class _Reader:
         for located in items:
             value = getattr(located.item, key)
             if value in seen:
-                self.problem(replace(located.where, field=key), "duplicate-id", f"id already used at {seen[value].where}", value)
+                self.problem(replace(located.where, field=key), "duplicate-id",
+                             f"id already used at {seen[value].where}", value)
             else:
                 seen[value] = located
         return seen
 
-    def refs(self, where: Where, field_name: str, values: Iterable[str | None], known: Mapping[str, object], what: str) -> None:
+    def refs(self, where: Where, field_name: str, values: Iterable[str | None], known: Mapping[str, object],
+             what: str) -> None:
         for value in values:
             if value is not None and value not in known:
                 self.problem(replace(where, field=field_name), "unknown-reference", f"no {what} with this id", value)
@@ -509,7 +531,8 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
     participants = r.unique(r.csv_rows("participants.csv"))
     event_rows = r.csv_rows("events.csv")
     if meta.events is not None and r.read("events.csv") is not None:
-        r.problem(r.where(STUDY_FILE, element="events"), "duplicate-source", "events are given in study.yaml and in events.csv")
+        r.problem(r.where(STUDY_FILE, element="events"), "duplicate-source",
+                  "events are given in study.yaml and in events.csv")
     events = r.unique(yaml_items("events", meta.events or []) + event_rows)
     codes = r.unique(r.csv_rows("codebook.csv"))
     transcripts = r.unique(r.csv_rows("transcripts.csv"))
@@ -536,8 +559,8 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
         r.refs(x.where, "transcript", [x.item.transcript], transcripts, "transcript")
         r.refs(x.where, "speaker", [x.item.speaker], participants, "participant")
         r.refs(x.where, "codes", x.item.codes, codes, "code")
-        t = transcripts.get(x.item.transcript)
-        if t is not None and t.item.synthetic != x.item.synthetic:
+        transcript = transcripts.get(x.item.transcript)
+        if transcript is not None and transcript.item.synthetic != x.item.synthetic:
             r.problem(replace(x.where, field="synthetic"), "synthetic-consistency",
                       "an excerpt and its transcript must both be synthetic or both real", x.item.synthetic)
     coded = _coded_data(r, meta)
@@ -648,7 +671,8 @@ def _lf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _locate_excerpts(r: _Reader, rows: list[_Located], texts: dict[str, str | None]) -> tuple[list[Excerpt], dict[str, str | None]]:
+def _locate_excerpts(r: _Reader, rows: list[_Located],
+                     texts: dict[str, str | None]) -> tuple[list[Excerpt], dict[str, str | None]]:
     """Give every excerpt offsets over its transcript's LF-normalised text (decision 0027).
 
     Given offsets must select exactly the excerpt text; missing ones are the first match at or after the
@@ -696,7 +720,8 @@ def _locate_excerpts(r: _Reader, rows: list[_Located], texts: dict[str, str | No
             end = start + len(text)
         last_start[x.transcript] = start
         provenance = Provenance(located.where.file, PACKAGE_TOOL, convention, x.start, x.end, located.where)
-        excerpts.append(Excerpt(x.transcript, start, end, text, tuple(x.codes), x.speaker, x.coder, x.synthetic, provenance))
+        excerpts.append(Excerpt(x.transcript, start, end, text, tuple(x.codes), x.speaker, x.coder, x.synthetic,
+                                provenance))
     return excerpts, texts
 
 

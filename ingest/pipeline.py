@@ -120,7 +120,8 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
     digest, when = _digest(path), now or datetime.now(UTC)
     for rec in progress(batch):
         if rec.study.id in seen:
-            errors.append(Problem(Where(path.name), "unique-study", f"study '{rec.study.id}' appears twice in one batch", rec.study.id))
+            errors.append(Problem(Where(path.name), "unique-study",
+                                  f"study '{rec.study.id}' appears twice in one batch", rec.study.id))
             continue
         seen.add(rec.study.id)
         mapper = StudyMapper(rec, iris)

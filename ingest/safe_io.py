@@ -32,6 +32,8 @@ class ZipLimits:
     max_members: int = 10_000
 
 
+DEFAULT_ZIP_LIMITS = ZipLimits()
+
 # What zipfile raises on damaged or exotic archives: a bad deflate stream (zlib.error), an unsupported
 # version or compression method (NotImplementedError), undecodable names (UnicodeDecodeError, a ValueError).
 _ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error)
@@ -47,7 +49,7 @@ def _unsafe_name(name: str) -> bool:
 class SafeZip:
     """An archive whose every member passed the checks; members are read into memory by name."""
 
-    def __init__(self, path: Path, limits: ZipLimits = ZipLimits()) -> None:
+    def __init__(self, path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> None:
         self.label = path.name  # never the full local path: it can leak a user name
         check_not_empty(path, self.label)
         if not zipfile.is_zipfile(path):

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal as Lit
+from typing import cast
 
 import pyshacl
 import pyshacl_turbo
@@ -18,6 +19,7 @@ from pyoxigraph import RdfFormat, Triple, serialize
 from pyshacl_turbo.rdf import Input
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
+from rdflib.term import Node
 
 from qualkg.ingest.problems import Problem, Where
 from qualkg.ontology import model_graph, shapes_graph, vocabulary_graph
@@ -70,7 +72,8 @@ def _report_pyshacl(triples: Sequence[Triple]) -> Graph:
 def turbo_input(triples: Sequence[Triple]) -> Input:
     """The model and `triples` as pyshacl-turbo's own input record: N-Triples text its Rust side parses
     (decision 0029)."""
-    return Input(_model_ntriples() + serialize(triples, format=RdfFormat.N_TRIPLES).decode(), "nt", None, {})
+    data = cast(bytes, serialize(triples, format=RdfFormat.N_TRIPLES))  # bytes: no output was given
+    return Input(_model_ntriples() + data.decode(), "nt", None, {})
 
 
 def _report_turbo(triples: Sequence[Triple]) -> Graph:
@@ -90,7 +93,7 @@ def shacl_results(triples: Sequence[Triple], engine: Engine = "turbo") -> list[S
     report = REPORTERS[engine](triples)
     results = []
     for r in report.objects(None, SH.result):
-        def one(p: URIRef, r: object = r) -> str | None:
+        def one(p: URIRef, r: Node = r) -> str | None:
             v = report.value(r, p)
             return None if v is None else str(v)
 
@@ -104,7 +107,8 @@ def shacl_results(triples: Sequence[Triple], engine: Engine = "turbo") -> list[S
             shape=_iri_or_none(report.value(r, SH.sourceShape)),
             component=(one(SH.sourceConstraintComponent) or "").rsplit("#", 1)[-1],
         ))
-    return sorted(results, key=lambda x: (x.severity, x.focus, x.path or "", x.component, x.shape or "", x.message, x.value or ""))
+    return sorted(results, key=lambda x: (x.severity, x.focus, x.path or "", x.component, x.shape or "", x.message,
+                                          x.value or ""))
 
 
 def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | None = None,
@@ -129,7 +133,7 @@ def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | 
     return problems
 
 
-def _path(report: Graph, path: object) -> str | None:
+def _path(report: Graph, path: Node | None) -> str | None:
     """A result path as text: an IRI, or a sequence path's IRIs joined by '/' (blank nodes differ per engine)."""
     if path is None:
         return None

@@ -63,7 +63,7 @@ def _relevance(label: str, found: list[str], context: list[str]) -> str:
     return f"{label}: {', '.join(found)} ({verdict}; context: {', '.join(context)})"
 
 
-def _count(value: object, what: str) -> str:
+def _count(value: float | None, what: str) -> str:
     """A count for the notes; a suppressed count (None after disclosure control) says so."""
     return f"{what}: suppressed (small count)" if value is None or pd.isna(value) else f"{what}: {int(value)}"
 
@@ -76,7 +76,8 @@ def evidence_profile(support: Mapping[str, Any], detail: Mapping[str, list[str]]
     empty: judging them is the reviewers' work.
     """
     studies = sorted(_split(support["citations"], " | "))
-    adequacy = "; ".join([f"studies: {support['studies']} ({support['primary_studies']} primary, {support['reviews']} reviews)",
+    adequacy = "; ".join([f"studies: {support['studies']} ({support['primary_studies']} primary, "
+                          f"{support['reviews']} reviews)",
                           _count(support["participants"], "participants"), _count(support["excerpts"], "excerpts"),
                           _count(support["synthetic"], "of which synthetic")])
     relevance = "; ".join([
@@ -88,7 +89,8 @@ def evidence_profile(support: Mapping[str, Any], detail: Mapping[str, list[str]]
         "methodological_limitations": f"Appraise each of the {support['studies']} contributing studies; "
                                       f"{support['reviews']} are reviews (review findings, not primary data); "
                                       f"{support['unverified_studies']} unverified.",
-        "coherence": f"Refuting studies: {support['refuting_studies']}. Check the fit between the supporting data and the finding.",
+        "coherence": f"Refuting studies: {support['refuting_studies']}. "
+                     "Check the fit between the supporting data and the finding.",
         "adequacy": adequacy,
         "relevance": relevance,
     }
@@ -113,11 +115,13 @@ def evidence_profile_table(profile: Mapping[str, Any]) -> pd.DataFrame:
     rows = [{"finding": profile["finding"], "review_finding": profile["label"], "component": name, "isoq_key": key,
              "option": ep[key]["option"], "allowed": ", ".join(f"{c} = {t}" for c, t in CONCERNS.items()),
              "explanation": ep[key]["explanation"], "notes": ep[key]["notes"]} for key, name in COMPONENTS.items()]
-    rows.append({"finding": profile["finding"], "review_finding": profile["label"], "component": "Overall CERQual assessment",
+    rows.append({"finding": profile["finding"], "review_finding": profile["label"],
+                 "component": "Overall CERQual assessment",
                  "isoq_key": "cerqual", "option": ep["cerqual"]["option"],
                  "allowed": ", ".join(f"{c} = {t}" for c, t in CONFIDENCE.items()),
                  "explanation": ep["cerqual"]["explanation"],
-                 "notes": f"Contributing studies: {' | '.join(profile['contributing_studies'])}. {profile['cerqual_version']}"})
+                 "notes": f"Contributing studies: {' | '.join(profile['contributing_studies'])}. "
+                          f"{profile['cerqual_version']}"})
     return pd.DataFrame(rows)
 
 

@@ -79,10 +79,12 @@ def _yaml_problem(file: str, err: Mapping[str, Any]) -> Problem:
 def _check(frame: Frame, file: str) -> None:
     problems: list[Problem] = []
     if slug(frame.id) != frame.id:
-        problems.append(problem(file, "frame-id", "a frame id must be a slug (lower case letters, digits, '.', '_', '-')",
+        problems.append(problem(file, "frame-id",
+                                "a frame id must be a slug (lower case letters, digits, '.', '_', '-')",
                                 element="id", field="id", value=frame.id))
     ids = [f.id for f in frame.findings()]
-    for kind, findings in (("descriptive_themes", frame.descriptive_themes), ("analytical_themes", frame.analytical_themes)):
+    for kind, findings in (("descriptive_themes", frame.descriptive_themes),
+                           ("analytical_themes", frame.analytical_themes)):
         problems += [problem(file, "finding-id", "finding ids must be unique slugs", element=f"{kind}[{i}].id",
                              field="id", value=f.id)
                      for i, f in enumerate(findings) if slug(f.id) != f.id or ids.count(f.id) > 1]
@@ -119,11 +121,13 @@ def frame_triples(frame: Frame, iris: IriScheme) -> list[Triple]:
     out += [Triple(s, _n(QK.contextCountry), Literal(c)) for c in frame.context.countries]
     out += [Triple(s, _n(QK.contextRole), _n(ROLE[r])) for r in frame.context.roles]
     out += [Triple(s, _n(QK.contextFeature), _n(FEATURE[f])) for f in frame.context.features]
-    for cls, findings in ((QK.DescriptiveTheme, frame.descriptive_themes), (QK.AnalyticalTheme, frame.analytical_themes)):
+    for cls, findings in ((QK.DescriptiveTheme, frame.descriptive_themes),
+                          (QK.AnalyticalTheme, frame.analytical_themes)):
         for f in findings:
             node = _n(iris.finding(frame.id, f.id))
             out += [Triple(node, a, _n(cls)), Triple(node, a, _n(QK.ReviewFinding)), Triple(node, a, _n(SKOS.Concept)),
                     Triple(node, _n(SKOS.inScheme), s), Triple(node, _n(SKOS.prefLabel), Literal(f.label)),
-                    Triple(node, _n(SKOS.notation), Literal(f.notation)), Triple(node, _n(SKOS.definition), Literal(f.statement))]
+                    Triple(node, _n(SKOS.notation), Literal(f.notation)),
+                    Triple(node, _n(SKOS.definition), Literal(f.statement))]
             out += [Triple(node, _n(PROV.wasDerivedFrom), _n(iris.finding(frame.id, d))) for d in f.derived_from]
     return out

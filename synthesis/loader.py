@@ -8,6 +8,7 @@ problem raises SynthesisError and the graph is untouched.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from qualkg.synthesis.questions import synthesis_catalog
 
 MINTED_KINDS = {"published-theme": QK.PublishedTheme, "published-finding": QK.PublishedFinding}
 _QUOTED = re.compile(r"\"([^\"]+)\"")
+_Report = Callable[[str, str, str | None], None]  # rule, message, value
 
 
 def synthesis_graph(iris: IriScheme) -> str:
@@ -52,7 +54,8 @@ class SynthesisReport:
     triples: int
 
 
-def read_folder(folder: Path, extra: tuple[Path, ...] = ()) -> tuple[list[tuple[str, Frame]], list[tuple[str, MappingSet]]]:
+def read_folder(folder: Path,
+                extra: tuple[Path, ...] = ()) -> tuple[list[tuple[str, Frame]], list[tuple[str, MappingSet]]]:
     """Every frame and mapping set in `folder` (plus `extra` mapping files), each with its file name."""
     frames = [(str(p), read_frame(p)) for p in sorted(folder.glob("*.frame.yaml"))]
     tsvs = [*sorted(folder.glob("*.sssom.tsv")), *extra]
@@ -77,49 +80,52 @@ class _Resolver:
         self.minted: dict[str, list[Triple]] = {}
 
     def check(self, iri: str, label: str | None, where: tuple[str, int | None, str], problems: list[Problem]) -> None:
+        """Check one mapped term (see the module docstring); a published theme or finding that passes is minted."""
         file, row, fld = where
 
-        def report(rule: str, message: str, value: str | None = iri) -> None:
+        def report(rule: str, message: str, value: str | None) -> None:
             problems.append(problem(file, rule, message, row=row, field=fld, value=value))
 
         if iri in self.findings:
             if label and label != self.findings[iri]:
                 report("label", f"the frame calls this finding {self.findings[iri]!r}", label)
-            return
-        if iri == NO_TERM_FOUND:
+        elif iri == NO_TERM_FOUND:
             if fld != "object_id":
-                report("no-term-found", "sssom:NoTermFound may only be an object")
-            return
-        kind = self._minted_kind(iri)
-        if kind is None:
-            labels = list(self.catalog.run(self.store, "concept-labels",
-                                           {"concept": iri, "exclude": synthesis_graph(self.iris)})["label"])
-            if labels and label and label not in labels:
-                report("label", f"the store labels this concept {labels[0]!r}", label)
-            if labels:
-                return
+                report("no-term-found", "sssom:NoTermFound may only be an object", iri)
+        elif (kind := self._minted_kind(iri)) is None:
+            self._check_stored(iri, label, report)
+        else:
+            self._check_published(iri, label, kind, report)
+
+    def _check_stored(self, iri: str, label: str | None, report: _Report) -> None:
+        labels = list(self.catalog.run(self.store, "concept-labels",
+                                       {"concept": iri, "exclude": synthesis_graph(self.iris)})["label"])
+        if not labels:
             report("unknown-term", "neither a frame finding, a concept in the store, nor a published theme or "
-                                    "finding of a loaded study (load the studies first)")
-            return
+                                   "finding of a loaded study (load the studies first)", iri)
+        elif label and label not in labels:
+            report("label", f"the store labels this concept {labels[0]!r}", label)
+
+    def _check_published(self, iri: str, label: str | None, kind: tuple[str, str], report: _Report) -> None:
         study_id, kind_name = kind
         expected = self.iris.published(study_id, kind_name, label or "")
         if not label or iri != expected:
-            report("minted-iri", f"a {kind_name} IRI must end in the slug of its label: {expected}")
+            report("minted-iri", f"a {kind_name} IRI must end in the slug of its label: {expected}", iri)
             return
         sources = self.catalog.run(self.store, "study-sources", {"study": study_id})
         if sources.empty:
-            report("unknown-study", f"study {study_id!r} is not in the store")
+            report("unknown-study", f"study {study_id!r} is not in the store", iri)
             return
-        texts = {k: [t for kk, t in zip(sources["kind"], sources["text"], strict=True) if kk == k] for k in ("theme", "note")}
+        texts = {k: [t for kk, t in zip(sources["kind"], sources["text"], strict=True) if kk == k]
+                 for k in ("theme", "note")}
+        quoted = {q for n in texts["note"] if "[verbatim" in n for q in _QUOTED.findall(n)}
         if kind_name == "published-theme" and label not in texts["theme"]:
             report("verbatim", f"not one of the published themes of {study_id}: {texts['theme']}", label)
-            return
-        if kind_name == "published-finding" and label not in {q for n in texts["note"] if "[verbatim" in n
-                                                               for q in _QUOTED.findall(n)}:
+        elif kind_name == "published-finding" and label not in quoted:
             report("verbatim", f"not a fragment quoted in a [verbatim] note of {study_id}", label)
-            return
-        self.minted[iri] = self._mint(iri, label, study_id, kind_name, sources["pub"].iloc[0],
-                                      bool(sources["unverified"].iloc[0]))
+        else:
+            self.minted[iri] = self._mint(iri, label, study_id, kind_name, sources["pub"].iloc[0],
+                                          bool(sources["unverified"].iloc[0]))
 
     def _minted_kind(self, iri: str) -> tuple[str, str] | None:
         segments = self.iris.study_scoped(iri) or ()
@@ -127,7 +133,8 @@ class _Resolver:
             return segments[0], segments[1]
         return None
 
-    def _mint(self, iri: str, label: str, study_id: str, kind_name: str, pub: str | None, unverified: bool) -> list[Triple]:
+    def _mint(self, iri: str, label: str, study_id: str, kind_name: str, pub: str | None,
+              unverified: bool) -> list[Triple]:
         node, study = NamedNode(iri), NamedNode(self.iris.study(study_id))
         out = [Triple(node, NamedNode(str(RDF.type)), NamedNode(str(MINTED_KINDS[kind_name]))),
                Triple(node, NamedNode(str(RDF.type)), NamedNode(str(SKOS.Concept))),

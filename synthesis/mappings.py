@@ -346,7 +346,8 @@ def record_triples(mset: MappingSet, iris: IriScheme) -> list[Triple]:
         optional: list[tuple[str, NamedNode | Literal | None]] = [
             (f"{SSSOM}object_label", Literal(m.object_label) if m.object_label else None),
             (f"{DCTERMS}created", Literal(m.mapping_date, datatype=_n(XSD.date)) if m.mapping_date else None),
-            (f"{SSSOM}confidence", Literal(repr(m.confidence), datatype=_n(XSD.double)) if m.confidence is not None else None),
+            (f"{SSSOM}confidence",
+             Literal(repr(m.confidence), datatype=_n(XSD.double)) if m.confidence is not None else None),
             (str(RDFS.comment), Literal(m.comment) if m.comment else None),
             (f"{SSSOM}subject_source", _n(m.subject_source) if m.subject_source else None),
             (f"{SSSOM}object_source", _n(m.object_source) if m.object_source else None),

@@ -14,7 +14,11 @@ from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
 from qualkg.synthesis.questions import synthesis_catalog
 
-STOP_WORDS = frozenset(["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "in", "into", "is", "it", "its", "of", "on", "or", "over", "the", "their", "them", "they", "this", "to", "was", "were", "what", "with", "without", "within", "yet"])
+STOP_WORDS = frozenset([
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "in", "into", "is", "it", "its", "of",
+    "on", "or", "over", "the", "their", "them", "they", "this", "to", "was", "were", "what", "with", "without",
+    "within", "yet",
+])
 _WORD = re.compile(r"[a-z0-9]+")
 COLUMNS = ["subject_id", "subject_label", "object_id", "object_label", "score", "predicate_id", "mapping_justification"]
 

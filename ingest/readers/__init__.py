@@ -80,7 +80,8 @@ def read(path: Path, fmt: str = "auto", options: ReadOptions | None = None) -> l
         raise fail(path.name, "file-exists", "no such file or folder")
     name = detect_format(path) if fmt == "auto" else fmt
     if name not in READERS:
-        raise fail(path.name, "format", f"unknown format '{name}'; choose one of auto, {', '.join(READERS)}", value=name)
+        raise fail(path.name, "format", f"unknown format '{name}'; choose one of auto, {', '.join(READERS)}",
+                   value=name)
     if name == "package" and path.suffix.lower() in (".yaml", ".yml"):
         path = path.parent
     return READERS[name](path, options or ReadOptions())

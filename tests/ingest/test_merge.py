@@ -24,11 +24,14 @@ G = "00000000-0000-4000-8000-{:012d}".format
 QDE = f"""<?xml version="1.0" encoding="utf-8"?>
 <Project xmlns="urn:QDA-XML:project:1.0" name="Merge test" origin="test tool 1.0">
 <Users><User guid="{G(1)}" name="coder-one"/></Users>
-<CodeBook><Codes><Code guid="{G(10)}" name="Low pay" isCodable="true"/><Code guid="{G(11)}" name="Shared decisions" isCodable="true"/></Codes></CodeBook>
+<CodeBook><Codes><Code guid="{G(10)}" name="Low pay" isCodable="true"/>
+<Code guid="{G(11)}" name="Shared decisions" isCodable="true"/></Codes></CodeBook>
 <Cases><Case guid="{G(20)}" name="Case A"><SourceRef targetGUID="{G(30)}"/></Case></Cases>
 <Sources><TextSource guid="{G(30)}" name="Interview A" plainTextPath="internal://{G(30)}.txt">
-<PlainTextSelection guid="{G(40)}" name="SYNTHETIC: Pay is low." startPosition="0" endPosition="22"><Coding guid="{G(50)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding></PlainTextSelection>
-<PlainTextSelection guid="{G(41)}" name="We share decisions." startPosition="23" endPosition="42"><Coding guid="{G(51)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(11)}"/></Coding></PlainTextSelection>
+<PlainTextSelection guid="{G(40)}" name="SYNTHETIC: Pay is low." startPosition="0" endPosition="22">
+<Coding guid="{G(50)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding></PlainTextSelection>
+<PlainTextSelection guid="{G(41)}" name="We share decisions." startPosition="23" endPosition="42">
+<Coding guid="{G(51)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(11)}"/></Coding></PlainTextSelection>
 </TextSource></Sources>
 </Project>"""
 STUDY = """id: merge-test
@@ -70,4 +73,4 @@ def test_merged_package_answers_the_headline_question(tmp_path: Path) -> None:
     load_model(store)
     ingest(make_package(tmp_path), store, IriScheme(str(QKDATA)))
     df = default_catalog().run(store, "challenges-by-context", {})
-    assert list(zip(df["code"], df["excerpts"])) == [("Low pay", 1)]
+    assert list(zip(df["code"], df["excerpts"], strict=True)) == [("Low pay", 1)]

@@ -9,6 +9,7 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from qualkg.ingest.errors import ReaderError
 from qualkg.ingest.mapping import map_study
 from qualkg.ingest.pipeline import ingest, log_graph
 from qualkg.ingest.records import StudyRecords
@@ -65,7 +66,8 @@ def test_shape_violation_is_located(iris: IriScheme) -> None:
     rec = broken(fixture_records())
     problems = [p for p in gate(map_study(rec, iris), file="fx") if "exactly the transcript text" in p.message]
     x2 = iris.excerpt("fx", iris.scoped("fx", "transcript", "TR1", synthetic=True), 27, 51, synthetic=True)
-    assert [(p.severity, p.value, p.rule) for p in problems] == [("error", x2, "shacl:SPARQLConstraintComponent (Transcript_excerpt_quote_matches_text)")]
+    assert [(p.severity, p.value, p.rule) for p in problems] == [
+        ("error", x2, "shacl:SPARQLConstraintComponent (Transcript_excerpt_quote_matches_text)")]
     assert "offsets 27 to 51" in problems[0].message
 
 
@@ -101,9 +103,12 @@ def test_batch_is_all_or_nothing(tmp_path: Path, iris: IriScheme) -> None:
     for f in MINIMAL.iterdir():
         (batch / "good" / f.name).write_bytes(f.read_bytes())
     (batch / "bad").mkdir()
-    (batch / "bad" / "study.yaml").write_text("id: bad-study\ntitle: Bad\nteams: [{id: t, label: T, features: [no-such-feature]}]\n")
+    (batch / "bad" / "study.yaml").write_text(
+        "id: bad-study\ntitle: Bad\nteams: [{id: t, label: T, features: [no-such-feature]}]\n")
     store = new_store()
     before = store.graphs()
-    with pytest.raises(Exception):
+    with pytest.raises(ReaderError) as caught:
         ingest(batch, store, iris)
+    assert [(p.rule, p.where.file, p.value) for p in caught.value.problems] == [
+        ("vocabulary", "bad/study.yaml", "no-such-feature")]
     assert store.graphs() == before

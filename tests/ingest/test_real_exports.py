@@ -35,7 +35,8 @@ def store() -> GraphStore:
 
 
 def count(store: GraphStore, cls: str, study: str, iris: IriScheme) -> int:
-    q = f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a <https://w3id.org/qualkg/ns#{cls}> ; <https://w3id.org/qualkg/ns#inStudy> ?s }}"
+    q = (f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a <https://w3id.org/qualkg/ns#{cls}> ; "
+         "<https://w3id.org/qualkg/ns#inStudy> ?s }")
     return int(store.select(q, {"s": NamedNode(iris.study(study))})[0]["n"].value)
 
 

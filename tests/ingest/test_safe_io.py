@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from qualkg.ingest.errors import ReaderError
-from qualkg.ingest.safe_io import SafeZip, ZipLimits, parse_xml
+from qualkg.ingest.safe_io import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits, parse_xml
 
 
 def _archive(tmp_path: Path, members: dict[str, bytes]) -> Path:
@@ -23,7 +23,7 @@ def _archive(tmp_path: Path, members: dict[str, bytes]) -> Path:
     return path
 
 
-def _refusal(path: Path, limits: ZipLimits = ZipLimits()) -> tuple[str, str, str | None, str | None]:
+def _refusal(path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> tuple[str, str, str | None, str | None]:
     with pytest.raises(ReaderError) as info:
         SafeZip(path, limits)
     [p] = info.value.problems

@@ -45,7 +45,8 @@ def test_synthesis_patterns() -> None:
     assert IRIS.frame("peer-support") == f"{B}review/peer-support"
     assert IRIS.finding("peer-support", "low-pay") == f"{B}review/peer-support/finding/low-pay"
     assert IRIS.review_namespace() == f"{B}review/" and IRIS.agent_namespace() == f"{B}agent/"
-    assert IRIS.mapping_record("set", "s", "p", "o", None) == f"{B}synthesis/mapping/{digest('set', 's', 'p', 'o', None)}"
+    assert IRIS.mapping_record("set", "s", "p", "o", None) == (
+        f"{B}synthesis/mapping/{digest('set', 's', 'p', 'o', None)}")
 
 
 def test_base_must_end_with_a_separator() -> None:

@@ -29,15 +29,18 @@ F1_PROFILE = {
     "contributing_studies": sorted([FX_CITE, RV_CITE]),
     "evidence_profile": {
         "methodological_limitations": {"option": None, "explanation": "", "notes":
-            "Appraise each of the 2 contributing studies; 1 are reviews (review findings, not primary data); 1 unverified."},
+            "Appraise each of the 2 contributing studies; 1 are reviews (review findings, not primary data); "
+            "1 unverified."},
         "coherence": {"option": None, "explanation": "", "notes":
             "Refuting studies: 0. Check the fit between the supporting data and the finding."},
         "adequacy": {"option": None, "explanation": "", "notes":
             "studies: 2 (1 primary, 1 reviews); participants: 2; excerpts: 2; of which synthetic: 2"},
         "relevance": {"option": None, "explanation": "", "notes":
             "countries: GB, SE (outside the review context: SE; context: GB); "
-            "roles: mental health nurse, peer practitioner (outside the review context: mental health nurse; context: peer practitioner); "
-            "features: flattened hierarchy, peer-led supervision (outside the review context: peer-led supervision; context: flattened hierarchy); "
+            "roles: mental health nurse, peer practitioner (outside the review context: mental health nurse; "
+            "context: peer practitioner); "
+            "features: flattened hierarchy, peer-led supervision (outside the review context: peer-led supervision; "
+            "context: flattened hierarchy); "
             "settings: not reported"},
         "cerqual": {"option": None, "explanation": ""},
     },
@@ -60,7 +63,8 @@ def test_soqf_skeleton(catalog: Catalog, syn_store: GraphStore) -> None:
     """iSoQ's six columns; descriptive findings grouped under A1; assessments left empty."""
     df = feeds.soqf(syn_store, catalog)
     assert list(df.columns) == list(feeds.SOQF_COLUMNS)
-    assert [tuple(r) for r in df[["No.", "Review finding group", "GRADE-CERQual Assessment"]].itertuples(index=False)] == [
+    columns = df[["No.", "Review finding group", "GRADE-CERQual Assessment"]]
+    assert [tuple(r) for r in columns.itertuples(index=False)] == [
         ("A1", "", ""), ("F1", "Challenges", ""), ("F2", "Challenges", "")]
     assert set(df.loc[df["No."] == "F2", "References"].iloc[0].split(" | ")) == {FX_CITE}
 
@@ -94,7 +98,8 @@ def test_csl_json(catalog: Catalog, syn_store: GraphStore, finding: str | None, 
     assert sorted(i["id"] for i in items) == ids
     rv = next(i for i in items if i["id"] == "rv")
     assert (rv["author"], rv["issued"], rv["DOI"], rv["note"]) == (
-        [{"family": "Poe", "given": "A"}], {"date-parts": [[2024]]}, "10.5555/rv", "qualkg study rv; details unverified")
+        [{"family": "Poe", "given": "A"}], {"date-parts": [[2024]]}, "10.5555/rv",
+        "qualkg study rv; details unverified")
 
 
 @pytest.mark.parametrize(("a", "b", "expected"), [

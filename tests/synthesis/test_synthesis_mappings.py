@@ -58,7 +58,8 @@ def test_sssom_round_trip(syn_store: GraphStore, tmp_path: Path) -> None:
 def test_loaded_graph_derivations(syn_store: GraphStore) -> None:
     """Accepted supporting mappings into a finding become prov:wasDerivedFrom; refutes, relatedMatch and
     the unreviewed lexical row do not. F1 ← C1, Money worries, pay was low."""
-    rows = syn_store.select(f"SELECT ?c WHERE {{ GRAPH <{synthesis_graph(IRIS)}> {{ <{F1}> <{PROV.wasDerivedFrom}> ?c }} }}")
+    rows = syn_store.select(
+        f"SELECT ?c WHERE {{ GRAPH <{synthesis_graph(IRIS)}> {{ <{F1}> <{PROV.wasDerivedFrom}> ?c }} }}")
     assert {r["c"].value for r in rows} == {FX_C1, f"{IRIS.study('rv')}/published-theme/money-worries",
                                             f"{IRIS.study('rv')}/published-finding/pay-was-low"}
 
@@ -66,15 +67,19 @@ def test_loaded_graph_derivations(syn_store: GraphStore) -> None:
 @pytest.mark.parametrize(("row", "rule"), [
     ("fx:code/c1-ab861dc1\tLow pay\tskos:closeMatch\tqkreview:fxframe/finding/nope\tNope", "unknown-term"),
     ("fx:code/c1-ab861dc1\tLow wages\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "label"),
-    ("rv:published-theme/money-troubles\tMoney troubles\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "verbatim"),
-    ("rv:published-finding/staff-were-kind\tstaff were kind\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "verbatim"),
-    ("rv:published-theme/money\tMoney worries\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "minted-iri"),
+    ("rv:published-theme/money-troubles\tMoney troubles\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay",
+     "verbatim"),
+    ("rv:published-finding/staff-were-kind\tstaff were kind\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\t"
+     "Low pay", "verbatim"),
+    ("rv:published-theme/money\tMoney worries\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay",
+     "minted-iri"),
     ("qkreview:fxframe/finding/low-pay\tLow pay\tskos:closeMatch\tfx:code/c1-ab861dc1\tLow pay", "finding-as-object"),
     ("fx:code/c1-ab861dc1\tLow pay\tskos:exactMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "exact-match"),
     ("fx:code/c1-ab861dc1\tLow pay\tskos:mappingRelation\tqkreview:fxframe/finding/low-pay\tLow pay", "predicate"),
     ("nope:x\tLow pay\tskos:closeMatch\tqkreview:fxframe/finding/low-pay\tLow pay", "curie"),
 ])
-def test_bad_mapping_is_refused_and_nothing_written(bare_store: GraphStore, tmp_path: Path, row: str, rule: str) -> None:
+def test_bad_mapping_is_refused_and_nothing_written(bare_store: GraphStore, tmp_path: Path, row: str,
+                                                    rule: str) -> None:
     """The first mapping (row 2: the header is row 1, the `#` block is not counted) replaced by a bad one:
     the located problem names the rule and row 2; no synthesis graph."""
     shutil.copy(DATA / "fx.frame.yaml", tmp_path)

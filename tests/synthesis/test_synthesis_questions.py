@@ -82,7 +82,8 @@ def test_study_compare(catalog: Catalog, syn_store: GraphStore) -> None:
     got = {(r.side, r.theme, r.status, frozenset(_set(r.counterparts, " | ")), frozenset(_set(r.via_findings, " | ")))
            for r in df.itertuples(index=False)}
     assert got == {
-        ("A", "Low pay", "shared", frozenset(), frozenset({"Money worries (via Low pay)", "pay was low (via Low pay)"})),
+        ("A", "Low pay", "shared", frozenset(),
+         frozenset({"Money worries (via Low pay)", "pay was low (via Low pay)"})),
         ("A", "Compromised hierarchy", "partly shared", frozenset(), frozenset({"Hierarchy returns (via Hierarchy)"})),
         ("A", "Shared decisions", "partly shared", frozenset(), frozenset({"Hierarchy returns (via Hierarchy)"})),
         ("A", "Team culture", "partly shared", frozenset({"Hierarchy returns"}), frozenset()),

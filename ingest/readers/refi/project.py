@@ -17,12 +17,12 @@ from qualkg.ingest.readers.refi.codes import read_codes
 from qualkg.ingest.readers.refi.document import Document, child_text, guid, load, locate, target
 from qualkg.ingest.readers.refi.sources import Source, TextFiles, read_excerpts, read_sources
 from qualkg.ingest.records import Coder, Note, Participant, Study, StudyRecords
-from qualkg.ingest.safe_io import SafeZip, ZipLimits
+from qualkg.ingest.safe_io import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits
 
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 
 
-def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = ZipLimits()) -> StudyRecords:
+def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> StudyRecords:
     """Read a .qdpx safely (see ingest.safe_io); schema deviations and quirks become warnings."""
     with SafeZip(path, limits) as archive:
         member = _project_member(archive)
@@ -83,7 +83,8 @@ def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participan
         attributes = tuple(_variable_value(doc, vv, variables) for vv in case.findall("VariableValue"))
         for fld, value in [("name", case.get("name") or ""), *attributes]:
             if kind := identifier_value(value):
-                raise fail(doc.file, "direct-identifier", f"Participants are pseudonymised: this value looks like {kind}.",
+                raise fail(doc.file, "direct-identifier",
+                           f"Participants are pseudonymised: this value looks like {kind}.",
                            element=locate(case), field=fld, value=value)
         participants.append(Participant(id=cid, pseudonym=case.get("name") or f"Case {n}",
                                         attributes=attributes, where=doc.where(case)))

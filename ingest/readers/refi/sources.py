@@ -129,7 +129,7 @@ def read_excerpts(doc: Document, sources: list[Source], *, codes: set[str], code
                      element=locate(source.el), value=str(detection.convention))
         groups: dict[tuple[int, int, str | None], _Group] = {}
         placed = convert_all(source.text, detection.convention, spans)
-        for sel, span, (start, end) in zip(source.selections, spans, placed):
+        for sel, span, (start, end) in zip(source.selections, spans, placed, strict=True):
             key = f"{source.transcript.id}:{start}:{end}"
             codings = sel.findall("Coding")
             if start == end or not codings:
