@@ -1,7 +1,7 @@
 """The model files: they parse, declare the contract's terms, document them, and the shapes are sound.
 
 Expected term lists are copied by hand from the term contract (the model's terms shared with the
-mapping) and docs/domain.md §2, so a term dropped or renamed in the Turtle fails here.
+mapping) and docs/vocabulary-sources.md, so a term dropped or renamed in the Turtle fails here.
 """
 
 from __future__ import annotations
