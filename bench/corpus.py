@@ -12,6 +12,7 @@ import math
 import random
 import uuid
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -107,7 +108,7 @@ def _study(rng: random.Random, sid: str, n_excerpts: int) -> Study:
             features = {"flattened-hierarchy"} if rng.random() < 0.5 else set()
             features |= set(rng.sample(FEATURES[1:], rng.randint(1, 2)))
             teams.append((f"{org_id}-team-{k}", f"Synthetic team {org_id}/{k}", org_id, tuple(sorted(features))))
-    roles, weights = zip(*ROLE_MIX)
+    roles, weights = zip(*ROLE_MIX, strict=True)
     n_people = max(12, n_excerpts // 100)
     people = [(f"P{i:03d}", rng.choices(roles, weights)[0], rng.choice(teams)[0]) for i in range(1, n_people + 1)]
     events: list[tuple[str, str, tuple[str, ...]]] = []
@@ -116,7 +117,7 @@ def _study(rng: random.Random, sid: str, n_excerpts: int) -> Study:
         r = rng.random()
         size = 1 if r < 0.6 else 2 if r < 0.8 else rng.randint(4, 8)
         group, queue = tuple(queue[:size]), queue[size:]
-        kind = "semi-structured-interview" if len(group) == 1 else "joint-interview" if len(group) == 2 else "focus-group"
+        kind = {1: "semi-structured-interview", 2: "joint-interview"}.get(len(group), "focus-group")
         events.append((f"e{len(events) + 1:03d}", kind, group))
     study = Study(sid, orgs, teams, people, events, _codebook())
     leaves = [c[0] for c in study.codes if c[3] == "code"]
@@ -127,7 +128,7 @@ def _study(rng: random.Random, sid: str, n_excerpts: int) -> Study:
     quota = [n_excerpts * s // sum(sizes) for s in sizes]
     for i in range(n_excerpts - sum(quota)):
         quota[i % len(quota)] += 1
-    for (eid, _, members), count in zip(events, quota):
+    for (eid, _, members), count in zip(events, quota, strict=True):
         tid = f"t-{eid}"
         parts = [f"SYNTHETIC transcript {sid}/{tid}, generated for benchmarks; no one said these words.\n"]
         pos = len(parts[0])
@@ -156,7 +157,7 @@ def generate(excerpts: int, seed: int = 20250101) -> Corpus:
 
 # ---------------------------------------------------------------- study packages (CSV)
 
-def _csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+def _csv(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)
@@ -231,8 +232,8 @@ def write_qdpx(study: Study, path: Path, seed: int = 1) -> Path:
             sel = _guid(rng)
             selection_refs.setdefault(x.speaker, []).append(sel)
             user = rng.choice(users)
-            codings = "".join(f'<Coding guid="{_guid(rng)}" creatingUser="{user}"><CodeRef targetGUID="{code_guid[c]}"/>'
-                              f'</Coding>' for c in x.codes)
+            codings = "".join(f'<Coding guid="{_guid(rng)}" creatingUser="{user}">'
+                              f'<CodeRef targetGUID="{code_guid[c]}"/></Coding>' for c in x.codes)
             sels.append(f'<PlainTextSelection guid="{sel}" name={quoteattr(x.text)} startPosition="{x.start}" '
                         f'endPosition="{x.end}" creatingUser="{user}">{codings}</PlainTextSelection>')
         sources.append(f'<TextSource guid="{source_guid[tid]}" name="Synthetic transcript {tid}" '

@@ -145,6 +145,7 @@ def measure(nquads: Path, store_dir: Path, work: Path, cap_s: float, only: str |
             load_fuseki(fuseki.gsp_url, nquads)
             urls = (fuseki.query_url, fuseki.update_url, fuseki.gsp_url)
             for qid in [only] if only else sorted(catalog.questions):
-                cells = question_cells(qid, study.rsplit("/", 1)[-1], store, catalog, cypher, urls, neo4j.bolt_uri, cap_s)
+                cells = question_cells(qid, study.rsplit("/", 1)[-1], store, catalog, cypher, urls, neo4j.bolt_uri,
+                                       cap_s)
                 emit(kind="engines", question=qid, **cells)
     store.close()

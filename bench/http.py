@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,7 +82,7 @@ def serve_peer(nquads: Path, work: Path) -> Iterator[str]:
     port = free_port()
     exe = Path(sys.executable).with_name("rdflib-endpoint")
     base = f"http://127.0.0.1:{port}"
-    probe = base + "/?query=" + urllib.request.quote("ASK { ?s ?p ?o }")
+    probe = base + "/?query=" + urllib.parse.quote("ASK { ?s ?p ?o }")
     with serve([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), str(nquads)],
                probe, {}, work / "peer-server.log", timeout_s=900):
         yield base
@@ -129,8 +130,20 @@ def load(url: str, *, seconds: int, connections: int, headers: dict[str, str] | 
     return _python_load(url, seconds, connections, headers)
 
 
+def _found(pattern: str, text: str) -> str:
+    """The first group of `pattern` in wrk's output; a line missing from it is a failed run."""
+    match = re.search(pattern, text, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"wrk printed no {pattern!r}:\n{text}")
+    return match.group(1)
+
+
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    """wrk's latency text (e.g. `1.52ms`) in milliseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise RuntimeError(f"wrk printed a latency in no unit it is known to use: {text!r}")
+    value, unit = match.groups()
     return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit], 2)
 
 
@@ -138,15 +151,15 @@ def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> d
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "30s"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    requests = int(_found(r"(\d+) requests in", out))
     if requests == 0:  # nothing completed: wrk prints zeros, which are not latencies
         pct = {}
     return {"tool": f"wrk -t1 -c{connections} -d{seconds}s",
             "requests": requests,
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+            "rps": float(_found(r"Requests/sec:\s+([\d.]+)", out)),
             "p50_ms": _ms(pct["50"]) if "50" in pct else float("nan"),
             "p99_ms": _ms(pct["99"]) if "99" in pct else float("nan"),
             "non_2xx": int(errors.group(1)) if errors else 0}
@@ -165,7 +178,7 @@ def _python_load(url: str, seconds: int, connections: int, headers: dict[str, st
     lock = threading.Lock()
 
     def client() -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
         mine: list[float] = []
         while time.monotonic() < stop:
             t = time.perf_counter()

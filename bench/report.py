@@ -7,12 +7,16 @@ targets table says met / not met from the figures themselves.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.workers import GATE_FLOOR
 from bench.workers import MAIN_QUESTION as MAIN
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 TARGET_RATE, TARGET_P50_MS, TARGET_RAW_RATIO = 5_000, 20.0, 1.5
 TARGET_RPS, TARGET_P99_MS = 1_000, 100.0
@@ -70,7 +74,8 @@ def combine(current: Row, *others: Row) -> Row:
     runs: list[Row] = []
     measured: set[str] = set()  # step labels of the newer runs
     for run in (current, *others):
-        whole, filled = [], []
+        whole: list[int] = []
+        filled: list[int] = []
         for n, rows in run["sizes"].items():
             known = {_row_key(r) for r in sizes.get(n, [])}
             new = [r for r in rows if _row_key(r) not in known]
@@ -82,7 +87,7 @@ def combine(current: Row, *others: Row) -> Row:
                          "sizes": sorted(whole), "filled": sorted(filled), "steps": run.get("steps", [])})
         capped += [c for c in run["capped"] if c.rsplit(": ", 1)[0] not in measured]
         measured |= {str(step["step"]) for step in run.get("steps", [])}
-    http = next((r["http"] for r in (current, *others) if r["http"]), [])
+    http: list[Row] = next((r["http"] for r in (current, *others) if r["http"]), [])
     return {**current, "sizes": dict(sorted(sizes.items(), key=lambda kv: int(kv[0]))), "capped": capped,
             "runs": runs, "http": http}
 
@@ -216,8 +221,8 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
         engine_versions(sizes),
         "",
         ("Neo4j sync, after one untimed warm-up sync of everything (the server's JIT warmed), with the database "
-         "emptied and its constraints dropped again: the first sync writes every graph into an empty database (creating "
-         "the constraints), the re-sync replaces one study. \"reading rows\" is the store side alone "
+         "emptied and its constraints dropped again: the first sync writes every graph into an empty database "
+         "(creating the constraints), the re-sync replaces one study. \"reading rows\" is the store side alone "
          "(`node_labels` + `read_graph` for every graph, no Neo4j): a lower bound for the sync."),
         "",
         sync_table(data, sizes),
@@ -263,47 +268,76 @@ def _p50(row: Row | None, figure: str) -> float | None:
     return (row or {}).get(figure, {}).get("p50_ms")
 
 
+def _verdict(ok: bool | None) -> str:
+    return "not measured" if ok is None else ("met" if ok else "NOT met")
+
+
+def _field(row: Row | None, key: str) -> Any:
+    """`row[key]`, or None when there is no row."""
+    return None if row is None else row.get(key)
+
+
 def targets(data: Row, sizes: dict[int, list[Row]]) -> str:
-    rows: list[list[object]] = []
-
-    def verdict(ok: bool | None) -> str:
-        return "not measured" if ok is None else ("met" if ok else "NOT met")
-
+    at_100k = sizes.get(100_000, [])
+    rows = [_ingest_target(at_100k), _served_target(at_100k), _raw_target(at_100k), _http_target(data),
+            _one_million_target(data, sizes.get(1_000_000, [])), sync_target(sizes)]
     big = max(sizes) if sizes else 0
-    ing = _one(sizes.get(100_000, []), "ingest")
-    rows.append(["≥ 5,000 validated excerpts/s at 100k", _fmt(ing and ing["excerpts_per_s"]),
-                 verdict(None if not ing else ing["excerpts_per_s"] >= TARGET_RATE)])
-    q = _main_question(sizes.get(100_000, []))
-    in_memory = (_one(sizes.get(100_000, []), "engines", question=MAIN) or {}).get("oxigraph", {}).get("p50_ms")
-    served, warm = _one(sizes.get(100_000, []), "served", question=MAIN), _one(sizes.get(100_000, []), "served-start")
-    computed = f"on disk {_fmt(q['qualkg']['p50_ms'])} ms, in memory {_fmt(in_memory)} ms" if q else "—"
-    rows.append(["main question p50 ≤ 20 ms at 100k",
-                 (f"first asking as served (default parameters, answers kept warm): {_fmt(served['ms'])} ms, "
-                  f"warm {_fmt(warm['warm_s'])} s after the server answered; " if served and warm else "")
-                 + f"computed (a parameter set not kept warm): {computed}",
-                 verdict(None if not served else served["status"] == 200 and served["ms"] <= TARGET_P50_MS)
-                 + ("" if not served else " as served; NOT met computed" if not q or q["qualkg"]["p50_ms"] > TARGET_P50_MS
-                    else "")])
-    rows.append(["main question within 1.5× of raw Oxigraph at 100k",
-                 _ratio(_p50(q, "qualkg"), _p50(q, "raw")),
-                 verdict(None if not q or not _p50(q, "raw") else q["qualkg"]["p50_ms"] <= TARGET_RAW_RATIO * q["raw"]["p50_ms"])])
-    h = next((x for x in data["http"] if x["target"].startswith("qualkg GET /questions")), None)
-    rows.append(["≥ 1,000 req/s, p99 < 100 ms at 10k (repeated question)",
-                 "—" if not h else (f"{h['rps']:,.0f} req/s, p99 {h['p99_ms']} ms" if h["requests"]
-                                    else f"no request completed in {h['tool'].rsplit('-d', 1)[-1]}"),
-                 verdict(None if not h else h["rps"] >= TARGET_RPS and h["p99_ms"] < TARGET_P99_MS)])
-    one_m = sizes.get(1_000_000, [])
-    ing1, q1 = _one(one_m, "ingest"), _main_question(one_m)
-    rows.append(["1M ingested < 5 min, peak RSS < 6 GB, main question p50 < 200 ms",
-                 "—" if not ing1 else f"{ing1['seconds']:,.0f} s, {ing1['peak_rss_mb']:,.0f} MB, "
-                 + (f"p50 {_fmt(q1['qualkg']['p50_ms'])} ms" if q1 else
-                    (_capped(data, f"1000000: question {MAIN}") or "p50 —").split(": ", 2)[-1]),
-                 verdict(None if not ing1 else ing1["seconds"] < TARGET_1M_S and ing1["peak_rss_mb"] < TARGET_1M_RSS_MB
-                         and bool(q1) and q1["qualkg"]["p50_ms"] < TARGET_1M_P50_MS)])
-    rows.append(sync_target(sizes))
     note = "" if big >= 100_000 else (f"\n\nThis run went up to {big:,} excerpts; the 100k and 1M targets are "
                                        "measured by `make bench-full`.")
     return _table(["target (2-core machine)", "measured", "verdict"], rows) + note
+
+
+def _ingest_target(at_100k: list[Row]) -> list[object]:
+    ing = _one(at_100k, "ingest")
+    return ["≥ 5,000 validated excerpts/s at 100k", _fmt(_field(ing, "excerpts_per_s")),
+            _verdict(None if ing is None else ing["excerpts_per_s"] >= TARGET_RATE)]
+
+
+def _served_target(at_100k: list[Row]) -> list[object]:
+    """The main question at 100k: as served (answers kept warm) and as computed for other parameters."""
+    q = _main_question(at_100k)
+    in_memory = (_one(at_100k, "engines", question=MAIN) or {}).get("oxigraph", {}).get("p50_ms")
+    served, warm = _one(at_100k, "served", question=MAIN), _one(at_100k, "served-start")
+    computed = f"on disk {_fmt(q['qualkg']['p50_ms'])} ms, in memory {_fmt(in_memory)} ms" if q else "—"
+    measured = f"computed (a parameter set not kept warm): {computed}"
+    if served is None:
+        return ["main question p50 ≤ 20 ms at 100k", measured, _verdict(None)]
+    if warm is not None:
+        measured = (f"first asking as served (default parameters, answers kept warm): {_fmt(served['ms'])} ms, "
+                    f"warm {_fmt(warm['warm_s'])} s after the server answered; " + measured)
+    slow = q is None or q["qualkg"]["p50_ms"] > TARGET_P50_MS
+    verdict = _verdict(served["status"] == 200 and served["ms"] <= TARGET_P50_MS)
+    return ["main question p50 ≤ 20 ms at 100k", measured, verdict + (" as served; NOT met computed" if slow else "")]
+
+
+def _raw_target(at_100k: list[Row]) -> list[object]:
+    q = _main_question(at_100k)
+    qualkg, raw = _p50(q, "qualkg"), _p50(q, "raw")
+    return ["main question within 1.5× of raw Oxigraph at 100k", _ratio(qualkg, raw),
+            _verdict(None if qualkg is None or not raw else qualkg <= TARGET_RAW_RATIO * raw)]
+
+
+def _http_target(data: Row) -> list[object]:
+    h = next((x for x in data["http"] if x["target"].startswith("qualkg GET /questions")), None)
+    if h is None:
+        return ["≥ 1,000 req/s, p99 < 100 ms at 10k (repeated question)", "—", _verdict(None)]
+    measured = (f"{h['rps']:,.0f} req/s, p99 {h['p99_ms']} ms" if h["requests"]
+                else f"no request completed in {h['tool'].rsplit('-d', 1)[-1]}")
+    return ["≥ 1,000 req/s, p99 < 100 ms at 10k (repeated question)", measured,
+            _verdict(h["rps"] >= TARGET_RPS and h["p99_ms"] < TARGET_P99_MS)]
+
+
+def _one_million_target(data: Row, one_m: list[Row]) -> list[object]:
+    name = "1M ingested < 5 min, peak RSS < 6 GB, main question p50 < 200 ms"
+    ing, q = _one(one_m, "ingest"), _main_question(one_m)
+    if ing is None:
+        return [name, "—", _verdict(None)]
+    p50 = _p50(q, "qualkg")
+    question = f"p50 {_fmt(p50)} ms" if p50 is not None else \
+        (_capped(data, f"1000000: question {MAIN}") or "p50 —").split(": ", 2)[-1]
+    ok = (ing["seconds"] < TARGET_1M_S and ing["peak_rss_mb"] < TARGET_1M_RSS_MB
+          and p50 is not None and p50 < TARGET_1M_P50_MS)
+    return [name, f"{ing['seconds']:,.0f} s, {ing['peak_rss_mb']:,.0f} MB, {question}", _verdict(ok)]
 
 
 def sync_target(sizes: dict[int, list[Row]]) -> list[object]:
@@ -320,53 +354,68 @@ def sync_target(sizes: dict[int, list[Row]]) -> list[object]:
 
 def limits(data: Row, sizes: dict[int, list[Row]]) -> str:
     """One line per bottleneck, each computed from the figures below (phases, profile, raw ratios)."""
-    out: list[str] = []
-    n = max((k for k, rs in sizes.items() if _one(rs, "phases")), default=None)
-    if n is not None:
-        ph = _one(sizes[n], "phases")
-        names = [k for k in ph if k not in ("kind", "excerpts", "peak_rss_mb")]  # type: ignore[union-attr]
-        total = sum(ph[k] for k in names)  # type: ignore[index]
-        shares = ", ".join(f"{k} {ph[k] / total:.0%}" for k in sorted(names, key=lambda k: -ph[k]))  # type: ignore[index]
-        out.append(f"- **Ingest** (one study of {ph['excerpts']:,} excerpts, corpus {n:,}): {shares} of "  # type: ignore[index]
-                   f"{total:.1f} s, i.e. {ph['excerpts'] / total:,.0f} excerpts/s before any other cost. "  # type: ignore[index]
-                   "The profile table names the functions."
-                   + gate_floor_line(sizes))
-    q = {k: _main_question(rs) for k, rs in sizes.items()}
-    q = {k: v for k, v in q.items() if v}
-    if q:
-        k = max(q)
-        v = q[k]
-        floor = _one(sizes[k], "scan-floor")
-        out.append(f"- **Questions**: at {k:,} excerpts the main question's raw Oxigraph time is {_fmt(_p50(v, 'raw'), 0)} ms "
-                   f"and qualkg's {v['qualkg']['p50_ms']:,.0f} ms ({_ratio(_p50(v, 'qualkg'), _p50(v, 'raw'))}): "
-                   + ("the time is the query's evaluation in the engine, not qualkg's binding or DataFrame."
-                      if (_p50(v, "raw") or 0) * TARGET_RAW_RATIO >= v["qualkg"]["p50_ms"] else
-                      "qualkg's own work (binding, building the DataFrame) is above 1.5× here; the profile of "
-                      "`Catalog.run` is the place to look.")
-                   + ("" if not floor else
-                      f" The cheapest query that reads every excerpt once (the scan floor row) takes "
-                      f"{floor['raw']['p50_ms']:,.0f} ms at this size: a question that looks at every excerpt cannot be "
-                      "faster in this engine: a first asking under 20 ms at 100k is possible only for answers "
-                      "evaluated before they are asked (the served table: default answers kept warm).")
-                   + f" A repeated question is answered from the answer cache in {_fmt(_p50(v, 'cached'), 3)} ms.")
-    n = max((k for k, rs in sizes.items() if _one(rs, "neo4j-sync", step=FIRST_SYNC)), default=None)
-    if n is not None:
-        first, read = _one(sizes[n], "neo4j-sync", step=FIRST_SYNC), _one(sizes[n], "neo4j-sync", step=READ_ONLY)
-        if first["per_s"] < TARGET_SYNC_RATE and read:  # type: ignore[index]
-            out.append(f"- **Neo4j sync** ({n:,} excerpts): {first['per_s']:,.0f} nodes+relationships/s; reading the "  # type: ignore[index]
-                       f"rows from the store alone takes {read['seconds']:,.1f} s of the {first['seconds']:,.1f} s "  # type: ignore[index]
-                       f"({read['per_s']:,.0f}/s), the rest is Neo4j writing (the next graph is read while one is "
-                       "written).")
-    h = next((x for x in data["http"] if x["target"].startswith("qualkg GET /questions")), None)
-    if h and 10_000 in q:
-        p50 = _p50(q[10_000], "raw") or q[10_000]["qualkg"]["p50_ms"]
-        health = next((x for x in data["http"] if "/health" in x["target"]), None)
-        out.append(f"- **HTTP**: the repeated question is answered from the answer cache (its first evaluation took "
-                   f"{p50:,.0f} ms in the engine at 10k), so what remains is HTTP work in one Python process: "
-                   f"{h['rps']:,.0f} req/s ({_fmt(health and health['rps'])} req/s for `/health`, which reads the "
-                   "store's graph list on every call), with the load tool on the same 2 cores.")
-    out += growth_lines(sizes)
+    mains = {k: q for k, rs in sizes.items() if (q := _main_question(rs))}
+    lines = [_ingest_limit(sizes), _questions_limit(sizes, mains), _sync_limit(sizes), _http_limit(data, mains)]
+    out = [line for line in lines if line] + growth_lines(sizes)
     return "\n".join(out) or "- every measured target is met"
+
+
+def _ingest_limit(sizes: dict[int, list[Row]]) -> str:
+    n = max((k for k, rs in sizes.items() if _one(rs, "phases")), default=None)
+    ph = None if n is None else _one(sizes[n], "phases")
+    if n is None or ph is None:
+        return ""
+    names = [k for k in ph if k not in ("kind", "excerpts", "peak_rss_mb")]
+    total = sum(ph[k] for k in names)
+    shares = ", ".join(f"{k} {ph[k] / total:.0%}" for k in sorted(names, key=lambda k: -ph[k]))
+    return (f"- **Ingest** (one study of {ph['excerpts']:,} excerpts, corpus {n:,}): {shares} of "
+            f"{total:.1f} s, i.e. {ph['excerpts'] / total:,.0f} excerpts/s before any other cost. "
+            "The profile table names the functions." + gate_floor_line(sizes))
+
+
+def _questions_limit(sizes: dict[int, list[Row]], mains: dict[int, Row]) -> str:
+    if not mains:
+        return ""
+    k = max(mains)
+    v = mains[k]
+    floor = _one(sizes[k], "scan-floor")
+    where = ("the time is the query's evaluation in the engine, not qualkg's binding or DataFrame."
+             if (_p50(v, "raw") or 0) * TARGET_RAW_RATIO >= v["qualkg"]["p50_ms"] else
+             "qualkg's own work (binding, building the DataFrame) is above 1.5× here; the profile of "
+             "`Catalog.run` is the place to look.")
+    scan = "" if not floor else (
+        f" The cheapest query that reads every excerpt once (the scan floor row) takes "
+        f"{floor['raw']['p50_ms']:,.0f} ms at this size: a question that looks at every excerpt "
+        "cannot be faster in this engine: a first asking under 20 ms at 100k is possible only for answers "
+        "evaluated before they are asked (the served table: default answers kept warm).")
+    return (f"- **Questions**: at {k:,} excerpts the main question's raw Oxigraph time is "
+            f"{_fmt(_p50(v, 'raw'), 0)} ms and qualkg's {v['qualkg']['p50_ms']:,.0f} ms "
+            f"({_ratio(_p50(v, 'qualkg'), _p50(v, 'raw'))}): " + where + scan
+            + f" A repeated question is answered from the answer cache in {_fmt(_p50(v, 'cached'), 3)} ms.")
+
+
+def _sync_limit(sizes: dict[int, list[Row]]) -> str:
+    n = max((k for k, rs in sizes.items() if _one(rs, "neo4j-sync", step=FIRST_SYNC)), default=None)
+    if n is None:
+        return ""
+    first, read = _one(sizes[n], "neo4j-sync", step=FIRST_SYNC), _one(sizes[n], "neo4j-sync", step=READ_ONLY)
+    if first is None or read is None or first["per_s"] >= TARGET_SYNC_RATE:
+        return ""
+    return (f"- **Neo4j sync** ({n:,} excerpts): {first['per_s']:,.0f} nodes+relationships/s; reading the "
+            f"rows from the store alone takes {read['seconds']:,.1f} s of the {first['seconds']:,.1f} s "
+            f"({read['per_s']:,.0f}/s), the rest is Neo4j writing (the next graph is read while one is written).")
+
+
+def _http_limit(data: Row, mains: dict[int, Row]) -> str:
+    h = next((x for x in data["http"] if x["target"].startswith("qualkg GET /questions")), None)
+    if h is None or 10_000 not in mains:
+        return ""
+    p50 = _p50(mains[10_000], "raw") or mains[10_000]["qualkg"]["p50_ms"]
+    health = next((x for x in data["http"] if "/health" in x["target"]), None)
+    return (f"- **HTTP**: the repeated question is answered from the answer cache (its first evaluation took "
+            f"{p50:,.0f} ms in the engine at 10k), so what remains is HTTP work in one Python process: "
+            f"{h['rps']:,.0f} req/s ({_fmt(_field(health, 'rps'))} req/s for `/health`, which reads the "
+            "store's graph list on every call), with the load tool on the same 2 cores.")
 
 
 def growth_lines(sizes: dict[int, list[Row]]) -> list[str]:
@@ -377,8 +426,9 @@ def growth_lines(sizes: dict[int, list[Row]]) -> list[str]:
     if len(ingests) > 1:
         lo, hi = min(ingests), max(ingests)
         a, b = ingests[lo], ingests[hi]
-        out.append(f"- **Ingest growth**: {a['excerpts_per_s']:,.0f} excerpts/s at {lo:,}, {b['excerpts_per_s']:,.0f}/s at "
-                   f"{hi:,} ({b['seconds']:,.0f} s, peak RSS {b['peak_rss_mb']:,.0f} MB): "
+        out.append(f"- **Ingest growth**: {a['excerpts_per_s']:,.0f} excerpts/s at {lo:,}, "
+                   f"{b['excerpts_per_s']:,.0f}/s at {hi:,} ({b['seconds']:,.0f} s, "
+                   f"peak RSS {b['peak_rss_mb']:,.0f} MB): "
                    + ("the rate holds, so the time is per study (gate and write above), not growth with the store."
                       if b["excerpts_per_s"] >= 0.8 * a["excerpts_per_s"] else
                       "the rate falls as the store grows: the write slows with the store's size."))
@@ -412,11 +462,11 @@ def ingest_table(data: Row, sizes: dict[int, list[Row]]) -> str:
         bl, bv, qd = _one(rs, "baseline-load"), _one(rs, "baseline-validate"), _one(rs, "ingest-qdpx")
         capped = _capped(data, f"{n}: naive baseline")
         b_validate = bv["seconds"] if bv else ("> cap" if capped else None)
-        rows.append([n, ing and ing["studies"], ing and ing["triples"], ing and ing["seconds"],
-                     ing and ing["excerpts_per_s"], ing and ing["peak_rss_mb"], lim and lim["seconds"],
-                     _ratio(ing and ing["seconds"], lim and lim["seconds"]), bl and bl["seconds"], b_validate,
-                     _ratio(bl and bv and bl["seconds"] + bv["seconds"], ing and ing["seconds"]),
-                     qd and qd["excerpts_per_s"]])
+        seconds = _field(ing, "seconds")
+        baseline = bl["seconds"] + bv["seconds"] if bl and bv else None
+        rows.append([n, _field(ing, "studies"), _field(ing, "triples"), seconds, _field(ing, "excerpts_per_s"),
+                     _field(ing, "peak_rss_mb"), _field(lim, "seconds"), _ratio(seconds, _field(lim, "seconds")),
+                     _field(bl, "seconds"), b_validate, _ratio(baseline, seconds), _field(qd, "excerpts_per_s")])
     return _table(["excerpts", "studies", "triples", "qualkg s", "qualkg excerpts/s", "qualkg peak RSS MB",
                    "limit load s", "qualkg / limit", "baseline load s", "baseline pySHACL s",
                    "baseline / qualkg", "QDPX excerpts/s"], rows)
@@ -436,25 +486,27 @@ def phases_table(sizes: dict[int, list[Row]]) -> str:
 
 
 def profile_table(sizes: dict[int, list[Row]]) -> str:
-    n = max((k for k, rs in sizes.items() if _one(rs, "profile")), default=None)
-    if n is None:
+    profiles = {k: p for k, rs in sizes.items() if (p := _one(rs, "profile"))}
+    if not profiles:
         return ""
-    top = _one(sizes[n], "profile")["top"]  # type: ignore[index]
+    n = max(profiles)
+    top = profiles[n]["top"]
     return (f"Functions with the most time of their own in those phases (cProfile, corpus {n:,}; profiling "
             "inflates Python-heavy code):\n\n" + _table(["function", "own s", "calls"], [list(t) for t in top]))
 
 
 def gate_table(data: Row, sizes: dict[int, list[Row]]) -> str:
-    rows = []
+    rows: list[list[object]] = []
     for n, rs in sorted(sizes.items()):
+        turbo = _one(rs, "gate", engine="turbo")
         for engine in (GATE_FLOOR, "turbo", "pyshacl"):
             g = _one(rs, "gate", engine=engine)
             if g:
                 rows.append([engine, g["excerpts"], g["triples"], g["seconds"], f"{g['excerpts'] / g['seconds']:,.0f}",
                              g["errors"]])
-            elif any(_one(rs, "gate", engine=e) for e in ("turbo",)):
+            elif turbo:  # the gate step ran, but this engine has no figure: capped or failed
                 cap = _capped(data, f"{n}: SHACL gate engines") or "not measured"
-                rows.append([engine, _one(rs, "gate", engine="turbo")["excerpts"], "", cap, "", ""])  # type: ignore[index]
+                rows.append([engine, turbo["excerpts"], "", cap, "", ""])
     return _table(["engine", "excerpts", "triples", "seconds", "excerpts/s", "errors"], rows)
 
 
@@ -466,8 +518,9 @@ def questions_table(data: Row, sizes: dict[int, list[Row]]) -> str:
         for q in _questions(rs):
             cut = f"stopped at the cap ({capped[q['question']].split('the ')[-1]})" if q["question"] in capped else "—"
             cached = _p50(q, "cached")
-            rows.append([n, q["question"], q["rows"], q["qualkg"]["p50_ms"], q["qualkg"]["p95_ms"], _p50(q, "raw") or cut,
-                         _ratio(q["qualkg"]["p50_ms"], _p50(q, "raw")), cut if cached is None else f"{cached:.3f}"])
+            rows.append([n, q["question"], q["rows"], q["qualkg"]["p50_ms"], q["qualkg"]["p95_ms"],
+                         _p50(q, "raw") or cut, _ratio(q["qualkg"]["p50_ms"], _p50(q, "raw")),
+                         cut if cached is None else f"{cached:.3f}"])
         measured = {q["question"] for q in _questions(rs)}
         rows += [[n, qid, "—", text, "", "", "", ""] for qid, text in capped.items() if qid not in measured]
         floor = _one(rs, "scan-floor")
@@ -489,8 +542,9 @@ def served_table(sizes: dict[int, list[Row]]) -> str:
                                                        else _fmt(start["warm_s"]))])
         rows += [[n, r["question"], r["status"], f"{r['bytes']:,}", r["ms"]] for r in rs if r["kind"] == "served"]
         if firsts:
-            rows.append([n, "*(p50 / p95 over the questions)*", "", "",
-                         f"{_fmt(firsts[len(firsts) // 2])} / {_fmt(firsts[min(len(firsts) - 1, int(0.95 * len(firsts)))])}"])
+            p95 = firsts[min(len(firsts) - 1, int(0.95 * len(firsts)))]
+            p50 = firsts[len(firsts) // 2]
+            rows.append([n, "*(p50 / p95 over the questions)*", "", "", f"{_fmt(p50)} / {_fmt(p95)}"])
     return _table(["excerpts", "question", "status", "bytes", "first asking ms"], rows) if rows \
         else "(not measured in this run)"
 
@@ -500,7 +554,8 @@ def baseline_query_table(data: Row, sizes: dict[int, list[Row]]) -> str:
     for n, rs in sorted(sizes.items()):
         b, q = _one(rs, "baseline-query"), _main_question(rs)
         if b or _capped(data, f"{n}: naive baseline"):
-            rows.append([n, b and b["p50_ms"], q and q["qualkg"]["p50_ms"], _ratio(b and b["p50_ms"], q and q["qualkg"]["p50_ms"])])
+            theirs, ours = _field(b, "p50_ms"), _p50(q, "qualkg")
+            rows.append([n, theirs, ours, _ratio(theirs, ours)])
     return _table(["excerpts", "rdflib p50 ms", "qualkg p50 ms", "baseline / qualkg"], rows)
 
 
@@ -508,8 +563,8 @@ def http_table(data: Row) -> str:
     rows = [[h["target"], h["tool"], h["requests"], h["rps"],
              *((h["p50_ms"], h["p99_ms"]) if h["requests"] else ("none completed", "none completed")), h["non_2xx"]]
             for h in data["http"]]
-    return _table(["server and request", "load tool", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx"], rows) if rows \
-        else "(not measured in this run)"
+    header = ["server and request", "load tool", "requests", "req/s", "p50 ms", "p99 ms", "non-2xx"]
+    return _table(header, rows) if rows else "(not measured in this run)"
 
 
 def engine_versions(sizes: dict[int, list[Row]]) -> str:
@@ -550,7 +605,8 @@ def engines_table(data: Row, sizes: dict[int, list[Row]]) -> str:
         for q in (r for r in rs if r["kind"] == "engines"):
             counts = [q[e].get("rows") for e, _ in ENGINE_COLUMNS]
             known = [c for c in counts if c is not None]
-            shown = known[0] if known and len(set(known)) == 1 else " / ".join("—" if c is None else str(c) for c in counts)
+            shown = known[0] if known and len(set(known)) == 1 else \
+                " / ".join("—" if c is None else str(c) for c in counts)
             rows.append([n, q["question"], shown, *(_engine_cell(q[e]) for e, _ in ENGINE_COLUMNS)])
     return _table(["excerpts", "question", "rows", *(f"{name} p50 ms" for _, name in ENGINE_COLUMNS)], rows) \
         if rows else "(not measured in this run)"
@@ -576,11 +632,11 @@ def plot(sizes: dict[int, list[Row]], path: Path) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     ns = sorted(sizes)
 
-    def series(ax, label: str, pick) -> None:  # type: ignore[no-untyped-def]
-        pts = [(n, pick(sizes[n])) for n in ns]
-        pts = [(n, y) for n, y in pts if y]
+    def series(ax: Axes, label: str, pick: Callable[[list[Row]], float | None]) -> None:
+        pts = [(n, y) for n in ns if (y := pick(sizes[n]))]
         if pts:
-            ax.plot(*zip(*pts), marker="o", label=label)
+            xs, ys = zip(*pts, strict=True)
+            ax.plot(xs, ys, marker="o", label=label)
 
     series(left, "qualkg ingest (end to end)", lambda rs: (_one(rs, "ingest") or {}).get("seconds"))
     series(left, "limit: pyoxigraph bulk load", lambda rs: (_one(rs, "limit-load") or {}).get("seconds"))

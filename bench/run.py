@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -97,7 +98,8 @@ def versions() -> dict[str, str]:
     names = ("pyoxigraph", "rdflib", "pyshacl", "pyshacl-turbo", "fastapi", "uvicorn", "rdflib-endpoint", "pandas")
     out = {n: version(n) for n in names}
     wrk = shutil.which("wrk")
-    out["wrk"] = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[0].strip() if wrk else "absent"
+    banner = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False).stdout if wrk else ""
+    out["wrk"] = banner.split("\n")[0].strip() if wrk else "absent"
     return out
 
 
@@ -141,10 +143,12 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
     rows += worker(results, f"{n}: qualkg ingest", ["ingest", str(packages), str(store), str(nq)], plan.ingest_cap_s)
     if nq.exists():
         for qid in sorted(load_questions()) if n in plan.all_questions_at else [MAIN_QUESTION]:
-            rows += worker(results, f"{n}: question {qid}", ["question", str(store), qid, str(here)], plan.question_cap_s)
+            rows += worker(results, f"{n}: question {qid}", ["question", str(store), qid, str(here)],
+                           plan.question_cap_s)
     if nq.exists() and n in plan.engines_sizes:
-        rows += worker(results, f"{n}: engines", ["engines", str(nq), str(store), str(here / "engines"),
-                                                  str(plan.engine_cell_cap_s), plan.engine_questions], plan.engines_cap_s)
+        args = ["engines", str(nq), str(store), str(here / "engines"), str(plan.engine_cell_cap_s),
+                plan.engine_questions]
+        rows += worker(results, f"{n}: engines", args, plan.engines_cap_s)
     if nq.exists():
         rows += worker(results, f"{n}: limit (pyoxigraph bulk load)", ["limit", str(nq), str(here / "limit")], 3600)
         if n <= plan.baseline_up_to:
@@ -191,7 +195,7 @@ def measure_served(store: Path, here: Path) -> list[dict[str, object]]:
 
 def measure_http(results: Results, store: Path, nq: Path, here: Path) -> None:
     query = (here / "main-question.rq").read_text(encoding="utf-8")
-    q = "?query=" + http.urllib.request.quote(query)
+    q = "?query=" + urllib.parse.quote(query)
     auth = {"Authorization": f"Bearer {http.BENCH_KEY}"}
     print("[bench] HTTP: qualkg", flush=True)
     with http.serve_qualkg(store, here) as base:
@@ -238,7 +242,8 @@ def selection(plan: Plan, only: tuple[int, ...]) -> tuple[tuple[int, ...], str, 
     if not sizes or len(sizes) != len(set(only or sizes)):
         raise SystemExit(f"--sizes must be among the {plan.name} plan's sizes: {', '.join(map(str, plan.sizes))}")
     if sizes == plan.sizes:
-        return sizes, plan.name, f"make bench{'' if plan.name == 'quick' else '-full'}  (= python -m bench run --{plan.name})"
+        target = "bench" if plan.name == "quick" else "bench-full"
+        return sizes, plan.name, f"make {target}  (= python -m bench run --{plan.name})"
     listed = " ".join(map(str, sizes))
     return sizes, f"{plan.name}-{'-'.join(map(str, sizes))}", f"python -m bench run --{plan.name} --sizes {listed}"
 

@@ -19,10 +19,10 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from pyoxigraph import NamedNode
+from pyoxigraph import BlankNode, Literal, NamedNode
 
 from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
-from qualkg.store.base import GraphStore
+from qualkg.store.base import GraphStore, Row
 from qualkg.store.terms import to_python
 
 # Every label and relationship type the .rq files may produce (checked, so a typo in a .rq file
@@ -55,6 +55,14 @@ class ProjectionError(RuntimeError):
 @cache
 def _query(name: str) -> str:
     return files("qualkg.projection").joinpath("sparql", name).read_text(encoding="utf-8")
+
+
+def _text(row: Row, name: str, query: str) -> str:
+    """The IRI or literal text that `query` bound to `name` in `row`."""
+    term = row.get(name)
+    if not isinstance(term, NamedNode | BlankNode | Literal):
+        raise ProjectionError(f"{query} left ?{name} unbound (or bound it to a triple)")
+    return term.value
 
 
 @dataclass
@@ -96,7 +104,7 @@ def node_labels(store: GraphStore, graph: str | None = None) -> dict[str, dict[s
     out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     bindings = {"g": NamedNode(graph)} if graph else None
     for row in store.select(_query("nodes.rq"), bindings):
-        g, iri, label = (row["g"].value, row["iri"].value, row["label"].value)  # type: ignore[union-attr]
+        g, iri, label = (_text(row, v, "nodes.rq") for v in ("g", "iri", "label"))
         if label not in LABELS:
             raise ProjectionError(f"{graph}: nodes.rq gave the unknown label {label!r}")
         out[g][iri].add(label)
@@ -109,7 +117,7 @@ def read_graph(store: GraphStore, graph: str, labels: dict[str, set[str]], known
     g = {"g": NamedNode(graph)}
     props: dict[str, dict[str, Any]] = {iri: {} for iri in labels}
     for row in store.select(_query("properties.rq"), g):
-        iri, key = row["iri"].value, row["key"].value  # type: ignore[union-attr]
+        iri, key = _text(row, "iri", "properties.rq"), _text(row, "key", "properties.rq")
         if iri not in props:
             continue  # a property of something that is not a node here (a selector is folded into its excerpt)
         value = to_python(row["value"])
@@ -123,13 +131,13 @@ def read_graph(store: GraphStore, graph: str, labels: dict[str, set[str]], known
     rows = GraphRows(graph, nodes=[{"iri": iri, "labels": sorted(labels[iri]), "props": p}
                                    for iri, p in sorted(props.items())])
     for row in store.select(_query("relationships.rq"), g):
-        start, rtype, end, pred = row["from"], row["type"].value, row["to"], row["predicate"]  # type: ignore[union-attr]
+        start, rtype, end = (_text(row, v, "relationships.rq") for v in ("from", "type", "to"))
         if rtype not in REL_TYPES:
             raise ProjectionError(f"{graph}: relationships.rq gave the unknown type {rtype!r}")
-        if start.value in known and end.value in known:  # type: ignore[union-attr]
-            rel = {"from": start.value, "type": rtype, "to": end.value}  # type: ignore[union-attr]
+        if start in known and end in known:
+            rel = {"from": start, "type": rtype, "to": end}
             if rtype == "MAPS_TO":
-                rows.maps.append({**rel, "predicate": pred.value})  # type: ignore[union-attr]
+                rows.maps.append({**rel, "predicate": _text(row, "predicate", "relationships.rq")})
             else:
                 rows.rels.append(rel)
     rows.rels.sort(key=lambda r: (r["type"], r["from"], r["to"]))
@@ -178,7 +186,7 @@ def _write_graph(tx: ManagedTransaction, rows: GraphRows, batch: int, held: bool
     ids: dict[str, str] = {}
     fresh: set[str] = set()  # nodes created by this transaction: no relationship can exist at them yet
     returned = "WITH row, n, n.graphs IS NULL AS fresh SET {sets} RETURN {iri}, elementId(n), fresh"
-    statements = (("UNWIND $rows AS row MERGE (n:Resource {iri: row.iri}) "
+    statements: tuple[tuple[str, list[Any]], ...] = (("UNWIND $rows AS row MERGE (n:Resource {iri: row.iri}) "
                    + returned.format(sets=f"n:$(row.labels), n += row.props, n.graphs = {_ADD_GRAPH.format(v='n')}",
                                      iri="row.iri"), rows.nodes),
                   ("UNWIND $rows AS row MERGE (n:Resource {iri: row}) "
@@ -194,7 +202,8 @@ def _write_graph(tx: ManagedTransaction, rows: GraphRows, batch: int, held: bool
         if rtype not in REL_TYPES:  # read_graph refuses these already; the text takes no other type
             raise ProjectionError(f"{g}: unknown relationship type {rtype!r}")
         pattern = f"(a)-[r:{rtype}{' {predicate: row.predicate}' if rtype == 'MAPS_TO' else ''}]->(b)"
-        new, old = [], []
+        new: list[dict[str, Any]] = []
+        old: list[dict[str, Any]] = []
         for r in same_type:
             (new if r["from"] in fresh or r["to"] in fresh else old).append(
                 {**r, "from": ids[r["from"]], "to": ids[r["to"]]})

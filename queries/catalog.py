@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Literal as Lit
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import pandas as pd
 import yaml
@@ -24,7 +24,13 @@ from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import FEATURE, MODE, QKDATA, ROLE
 from qualkg.store.base import GraphStore, Term
 
-T = TypeVar("T")
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=HasId)  # a question or a Cypher twin: anything loaded by its `id`
 
 # Vocabulary name → the namespace its concepts live in.
 VOCABULARIES: dict[str, str] = {"role": str(ROLE), "feature": str(FEATURE), "mode": str(MODE)}
@@ -89,7 +95,8 @@ class Question(BaseModel):
 
 def parse_question(text: str, source: str) -> Question:
     """Split a .rq file into its `#+` YAML header and the query."""
-    header = "\n".join(line[3:] if line.startswith("#+ ") else line[2:] for line in text.splitlines() if line.startswith("#+"))
+    header = "\n".join(line[3:] if line.startswith("#+ ") else line[2:]
+                       for line in text.splitlines() if line.startswith("#+"))
     meta = yaml.safe_load(header) or {}
     params = [Param(name=name, **(spec or {})) for name, spec in (meta.pop("params", None) or {}).items()]
     columns = [Column(**c) if isinstance(c, dict) else Column(name=c) for c in meta.pop("columns", None) or []]
@@ -105,6 +112,61 @@ def _concepts(namespace: str) -> frozenset[str]:
     g = vocabulary_graph()
     return frozenset(str(s) for s in g.subjects(SKOS.inScheme, None) if str(s).startswith(namespace)) | frozenset(
         str(s) for s in g.subjects(RDF.type, SKOS.Concept) if str(s).startswith(namespace))
+
+
+def _concept_term(p: Param, value: str) -> Term:
+    ns = VOCABULARIES[p.vocab or ""]
+    iri = value if value.startswith(ns) else ns + value
+    if iri not in _concepts(ns):
+        allowed = ", ".join(sorted(c[len(ns):] for c in _concepts(ns)))
+        raise ParameterError(p.name, value, "vocabulary",
+                             f"not a concept of the {p.vocab} vocabulary; one of: {allowed}")
+    return NamedNode(iri)
+
+
+def _study_term(p: Param, value: str, iris: IriScheme) -> Term:
+    if not value or len(value) > 200 or any(c in value for c in "<>\"{}|\\^` \n\t"):
+        raise ParameterError(p.name, value, "study-id", "is not a study id")
+    return NamedNode(iris.study(value))
+
+
+def _int_term(p: Param, value: str) -> Term:
+    try:
+        n = int(value)
+    except ValueError:
+        raise ParameterError(p.name, value, "integer", "must be a whole number") from None
+    if (p.minimum is not None and n < p.minimum) or (p.maximum is not None and n > p.maximum):
+        raise ParameterError(p.name, value, "range", f"must be between {p.minimum} and {p.maximum}")
+    return Literal(str(n), datatype=NamedNode(str(XSD.integer)))
+
+
+def _bool_term(p: Param, value: str) -> Term:
+    if value.lower() not in ("true", "false"):
+        raise ParameterError(p.name, value, "boolean", "must be true or false")
+    return Literal(value.lower(), datatype=NamedNode(str(XSD.boolean)))
+
+
+def _iri_term(p: Param, value: str) -> Term:
+    if not value.startswith(("http://", "https://")):
+        raise ParameterError(p.name, value, "iri", "must be an http(s) IRI")
+    try:
+        return NamedNode(value)  # pyoxigraph refuses anything that is not a valid IRI
+    except ValueError:
+        raise ParameterError(p.name, value, "iri", "is not a valid IRI") from None
+
+
+def _string_term(p: Param, value: str) -> Term:
+    if p.choices is not None and value not in p.choices:
+        raise ParameterError(p.name, value, "choice", f"must be one of: {', '.join(p.choices)}")
+    if len(value) > 500:
+        raise ParameterError(p.name, value[:40] + "…", "length", "is longer than 500 characters")
+    return Literal(value)
+
+
+# Parameter type → how a checked value becomes a term (study ids need the IRI scheme: Catalog._term).
+_TERMS: dict[str, Callable[[Param, str], Term]] = {
+    "concept": _concept_term, "int": _int_term, "bool": _bool_term, "iri": _iri_term, "string": _string_term,
+}
 
 
 class Catalog:
@@ -125,8 +187,9 @@ class Catalog:
         unknown = set(raw) - {p.name for p in q.params}
         if unknown:
             name = sorted(unknown)[0]
+            known = ", ".join(p.name for p in q.params) or "none"
             raise ParameterError(name, str(raw[name]), "unknown-parameter",
-                                 f"not a parameter of '{qid}' (parameters: {', '.join(p.name for p in q.params) or 'none'})")
+                                 f"not a parameter of '{qid}' (parameters: {known})")
         bound: dict[str, Term] = {}
         for p in q.params:
             value = raw.get(p.name)
@@ -139,41 +202,9 @@ class Catalog:
         return bound
 
     def _term(self, p: Param, value: str) -> Term:
-        if p.type == "concept":
-            ns = VOCABULARIES[p.vocab or ""]
-            iri = value if value.startswith(ns) else ns + value
-            if iri not in _concepts(ns):
-                allowed = sorted(c[len(ns):] for c in _concepts(ns))
-                raise ParameterError(p.name, value, "vocabulary", f"not a concept of the {p.vocab} vocabulary; one of: {', '.join(allowed)}")
-            return NamedNode(iri)
         if p.type == "study":
-            if not value or len(value) > 200 or any(c in value for c in "<>\"{}|\\^` \n\t"):
-                raise ParameterError(p.name, value, "study-id", "is not a study id")
-            return NamedNode(self.iris.study(value))
-        if p.type == "int":
-            try:
-                n = int(value)
-            except ValueError:
-                raise ParameterError(p.name, value, "integer", "must be a whole number") from None
-            if (p.minimum is not None and n < p.minimum) or (p.maximum is not None and n > p.maximum):
-                raise ParameterError(p.name, value, "range", f"must be between {p.minimum} and {p.maximum}")
-            return Literal(str(n), datatype=NamedNode(str(XSD.integer)))
-        if p.type == "bool":
-            if value.lower() not in ("true", "false"):
-                raise ParameterError(p.name, value, "boolean", "must be true or false")
-            return Literal(value.lower(), datatype=NamedNode(str(XSD.boolean)))
-        if p.type == "iri":
-            if not value.startswith(("http://", "https://")):
-                raise ParameterError(p.name, value, "iri", "must be an http(s) IRI")
-            try:
-                return NamedNode(value)  # pyoxigraph refuses anything that is not a valid IRI
-            except ValueError:
-                raise ParameterError(p.name, value, "iri", "is not a valid IRI") from None
-        if p.choices is not None and value not in p.choices:
-            raise ParameterError(p.name, value, "choice", f"must be one of: {', '.join(p.choices)}")
-        if len(value) > 500:
-            raise ParameterError(p.name, value[:40] + "…", "length", "is longer than 500 characters")
-        return Literal(value)
+            return _study_term(p, value, self.iris)
+        return _TERMS.get(p.type, _string_term)(p, value)
 
     def run(self, store: GraphStore, qid: str, raw: Mapping[str, str | None],
             limit: int | None = None, offset: int = 0) -> pd.DataFrame:
@@ -192,9 +223,9 @@ def load_by_id(folder: str, suffix: str, parse: Callable[[str, str], T]) -> dict
     for f in sorted(files("qualkg.queries").joinpath(folder).iterdir(), key=lambda f: f.name):
         if f.name.endswith(suffix):
             item = parse(f.read_text(encoding="utf-8"), f.name)
-            if item.id in out:  # type: ignore[attr-defined]
-                raise ValueError(f"{f.name}: duplicate id '{item.id}'")  # type: ignore[attr-defined]
-            out[item.id] = item  # type: ignore[attr-defined]
+            if item.id in out:
+                raise ValueError(f"{f.name}: duplicate id '{item.id}'")
+            out[item.id] = item
     return out
 
 

@@ -122,7 +122,8 @@ def live() -> Iterator[LiveServer]:
     keys = {name: f"test-key-{name}" for name in TEST_KEYS}
     api_keys = [ApiKey(key_sha256=key_hash(keys[n]), name=n, scopes=frozenset(s)) for n, s in TEST_KEYS.items()]
     keys["revoked"], keys["expired"] = "test-key-revoked", "test-key-expired"
-    api_keys += [ApiKey(key_sha256=key_hash(keys["revoked"]), name="revoked", scopes=frozenset({"aggregate"}), revoked=True),
+    api_keys += [ApiKey(key_sha256=key_hash(keys["revoked"]), name="revoked", scopes=frozenset({"aggregate"}),
+                        revoked=True),
                  ApiKey(key_sha256=key_hash(keys["expired"]), name="expired", scopes=frozenset({"aggregate"}),
                         expires=datetime.now(UTC) - timedelta(days=1))]
     config = ApiConfig(keys=api_keys, open_scopes=frozenset(), min_cell_count=2, max_rows=1000, query_timeout_s=1)

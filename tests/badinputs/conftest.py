@@ -46,9 +46,11 @@ def hardened_app(store: GraphStore, policy: Policy = Policy(), **config: object)
     keys = [ApiKey(key_sha256=key_hash(INGEST_KEY), name="ingest", scopes=frozenset({"ingest"})),
             ApiKey(key_sha256=key_hash(EXCERPTS_KEY), name="reader", scopes=frozenset({"aggregate", "excerpts"})),
             ApiKey(key_sha256=key_hash(AGGREGATE_KEY), name="counts", scopes=frozenset({"aggregate"})),
-            ApiKey(key_sha256=key_hash(ALL_KEY), name="all", scopes=frozenset({"aggregate", "excerpts", "sparql", "ingest"}))]
-    return create_app(ApiConfig(keys=keys, max_upload_bytes=policy.max_upload_bytes, max_body_bytes=policy.max_body_bytes,
-                                cors_origins=tuple(policy.cors_origins), **config), store, default_catalog())
+            ApiKey(key_sha256=key_hash(ALL_KEY), name="all",
+                   scopes=frozenset({"aggregate", "excerpts", "sparql", "ingest"}))]
+    return create_app(ApiConfig(keys=keys, max_upload_bytes=policy.max_upload_bytes,
+                                max_body_bytes=policy.max_body_bytes, cors_origins=tuple(policy.cors_origins),
+                                **config), store, default_catalog())
 
 
 @dataclass(frozen=True)

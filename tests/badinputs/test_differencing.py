@@ -33,7 +33,7 @@ def records() -> StudyRecords:
     lines = [f"SYNTHETIC line {i}." for i in range(len(LINES))]
     text = "\n".join(lines)
     excerpts = []
-    for i, ((speaker, code), line) in enumerate(zip(LINES, lines)):
+    for (speaker, code), line in zip(LINES, lines, strict=True):
         start = text.index(line)
         excerpts.append(Excerpt("T1", start, start + len(line), line, (code,), speaker=speaker, synthetic=True,
                                 provenance=Provenance("hand-made", offset_convention="codepoint/lf/exclusive")))

@@ -8,7 +8,8 @@ import pytest
 
 from bench.report import _main_question, combine, markdown
 
-MACHINE = {"cores": 2, "memory_gb": 23.5, "cpu": "test cpu", "os": "linux", "python": "3.11", "load_before": [0.1, 0.2, 0.3]}
+MACHINE = {"cores": 2, "memory_gb": 23.5, "cpu": "test cpu", "os": "linux", "python": "3.11",
+           "load_before": [0.1, 0.2, 0.3]}
 
 
 def run(plan: str, started: str, sizes: dict[str, list[dict[str, Any]]], capped: list[str],
@@ -32,7 +33,8 @@ QUICK = run("quick", "2026-11-26T01:00:00+00:00",
             ["10000: naive baseline: stopped at the 60 s cap"], [],
             ["1000: qualkg ingest", "10000: qualkg ingest", "10000: engines", "10000: question challenges-by-context"])
 FULL = run("full", "2026-11-25T01:00:00+00:00",
-           {"1000": [ingest(1.0)], "10000": [ingest(2.0), question("challenges-by-context", 7.0), question("teams", 1.0)],
+           {"1000": [ingest(1.0)],
+            "10000": [ingest(2.0), question("challenges-by-context", 7.0), question("teams", 1.0)],
             "100000": [ingest(3.0)]},
            ["10000: engines: stopped at the 1 s cap", "100000: question cooccurrence: stopped at the 90 s cap"],
            [{"target": "qualkg GET /health", "tool": "wrk", "requests": 50, "rps": 5.0, "p50_ms": 1.0, "p99_ms": 2.0,

@@ -41,8 +41,8 @@ def explorer_app() -> FastAPI:
     store = open_store("oxigraph", path=None)
     load_model(store)
     ingest(SEED, store, IRIS, fmt="package")
-    config = ApiConfig(keys=[ApiKey(key_sha256=key_hash(f"explorer-{n}"), name=n, scopes=frozenset(s)) for n, s in KEYS.items()],
-                       open_scopes=frozenset(), min_cell_count=3)
+    keys = [ApiKey(key_sha256=key_hash(f"explorer-{n}"), name=n, scopes=frozenset(s)) for n, s in KEYS.items()]
+    config = ApiConfig(keys=keys, open_scopes=frozenset(), min_cell_count=3)
     return create_app(config, store, default_catalog())
 
 

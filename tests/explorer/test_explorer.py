@@ -77,7 +77,8 @@ def test_runner_returns_flattened_hierarchy_challenges(ui: Explorer) -> None:
     ui.wait_for("#runner-form button[type='submit']").click()
     table = ui.wait_for("#result[data-state='ready'] table")
     header = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
-    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
     got = {r[header.index("Code")]: int(r[header.index("Excerpts")]) for r in rows}
     assert got == CHALLENGES
     assert ui.all("#result a.download-csv") and ui.all("#result a.download-xlsx")

@@ -45,7 +45,7 @@ def tool_offsets(raw: str, start: int, end: int, conv: Convention) -> tuple[int,
         counted, index = raw, raw_index(raw)
         first, last_char = index[start][0], index[end - 1][1]
     tool_start = units(counted[:first], conv.unit)
-    tool_end = units(counted[:last_char + 1], conv.unit) if conv.end == "exclusive" else units(counted[:last_char], conv.unit)
+    tool_end = units(counted[:last_char + 1] if conv.end == "exclusive" else counted[:last_char], conv.unit)
     return tool_start, tool_end
 
 
@@ -99,11 +99,13 @@ def test_any_numbers_give_a_span_or_a_located_refusal(raw: str, start: int, end:
 
 
 @FAST
-@given(RAW, st.lists(st.tuples(st.integers(-5, 200), st.integers(-5, 200), st.text(max_size=5)), min_size=1, max_size=6))
+@given(RAW, st.lists(st.tuples(st.integers(-5, 200), st.integers(-5, 200), st.text(max_size=5)),
+                    min_size=1, max_size=6))
 def test_detection_never_fails(raw: str, spans: list[tuple[int, int, str]]) -> None:
     """Detection scores any numbers (even negative or reversed) without raising; placing them may refuse."""
     source = SourceText(raw)
     found = detect(source, [Span(a, b, name, WHERE) for a, b, name in spans])
     assert found.convention in CANDIDATES
     s, e = source.place(found.convention, np.array([a for a, _, _ in spans]), np.array([b for _, b, _ in spans]))
-    assert all((x == -1 and y == -1) or 0 <= x <= y <= len(source.text) for x, y in zip(s.tolist(), e.tolist()))
+    assert all((x == -1 and y == -1) or 0 <= x <= y <= len(source.text)
+               for x, y in zip(s.tolist(), e.tolist(), strict=True))

@@ -46,7 +46,8 @@ def read_bytes(data: bytes, name: str, reader: Callable[[Path], object]) -> obje
 READERS: dict[str, tuple[str, Callable[[Path], object], Callable[[], bytes]]] = {
     "qdpx": ("fuzz.qdpx", lambda p: read_qdpx(p, study_id="fuzz"), qdpx()),
     "qdc": ("fuzz.qdc", lambda p: read_qdc(p, study_id="fuzz"),
-            lambda: codebook('<Code guid="00000000-0000-4000-8000-000000000010" name="A::B" isCodable="true"/>').encode()),
+            lambda: codebook('<Code guid="00000000-0000-4000-8000-000000000010" name="A::B" isCodable="true"/>')
+            .encode()),
     "csv": ("fuzz.csv", lambda p: read_tabular(p, study_id="fuzz"),
             lambda: b"id,document,tag,content\n1,doc1,pay.low,SYNTHETIC text\n2,doc1,hours,SYNTHETIC more\n"),
     "package": ("fuzz.zip", read_package, package()),
@@ -82,7 +83,8 @@ def test_mutated_valid_input(kind: str, data: st.DataObject) -> None:
     if not isinstance(result, IngestError):  # a mutation the reader accepts still gives consistent excerpts
         for rec in result if isinstance(result, list) else [result]:
             texts = {t.id: t.text for t in rec.transcripts}
-            assert all(texts[x.transcript] is None or texts[x.transcript][x.start:x.end] == x.text for x in rec.excerpts)
+            assert all(texts[x.transcript] is None or texts[x.transcript][x.start:x.end] == x.text
+                       for x in rec.excerpts)
 
 
 @FAST

@@ -19,7 +19,8 @@ def test_engine_neo4j_gives_the_store_answer(driver: Driver) -> None:
     """The fixture study (tests/fixture_study.py) synced to a real Neo4j; three answers compared."""
     store = fixture_store()
     sync(store, driver)
-    app = create_app(ApiConfig(open_scopes=frozenset({"aggregate", "excerpts"})), store, default_catalog(), neo4j=driver)
+    config = ApiConfig(open_scopes=frozenset({"aggregate", "excerpts"}))
+    app = create_app(config, store, default_catalog(), neo4j=driver)
     server, thread = serve(app)
     url = f"http://127.0.0.1:{server.config.port}"
     try:

@@ -123,7 +123,8 @@ def _cell(value: Any, column: str, twin: Twin) -> Any:
 
 def normalised(df: pd.DataFrame, twin: Twin) -> list[tuple[Any, ...]]:
     """The rows of an answer as comparable tuples (cells as `_cell` gives them), sorted."""
-    rows = [tuple(_cell(v, c, twin) for v, c in zip(row, df.columns, strict=True)) for row in df.itertuples(index=False)]
+    rows = [tuple(_cell(v, c, twin) for v, c in zip(row, df.columns, strict=True))
+            for row in df.itertuples(index=False)]
     return sorted(rows, key=repr)
 
 
@@ -138,9 +139,13 @@ def test_some_case_has_rows(qid: str, catalog: Catalog, source_store: GraphStore
     assert any(len(catalog.run(source_store, qid, params)) for params in CASES[qid])
 
 
+def _case_id(value: str | dict[str, str]) -> str:
+    return value if isinstance(value, str) else ",".join(f"{k}={x}" for k, x in value.items()) or "defaults"
+
+
 @pytest.mark.parametrize("engine_name", ENGINES)
 @pytest.mark.parametrize(("qid", "params"), [(q, p) for q, cases in sorted(CASES.items()) for p in cases],
-                         ids=lambda v: v if isinstance(v, str) else ",".join(f"{k}={x}" for k, x in v.items()) or "defaults")
+                         ids=_case_id)
 def test_same_answer_as_oxigraph(engine_name: str, qid: str, params: dict[str, str], catalog: Catalog,
                                  cypher_catalog: CypherCatalog, source_store: GraphStore,
                                  request: pytest.FixtureRequest) -> None:
@@ -167,10 +172,9 @@ def test_teams_by_hand(neo4j_engine: Neo4jEngine) -> None:
     members (P1, N1); Team Two has no feature and two members (P2, N2)."""
     df = neo4j_engine("teams", {"study": "fx"})
     rows = [{k: None if pd.isna(v) else v for k, v in row.items()} for row in df.to_dict("records")]
-    assert rows == [
-        {"team": "Team One", "organisation": "Trust A (fixture)", "features": "flattened hierarchy; peer-led supervision",
-         "study_id": "fx", "participants": 2},
-        {"team": "Team Two", "organisation": "Trust A (fixture)", "features": None, "study_id": "fx", "participants": 2}]
+    team = {"organisation": "Trust A (fixture)", "study_id": "fx", "participants": 2}
+    assert rows == [{"team": "Team One", **team, "features": "flattened hierarchy; peer-led supervision"},
+                    {"team": "Team Two", **team, "features": None}]
 
 
 @pytest.mark.parametrize(("raw", "message"), [

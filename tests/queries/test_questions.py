@@ -119,7 +119,8 @@ def test_contexts_and_teams(catalog: Catalog, fx_store: GraphStore) -> None:
 
 def test_participants_and_codebook(catalog: Catalog, fx_store: GraphStore) -> None:
     people = catalog.run(fx_store, "participants", {"role": "non-peer-practitioner"})
-    assert rows(people, "pseudonym", "role_name", "excerpts") == {("N1", "psychiatrist", 1), ("N2", "mental health nurse", 1)}
+    assert rows(people, "pseudonym", "role_name", "excerpts") == {("N1", "psychiatrist", 1),
+                                                                  ("N2", "mental health nurse", 1)}
     themes = catalog.run(fx_store, "codebook", {"level": "theme"})
     assert rows(themes, "label", "excerpts") == {("Working as a peer", 3), ("Team culture", 2)}
 

@@ -51,8 +51,8 @@ def _quote_broken() -> list[Triple]:
 def _intact() -> list[Triple]:
     """The mapped study plus the input record the pipeline adds (the shapes require an input digest)."""
     activity = StudyMapper(fixture_records(), IriScheme(str(QKDATA))).activity
-    return _mapped(fixture_records()) + [Triple(activity, NamedNode(str(QK.inputDigest)), Literal("0" * 64)),
-                                         Triple(activity, NamedNode(str(PROV.used)), Literal("fixture"))]
+    return [*_mapped(fixture_records()), Triple(activity, NamedNode(str(QK.inputDigest)), Literal("0" * 64)),
+            Triple(activity, NamedNode(str(PROV.used)), Literal("fixture"))]
 
 
 def _mapped(rec: StudyRecords) -> list[Triple]:
