@@ -39,11 +39,14 @@ DOCS_CSP = "frame-ancestors 'none'"
 
 
 class HttpPolicy(Protocol):
-    """The settings this module reads (fields of api.config.ApiConfig)."""
+    """The settings this module reads (fields of api.config.ApiSettings)."""
 
-    max_upload_bytes: int
-    max_body_bytes: int
-    cors_origins: Sequence[str]
+    @property
+    def max_upload_bytes(self) -> int: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def cors_origins(self) -> Sequence[str]: ...
 
 
 class SecurityHeaders:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def render_ontology_html(out_dir: Path) -> Path:
-    from pylode import OntPub  # imported here: an optional dependency, needed only for docs
+    # imported here: an optional dependency, needed only for docs; pyLODE ships no type information
+    from pylode import OntPub  # type: ignore[import-untyped]
 
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "ontology.html"

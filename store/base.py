@@ -9,7 +9,7 @@ substitutes them (Oxigraph natively, a remote server through a VALUES block of s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
@@ -20,7 +20,7 @@ Row = dict[str, Term | None]
 Bindings = Mapping[str, Term]
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     """RDF serialisations a graph can be exported as, by short name; media types in MEDIA_TYPES."""
 
     turtle = "ttl"

@@ -121,7 +121,8 @@ class OxigraphStore:
                     if update is not None:
                         self._write(update)
                 else:
-                    self._extend([Quad(t.subject, t.predicate, t.object, targets[g]) for g, ts in new.items() for t in ts])
+                    self._extend([Quad(t.subject, t.predicate, t.object, targets[g])
+                                  for g, ts in new.items() for t in ts])
         except (OSError, SyntaxError, RuntimeError) as e:
             raise StoreError(f"could not write graphs {graph_names(graphs)}: {e}") from e
         return {graph: self.triple_count(graph) for graph in graphs}
@@ -180,13 +181,13 @@ class OxigraphStore:
             result = self._run(query, None)
             if isinstance(result, QueryTriples):
                 graph_format = RdfFormat.from_media_type(media_type)
-                if graph_format is not None:
-                    return _drain(lambda: result.serialize(format=graph_format))
+                data = None if graph_format is None else _drain(lambda: result.serialize(format=graph_format))
             else:
                 results_format = QueryResultsFormat.from_media_type(media_type)
-                if results_format is not None:
-                    return _drain(lambda: result.serialize(format=results_format))
-            raise QueryError(f"{_FORM_NAMES[type(result)]} results cannot be served as {media_type!r}")
+                data = None if results_format is None else _drain(lambda: result.serialize(format=results_format))
+            if data is None:  # serialize returns bytes when given no output: None means no format was found
+                raise QueryError(f"{_FORM_NAMES[type(result)]} results cannot be served as {media_type!r}")
+            return data
 
         return run() if timeout_s is None else _wait_at_most(timeout_s, run)
 

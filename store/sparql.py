@@ -119,9 +119,12 @@ class ProtocolStore:
         self._http.close()
 
     # --- helpers -----------------------------------------------------------------------
-    def _send(self, method: str, url: str, what: str, timeout_s: float | None = None, **kwargs: object) -> httpx.Response:
+    def _send(self, method: str, url: str, what: str, timeout_s: float | None = None, *,
+              content: bytes | None = None, params: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> httpx.Response:
         try:
-            response = self._http.request(method, url, timeout=timeout_s or self._http.timeout, **kwargs)  # type: ignore[arg-type]
+            response = self._http.request(method, url, timeout=timeout_s or self._http.timeout, content=content,
+                                          params=params, headers=headers)
         except httpx.TimeoutException as e:
             limit = timeout_s or self._http.timeout.read
             raise QueryTimeout(f"{what}: the SPARQL server did not answer within {limit} s") from e
@@ -137,7 +140,8 @@ class ProtocolStore:
         self._send("POST", self.update_url, what, content=update.encode("utf-8"),
                    headers={"Content-Type": "application/sparql-update"})
 
-    def _query_response(self, query: str, accept: str, *, union: bool, timeout_s: float | None = None) -> httpx.Response:
+    def _query_response(self, query: str, accept: str, *, union: bool,
+                        timeout_s: float | None = None) -> httpx.Response:
         params = {"default-graph-uri": self.union_graph} if union and self.union_graph else {}
         return self._send("POST", self.query_url, "query", timeout_s=timeout_s, params=params,
                           content=query.encode("utf-8"),

@@ -13,11 +13,12 @@ from qualkg.store.base import MEDIA_TYPES, ExportFormat
 
 router = APIRouter(prefix="/export", tags=["export"], dependencies=[require("excerpts")])
 _BY_MEDIA = {media: fmt for fmt, media in MEDIA_TYPES.items()}
+FormatQ = Annotated[ExportFormat | None, Query(description="ttl, nq, nt, jsonld or trig")]
 
 
 @router.get("/{study}", summary="Export one study graph")
 def export_study(study: str, request: Request, store: StoreDep, catalog: CatalogDep,
-                 format: Annotated[ExportFormat | None, Query(description="ttl, nq, nt, jsonld or trig")] = None) -> Response:
+                 format: FormatQ = None) -> Response:
     graph = catalog.iris.graph(study)
     if graph not in store.graphs():
         raise HTTPException(404, f"no study '{study}'")

@@ -71,8 +71,10 @@ def check_query(text: str, max_rows: int) -> tuple[str, str]:
     if form == "AskQuery":
         return form, text
     if "valuesClause" in query:
-        raise HTTPException(400, "put VALUES inside the WHERE clause: a trailing VALUES block cannot be combined with the row cap")
-    limit = query["limitoffset"]["limit"] if "limitoffset" in query and "limit" in query["limitoffset"] else None
+        raise HTTPException(400, "put VALUES inside the WHERE clause: a trailing VALUES block cannot be combined "
+                                 "with the row cap")
+    paging = query["limitoffset"] if "limitoffset" in query else {}
+    limit = paging["limit"] if "limit" in paging else None
     if limit is None:
         return form, f"{text}\nLIMIT {max_rows}"
     if int(limit) > max_rows:
@@ -83,7 +85,8 @@ def check_query(text: str, max_rows: int) -> tuple[str, str]:
 def _media(request: Request, form: str) -> str:
     offered = RESULT_TYPES if form in ("SelectQuery", "AskQuery") else GRAPH_TYPES
     explicit = request.query_params.get("format")
-    candidates = [explicit] if explicit else [p.split(";")[0].strip() for p in request.headers.get("accept", "").split(",")]
+    accepted = [p.split(";")[0].strip() for p in request.headers.get("accept", "").split(",")]
+    candidates = [explicit] if explicit else accepted
     for c in candidates:
         c = ALIASES.get(c, c)
         if c in offered:
@@ -91,7 +94,8 @@ def _media(request: Request, form: str) -> str:
         if c in ("*/*", "", None) and not explicit:
             continue
         if explicit:
-            raise HTTPException(406, f"format {explicit!r} is not offered for this query form; offered: {', '.join(offered)}")
+            raise HTTPException(406, f"format {explicit!r} is not offered for this query form; "
+                                     f"offered: {', '.join(offered)}")
     return offered[0]
 
 

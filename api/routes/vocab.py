@@ -42,7 +42,8 @@ def concepts(name: str) -> tuple[Concept, ...]:
     out = []
     for iri in iris:
         up = next((b for b in g.objects(iri, SKOS.broader) if str(b).startswith(ns)), None)
-        out.append(Concept(id=str(iri)[len(ns):], iri=str(iri), label=english(iri, SKOS.prefLabel) or str(iri)[len(ns):],
+        local = str(iri)[len(ns):]
+        out.append(Concept(id=local, iri=str(iri), label=english(iri, SKOS.prefLabel) or local,
                            broader=str(up)[len(ns):] if up is not None else None,
                            definition=english(iri, SKOS.definition)))
     return tuple(sorted(out, key=lambda c: c.label.lower()))

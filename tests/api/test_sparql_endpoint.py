@@ -17,7 +17,8 @@ from SPARQLWrapper import JSON, XML, SPARQLWrapper
 from qualkg.ontology.namespaces import QK
 from tests.conftest import LiveServer
 
-PARTICIPANTS = "PREFIX qk: <https://w3id.org/qualkg/ns#> SELECT ?p ?name WHERE { ?p a qk:Participant ; qk:pseudonym ?name }"
+PARTICIPANTS = ("PREFIX qk: <https://w3id.org/qualkg/ns#> "
+                "SELECT ?p ?name WHERE { ?p a qk:Participant ; qk:pseudonym ?name }")
 
 
 def wrapper(live: LiveServer, method: str = "GET") -> SPARQLWrapper:
@@ -101,7 +102,8 @@ def test_refused(live: LiveServer, how: str, payload: str, message: str) -> None
 def test_row_cap_is_appended(live: LiveServer) -> None:
     """The live server caps rows at 1000; the cross product of typed nodes has tens of thousands."""
     with live.client("sparql") as c:
-        r = c.get("/sparql", params={"query": "SELECT * WHERE { ?s a ?c . ?t a ?d }"}, headers={"Accept": "application/sparql-results+json"})
+        r = c.get("/sparql", params={"query": "SELECT * WHERE { ?s a ?c . ?t a ?d }"},
+                  headers={"Accept": "application/sparql-results+json"})
     assert len(r.json()["results"]["bindings"]) == 1000
 
 

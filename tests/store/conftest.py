@@ -33,7 +33,8 @@ def _opener(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Backen
         server = request.getfixturevalue("fuseki")
 
         def client() -> GraphStore:
-            return open_store("sparql", query_url=server.query_url, update_url=server.update_url, gsp_url=server.gsp_url)
+            return open_store("sparql", query_url=server.query_url, update_url=server.update_url,
+                              gsp_url=server.gsp_url)
 
         return Backend(client, client)
     if name == "oxigraph-memory-reads":

@@ -29,7 +29,8 @@ def _parts(update: str) -> tuple[str, str]:
 
 
 def test_unchanged_graphs_need_no_update() -> None:
-    assert change_update({G1: nt(people()), G2: nt(people()[:1])}, {G1: nt(people()[::-1]), G2: nt(people()[:1])}) is None
+    old = {G1: nt(people()), G2: nt(people()[:1])}
+    assert change_update(old, {G1: nt(people()[::-1]), G2: nt(people()[:1])}) is None
 
 
 def test_changed_graph_deletes_what_went_and_inserts_what_came() -> None:
