@@ -158,9 +158,9 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
         "",
         "## Ingest: validated excerpts per second",
         "",
-        ("qualkg = `ingest.pipeline.ingest` per study package (read → map → SHACL gate → one store transaction), "
-         "into an on-disk Oxigraph store. Limit = `pyoxigraph.Store.bulk_load` of the N-Quads qualkg wrote "
-         "(no reading, mapping or validation). Baseline = rdflib `Dataset.parse` of the same N-Quads, then "
+        ("qualkg = `qualkg.ingest.pipeline.ingest` per study package (read → map → SHACL gate → one store "
+         "transaction), into an on-disk Oxigraph store. Limit = `pyoxigraph.Store.bulk_load` of the N-Quads qualkg "
+         "wrote (no reading, mapping or validation). Baseline = rdflib `Dataset.parse` of the same N-Quads, then "
          "pySHACL over the whole graph."),
         "",
         ingest_table(data, sizes),
@@ -192,9 +192,10 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
         "",
         ("First askings as served: `python -m qualkg serve` on the ingest worker's store, started as a user starts "
          "it (reads from an in-memory copy; every named question's default answer kept warm: evaluated in the "
-         "background at start and after every write, `store/cached.py` `keep_warm`). *ready* = the server answers "
-         "`/health`; *warm* = its default answers are all evaluated, counted from *ready*. Then each question once "
-         "over HTTP (JSON, no parameters), in catalog order: the time a first caller waits for it, body read. "
+         "background at start and after every write, `api/answer_cache.py` `keep_warm`). *ready* = the server "
+         "answers `/health`; *warm* = its default answers are all evaluated, counted from *ready*. Then each "
+         "question once over HTTP (JSON, no parameters), in catalog order: the time a first caller waits for it, "
+         "body read. "
          "A question asked with other parameters is evaluated on the spot: the latency table above and the engines "
          "table below (Oxigraph column) give that cost."),
         "",
@@ -215,7 +216,7 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
         "",
         ("`bench/engines.py`, one worker per size: the ingest worker's Oxigraph store opened with in-memory reads "
          "(as `qualkg serve` opens it); Fuseki (TDB2, default graph = union of the named graphs) loaded with the "
-         "N-Quads exported from that store; Neo4j synced from that store by `projection.neo4j.sync` "
+         "N-Quads exported from that store; Neo4j synced from that store by `qualkg.projection.neo4j.sync` "
          "(`qualkg sync neo4j`). Both servers: full JIT, default collector, 2 GB heap."),
         "",
         engine_versions(sizes),
@@ -228,7 +229,7 @@ def markdown(data: Row, sizes: dict[int, list[Row]]) -> str:
         sync_table(data, sizes),
         "",
         ("Every named question at its defaults, on each engine: `Catalog.run` on Oxigraph and on Fuseki "
-         "(`store.sparql.ProtocolStore`), `CypherCatalog.run` (the question's Cypher twin) on Neo4j. p50 in ms "
+         "(`qualkg.store.sparql.ProtocolStore`), `CypherCatalog.run` (the question's Cypher twin) on Neo4j. p50 in ms "
          "after two warm-up runs, with `bench.workers.timings` (the question worker's repeats and budget); paged "
          "questions are timed for their first page of 50. A cell that ran past the per-question cap is shown "
          "as capped. *rows* differ between engines only where an engine's answer differs."),

@@ -1,7 +1,7 @@
 """The fast SHACL engine (pyshacl-turbo) gives exactly the reference's (pySHACL's) results.
 
 Every shape fixture of tests/ontology/cases, and the mapped fixture study intact and with one quote
-broken, through `ingest.validate.shacl_results` and `gate` with both engines (decision 0042).
+broken, through `qualkg.ingest.validate.shacl_results` and `gate` with both engines (decision 0042).
 """
 
 from __future__ import annotations
