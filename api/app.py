@@ -62,7 +62,7 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Dr
     app.state.write_lock = threading.Lock()
     for module in (health, questions, studies, resources, sparql, export, synthesis, vocab, explorer):
         app.include_router(module.router)
-    app.add_exception_handler(ParameterError, _parameter_refused)
+    app.add_exception_handler(ParameterError, _parameter_refused)  # domain errors as answers: decision 0018
     app.add_exception_handler(IngestError, _input_refused)
     app.add_exception_handler(SynthesisError, _input_refused)
     app.add_exception_handler(QueryError, _query_refused)

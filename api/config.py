@@ -1,7 +1,7 @@
 """What the API needs to know, passed in by the composition root (the API reads no environment).
 
 `ApiSettings` holds the fields an operator sets; qualkg.settings.Settings inherits them and reads them
-from QUALKG_* variables, so each is defined once, here.
+from QUALKG_* variables, so each is defined once, here (decision 0019).
 """
 
 from __future__ import annotations

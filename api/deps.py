@@ -1,7 +1,5 @@
-"""Dependencies shared by the routers: the store and the config, taken from app.state.
-
-They are `async def` because they do no I/O: FastAPI runs a sync dependency in its thread pool,
-one hop per dependency per request, which cost more than the rest of a cached answer."""
+"""Dependencies shared by the routers: the store, the config and the catalog, taken from app.state.
+`async def`, since they do no I/O (decision 0004)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,7 @@
-"""Disclosure control for callers without the `excerpts` scope.
-
-Rule (documented in docs/api.md and docs/security.md):
-1. Excerpt text columns are removed.
-2. Primary suppression: a count c with 0 < c < k (k = min_cell_count, default 3) is returned as
-   null and counted in `suppressed`, never as the number.
-3. Secondary suppression, against differencing: the answer's dimension columns (those that are
-   neither counts nor text — a matrix's row and column, a theme label …) group its cells. Wherever
-   a group (all rows sharing one value of one dimension, or the whole column) holds exactly one
-   suppressed cell of a count column, the group's smallest other non-zero cell is suppressed too,
-   repeated until no group has a lone suppressed cell. A total published by this or any other
-   question, minus the visible cells of its group, then gives at most the sum of two or more hidden
-   cells, never one of them.
+"""Disclosure control for callers without the `excerpts` scope (decision 0010; docs/security.md):
+excerpt text removed; a count c with 0 < c < k returned as null and counted in `suppressed`; and,
+wherever a group of an answer's cells holds one lone suppressed cell of a count column, its smallest
+other non-zero cell suppressed too, until no group does.
 """
 
 from __future__ import annotations
@@ -33,9 +24,7 @@ class Disclosed:
 def _secondary(values: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
     """Extend `hidden` until no group holds exactly one hidden cell that another non-zero cell could cover.
 
-    `groups` holds, per dimension, each row's group number. One dimension's groups are disjoint, so
-    all of them are settled at once, in numpy: this runs on every answer to a caller without the
-    `excerpts` scope, and pandas' per-call overhead made it the slowest part of such an answer."""
+    `groups` holds, per dimension, each row's group number; one dimension's groups are settled at once."""
     hidden = hidden.copy()
     changed = True
     while changed:

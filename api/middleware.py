@@ -1,15 +1,6 @@
-"""HTTP hardening: security headers, request body limits, and CORS only when configured.
-
-`install_middleware(app, policy)` is called once by the app factory, before the app serves.
-Order (outermost first): security headers (so that every answer carries them, a 413 included),
-CORS (only with configured origins), body limit.
-
-Body limits are enforced while the body streams in, by Starlette's `RequestBodyLimitResponder`
-(a declared Content-Length over the limit is refused before a byte is read; a chunked body is
-counted). FastAPI parses a multipart upload completely before the route runs, so without this
-limit a 10 GB upload would be spooled to disk before the route's own size check could refuse it.
-The upload route gets `max_upload_bytes` plus room for the multipart envelope; every other
-request gets `max_body_bytes` (SPARQL queries and forms are small).
+"""HTTP hardening (decision 0011): security headers, request body limits enforced while the body streams
+in, and CORS only when configured. `install_middleware(app, policy)` is called once by the app factory.
+Order (outermost first): security headers (a 413 carries them too), CORS, body limit.
 """
 
 from __future__ import annotations

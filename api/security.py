@@ -1,12 +1,5 @@
-"""Who is calling and what they may do: API keys (or bearer tokens) with scopes.
-
-Scopes:
-  aggregate — counts, with small counts suppressed (see api/disclosure.py)
-  excerpts  — excerpt text and unsuppressed counts
-  sparql    — raw SPARQL (bypasses disclosure control, so it is granted separately)
-  ingest    — write: upload and replace study graphs
-Only the SHA-256 of each key is kept. Without a key a caller gets the config's open scopes
-(on 127.0.0.1 `make run` opens aggregate + excerpts; on any other address none).
+"""Who is calling and what they may do: API keys (or bearer tokens) with the scopes of SCOPES
+(decision 0014). Only the SHA-256 of each key is kept; a caller without a key gets the config's open scopes.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
-"""Python use: the API's named questions as pandas DataFrames, for notebooks and scripts.
+"""Python use: the API's named questions as pandas DataFrames, for notebooks and scripts (decision 0015).
 
     >>> import qualkg
-    >>> kg = qualkg.connect()                      # the store of `make run` (.qualkg/store)
-    >>> kg.ask("challenges-by-context", role="peer-practitioner", feature="flattened-hierarchy")
-    >>> kg.questions()                             # what can be asked, with parameters
+    >>> kg = qualkg.connect()  # the configured store: that of `make run` by default
+    >>> kg.ask("challenges-by-context", role="peer-practitioner", feature="flattened-hierarchy").columns.tolist()
+    ['theme', 'subtheme', 'code', 'excerpts', 'participants', 'studies', 'synthetic', 'example']
+    >>> "matrix" in set(kg.questions()["id"])
+    True
     >>> kg.close()
 
-A notebook user is the owner of the store, so answers are not disclosure-controlled; excerpts
-marked synthetic carry `synthetic = True` exactly as in the API.
+Answers are not disclosure-controlled: the caller owns the store.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""The one interface every RDF backend of qualkg implements.
+"""The one interface every RDF backend of qualkg implements (decision 0017).
 
-Terms crossing this interface are pyoxigraph terms (NamedNode, Literal, BlankNode, Triple):
-typed, validated on construction, and cheap to make in bulk. A backend never receives SPARQL
-with user text pasted in: callers pass parameters as terms in `bindings`, and the backend
-substitutes them (Oxigraph natively, a remote server through a VALUES block of serialised terms).
+Terms crossing it are pyoxigraph terms; a query's parameters travel as terms in `bindings`, which the
+backend binds (store.binding), never as text pasted into the SPARQL.
 """
 
 from __future__ import annotations
@@ -53,7 +51,7 @@ class QueryTimeout(StoreError):
 
 @runtime_checkable
 class GraphStore(Protocol):
-    """A quad store holding one named graph per study plus the model and catalog graphs."""
+    """A quad store holding one named graph per study (and its log) plus the model graph."""
 
     def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int:
         """Atomically replace the named graph's content; return the number of triples written.

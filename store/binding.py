@@ -1,15 +1,5 @@
-"""Parameter binding shared by every backend: bound terms become VALUES blocks.
-
-The same one-row `VALUES (?a ?b) { (<…> "…") }` block opens every WHERE group of the query —
-the outer one and each subquery's — so a parameter constrains its variable wherever the query
-uses it (Oxigraph's SEP-0007 substitutions reach only projected variables of the outer query,
-and a VALUES block in the outer group does not reach into subqueries). In a group that does
-not use a parameter the one-row block joins with nothing and changes nothing.
-
-Values are pyoxigraph terms serialised by pyoxigraph with its own escaping: no caller text
-reaches the query except as an escaped literal or a validated IRI. One mechanism for every
-engine keeps their answers identical.
-"""
+"""Parameter binding shared by every backend (decision 0008): the bound terms, serialised by pyoxigraph,
+become one one-row VALUES block that opens every WHERE group of the query, subqueries included."""
 
 from __future__ import annotations
 

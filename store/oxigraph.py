@@ -1,14 +1,8 @@
 """The default backend: an embedded Oxigraph store (pyoxigraph), on disk or in memory.
 
-Serving: RocksDB lets only one process open a directory read-write. Run the API as ONE process
-that owns the store and serve requests from threads: pyoxigraph releases the GIL while it
-evaluates a query, and every read sees one committed snapshot ("repeatable read"), so threads
-need no lock of ours. `OxigraphStore.read_only(path)` is for other processes that read a
-directory no writer holds (a report job, or a copy made with pyoxigraph's `Store.backup`);
-pyoxigraph documents reading while another process writes as undefined behaviour.
-
-What pyoxigraph 0.5 lacks: query cancellation. `query_raw` stops *waiting* after `timeout_s`
-and raises QueryTimeout, but the evaluation runs on in its daemon thread until it ends.
+One process owns a directory read-write and serves its readers from threads, with no lock of ours
+(decision 0005); `OxigraphStore.read_only` is for other processes, on a directory no writer holds.
+`query_raw` stops waiting at its timeout, but the evaluation runs on: pyoxigraph 0.5 cannot cancel it.
 """
 
 from __future__ import annotations
@@ -57,10 +51,8 @@ class OxigraphStore:
     """GraphStore on pyoxigraph: a persistent directory, or memory when `path` is None (tests)."""
 
     def __init__(self, path: Path | None = None, *, memory_reads: bool = False) -> None:
-        """`memory_reads` keeps an in-memory copy of an on-disk store and answers every read from it:
-        on this machine queries ran 2–9× faster from memory than from RocksDB. Writes go to the disk
-        store first (one transaction), then the same update to the copy, so readers see the old or the
-        new state; a crash in between loses nothing, since the copy is rebuilt from disk at open."""
+        """`memory_reads`: answer every read from an in-memory copy of an on-disk store, which each write
+        updates after the disk store (decision 0005)."""
         try:
             self._store = Store(path) if path is not None else Store()
         except OSError as e:
@@ -92,24 +84,11 @@ class OxigraphStore:
         return self.replace_graphs({graph: triples})[graph]
 
     def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> dict[str, int]:
-        """Swap the graphs' contents in ONE Oxigraph transaction.
+        """Swap the graphs' contents in ONE Oxigraph transaction (decision 0006): `Store.extend` when none
+        holds anything yet, else one update of only what changed (store.updates.change_update).
 
-        Every iterable is consumed before anything is written, so an exception from one or a
-        non-Triple item leaves every graph as it was. Then:
-
-        - none of the graphs holds anything yet (a first ingest): the quads go in with
-          `Store.extend`, which pyoxigraph runs as one transaction — about twice as fast as parsing
-          an INSERT DATA (137k triples on disk: 3.7 s vs 7.9 s);
-        - otherwise the old contents are read and ONE SPARQL update from store.updates.change_update
-          deletes what went and inserts what came (nothing at all for an unchanged graph; a
-          re-ingest of an unchanged study of 137k triples: write ~16 s -> ~2 s on this machine).
-
-        Writes hold a lock, so two threads replacing the same graph cannot mix their contents
-        (each reads the old content, then writes); readers never wait for it.
-
-        Why not a staging graph + MOVE: two transactions, a staging graph that `GRAPH ?g` queries
-        can see in between and that a crash leaves behind, and it measured about twice as slow
-        (MOVE copies the staging graph, then deletes it).
+        Every iterable is consumed before anything is written, so an exception from one or a non-Triple
+        item leaves every graph as it was. Writers take turns; readers never wait for them.
         """
         targets = {graph: graph_node(graph) for graph in graphs}
         try:
@@ -240,13 +219,8 @@ class OxigraphStore:
         self._apply(lambda store: store.update(update))
 
     def _apply(self, change: Callable[[Store], None]) -> None:
-        """`change` on the store, flushed to disk at once, then on the in-memory copy that answers
-        reads (if there is one).
-
-        Why the flush: left alone, RocksDB keeps up to six 128 MB memtables per column family in
-        memory, and ingesting study after study grew the process by ~130 MB per study of 137k
-        triples (2 GB after 18 studies); flushed, it stays near 460 MB and writes took no longer
-        (a bare extend loop: 5.1-6.8 s per 137k-triple graph with the flush, 5.4-7.8 s without)."""
+        """`change` on the store, flushed to disk at once (decision 0007), then on the in-memory copy that
+        answers reads (if there is one)."""
         change(self._store)
         self._store.flush()
         if self._reads is not self._store:

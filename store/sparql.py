@@ -1,15 +1,8 @@
-"""A GraphStore on any SPARQL 1.1 server (Fuseki, GraphDB, Virtuoso, Neptune …), over the
-SPARQL 1.1 Protocol and the Graph Store Protocol.
+"""A GraphStore on any SPARQL 1.1 server (Fuseki, GraphDB, Virtuoso, Neptune …), over the SPARQL 1.1
+Protocol and the Graph Store Protocol (decision 0009).
 
-Writes: a batch of graphs is replaced by ONE SPARQL Update request (`DROP SILENT GRAPH <g> ;
-INSERT DATA { GRAPH <g> { … } }` for each graph), which a SPARQL 1.1 server runs as one
-transaction (Fuseki does), so a batch is all or nothing. Reads: queries are bound with the same
-VALUES mechanism as every backend (store.binding). Named questions read the default graph as the
-union of all graphs, as Oxigraph does here. Configure the server that way (Fuseki/TDB2:
-`--set tdb:unionDefaultGraph=true`; GraphDB and Virtuoso have equivalents); a server that cannot
-be configured can be given a union graph name (`urn:x-arq:UnionGraph` for Jena) that is sent as
-`default-graph-uri` with read queries — `GRAPH ?g` patterns then see no named graphs. Exports fetch N-Triples/N-Quads with the Graph
-Store Protocol and serialise them with pyoxigraph, so both backends export alike.
+A batch of graphs is replaced by ONE SPARQL Update request. Read queries take the server's default
+graph as the union of the named graphs, or send `union_graph` as `default-graph-uri` when one is given.
 """
 
 from __future__ import annotations

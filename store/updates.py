@@ -44,12 +44,9 @@ def ntriples(graph: str, triples: Iterable[Triple]) -> str:
 
 
 def replace_update(graphs: Mapping[str, Iterable[Triple]]) -> str:
-    """ONE update that swaps every graph's content: `DROP SILENT GRAPH <g> ; … INSERT DATA { GRAPH <g> { … } … }`.
-
-    Each graph's triples are serialised by pyoxigraph (validated terms, its own escaping;
-    N-Triples is a subset of the SPARQL triple syntax). Every iterable is consumed before the
-    text exists, so an exception from one (re-raised unchanged) or a non-Triple item
-    (StoreError) happens before anything is sent.
+    """ONE update that swaps every graph's content: `DROP SILENT GRAPH <g> ; … INSERT DATA { GRAPH <g> {…} … }`,
+    the triples serialised by pyoxigraph. Every iterable is consumed before the text exists, so an exception
+    from one (re-raised unchanged) or a non-Triple item (StoreError) comes before anything is sent.
     """
     targets = {graph: graph_node(graph) for graph in graphs}  # a bad graph IRI fails before any source is read
     return _update(list(targets), {}, {g: ntriples(g, triples) for g, triples in graphs.items()})
@@ -58,15 +55,9 @@ def replace_update(graphs: Mapping[str, Iterable[Triple]]) -> str:
 def change_update(old: Mapping[str, str], new: Mapping[str, str]) -> str | None:
     """ONE update that turns each graph's `old` content into its `new` content; None if none changes.
 
-    Both are N-Triples text as pyoxigraph writes it (one triple per line, one spelling per
-    triple), so the difference is a difference of sets of lines — no RDF term is built. The update
-    deletes only what went and inserts only what came (`DELETE DATA {…} ; INSERT DATA {…}`), so
-    re-ingesting an unchanged study rewrites nothing: dropping and re-inserting a study graph of
-    137k triples took ~14 s, most of it parsing the INSERT DATA text. A graph whose text may hold a
-    blank node (or a triple term, which may hold one) is dropped and inserted whole instead:
-    DELETE DATA may not name blank nodes, and a blank node read back from the store is not the one
-    a caller holds. The test is on the text, so a literal containing `_:` also takes that (correct,
-    slower) way.
+    Both are N-Triples text as pyoxigraph writes it; the update deletes the lines that went and inserts
+    the lines that came. A graph whose text may hold a blank node (`_:` or `<<` anywhere in it) is
+    dropped and inserted whole instead (decision 0006).
     """
     drops: list[str] = []
     removed: dict[str, str] = {}

@@ -1,7 +1,5 @@
-"""The explorer: a static front-end (explorer/static: HTML, CSS, plain JavaScript + SVG) served by the
-same app — its page at `/`, its files under `/explorer/`. It has no back door: the page calls the
-public API with the key the user pastes, so scopes and disclosure control apply to it as to any client.
-Nothing is fetched from a CDN; the files are served from disk as they are."""
+"""The explorer (decision 0012): its page at `/` and its packaged files (explorer/static) under `/explorer/`,
+served as they are. The page calls the public API with the key the user gives it."""
 
 from __future__ import annotations
 

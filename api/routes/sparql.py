@@ -1,10 +1,7 @@
-"""SPARQL 1.1 Protocol endpoint, read only (scope `sparql`).
-
-GET ?query=…, POST form (query=…) or POST application/sparql-query. Refused with 400: updates,
-SERVICE (federation would make the server fetch arbitrary URLs), unparseable text, a LIMIT above
-the row cap. Queries without a LIMIT get the cap appended. A query running past the timeout
-answers 503. Results by content negotiation: SPARQL JSON / XML / CSV / TSV for SELECT and ASK,
-Turtle / N-Triples / JSON-LD / RDF/XML for CONSTRUCT and DESCRIBE.
+"""SPARQL 1.1 Protocol endpoint, read only (scope `sparql`; decision 0013): GET ?query=…, a POST form or
+an application/sparql-query body. Updates, SERVICE, unparseable text and a LIMIT above the row cap are
+refused with 400; a query without a LIMIT gets the cap; past the timeout it answers 503. Results come
+by content negotiation (RESULT_TYPES, GRAPH_TYPES).
 """
 
 from __future__ import annotations
@@ -52,10 +49,8 @@ _PARSER_LOCK = Lock()  # rdflib's SPARQL parser (pyparsing) is not thread-safe: 
 
 @lru_cache(maxsize=256)
 def check_query(text: str, max_rows: int) -> tuple[str, str]:
-    """(query form, the query to run). Raises 400 for updates, SERVICE and bad syntax.
-
-    Kept per text (a refusal raises, so only accepted queries are kept): rdflib's parser takes
-    tens of milliseconds for a question-sized query, more than answering a repeat of it."""
+    """(query form, the query to run). Raises 400 for updates, SERVICE and bad syntax; accepted texts are
+    kept (decision 0013)."""
     try:
         with _PARSER_LOCK:
             parsed = parseQuery(text)
