@@ -15,8 +15,8 @@ from qualkg.cli_projection import sync_app
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
 from qualkg.ingest.errors import IngestError
 from qualkg.ingest.pipeline import IngestReport, ingest
+from qualkg.ingest.problems import Problem
 from qualkg.ingest.readers import READERS, ReadOptions
-from qualkg.ingest.records import Problem
 from qualkg.invocation import Invocation, invocation
 from qualkg.store.base import MEDIA_TYPES, ExportFormat, GraphStore, StoreError
 from qualkg.wiring import build_iris, build_store, sync_after_write
