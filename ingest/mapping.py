@@ -148,9 +148,34 @@ class StudyMapper:
             yield Triple(node, A, QK.Coder)
             yield Triple(node, RDFS.label, _s(c.name))
             yield Triple(node, QK.inStudy, self.study)
-        for x in self.r.excerpts:
-            yield from self._excerpt(x)
+        for node, records in self.spans().items():
+            for x in records:
+                yield from self._excerpt(x)
+            if len({x.coder for x in records}) > 1:
+                yield from self._codings(node, records)
         yield from self._notes()
+
+    def spans(self) -> dict[NamedNode, list[Excerpt]]:
+        """The excerpt records of each excerpt node, in record order. One span is one excerpt however many
+        coders coded it: readers give one record per (span, coder), all named by the span (decision 0034)."""
+        spans: dict[NamedNode, list[Excerpt]] = {}
+        for x in self.r.excerpts:
+            spans.setdefault(self.excerpt(x), []).append(x)
+        return spans
+
+    def _codings(self, node: NamedNode, records: list[Excerpt]) -> Iterator[Triple]:
+        """One qk:Coding per coder of a span several coders coded: who applied which of its codes."""
+        by_coder: dict[str | None, list[str]] = {}
+        for x in records:
+            by_coder.setdefault(x.coder, []).extend(x.codes)
+        for coder, codes in by_coder.items():
+            coding = _n(self.iris.coding(node.value, coder))
+            yield Triple(node, QK.hasCoding, coding)
+            yield Triple(coding, A, QK.Coding)
+            if coder:
+                yield Triple(coding, DCTERMS.creator, self.coder(coder))
+            for cid in dict.fromkeys(codes):
+                yield Triple(coding, QK.appliedCode, self.code(cid))
 
     def _study(self) -> Iterator[Triple]:
         s, st = self.r.study, self.study

@@ -19,7 +19,7 @@ from rdflib.namespace import PROV, XSD
 from qualkg.ingest.errors import IngestError, ShapeViolation
 from qualkg.ingest.mapping import StudyMapper, map_study
 from qualkg.ingest.readers import ReadOptions, read
-from qualkg.ingest.records import Problem, StudyRecords, Where
+from qualkg.ingest.records import Problem, Where
 from qualkg.ingest.validate import gate
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import QK
@@ -74,9 +74,9 @@ def _digest(path: Path) -> str:
 def _locations(mapper: StudyMapper) -> dict[str, Where]:
     """Node IRI → where its record came from, so SHACL problems point into the input."""
     where: dict[str, Where] = {}
-    for x in mapper.r.excerpts:
+    for x in mapper.r.excerpts:  # a span several coders coded: the first record's place
         if x.provenance and x.provenance.where:
-            where[mapper.excerpt(x).value] = x.provenance.where
+            where.setdefault(mapper.excerpt(x).value, x.provenance.where)
     for p in mapper.r.participants:
         if p.where:
             where[mapper.participant(p.id).value] = p.where
@@ -98,10 +98,12 @@ def _log_triples(mapper: StudyMapper, now: datetime) -> list[Triple]:
                    Literal(now.isoformat(), datatype=NamedNode(str(XSD.dateTime))))]
 
 
-def _summary(rec: StudyRecords, graph: str, triples: int) -> StudySummary:
+def _summary(mapper: StudyMapper, graph: str, triples: int) -> StudySummary:
+    """What one study's graph holds: excerpts are spans, however many coders coded each (decision 0034)."""
+    rec = mapper.r
     return StudySummary(
         study=rec.study.id, graph=graph, triples=triples, participants=len(rec.participants),
-        events=len(rec.events), transcripts=len(rec.transcripts), excerpts=len(rec.excerpts),
+        events=len(rec.events), transcripts=len(rec.transcripts), excerpts=len(mapper.spans()),
         codes=sum(c.level == "code" for c in rec.codes), themes=sum(c.level == "theme" for c in rec.codes))
 
 
@@ -132,7 +134,7 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
         graph = iris.graph(rec.study.id)
         graphs[graph] = triples
         graphs[log_graph(iris, rec.study.id)] = _log_triples(mapper, when)
-        report.studies.append(_summary(rec, graph, len(triples)))
+        report.studies.append(_summary(mapper, graph, len(triples)))
     if errors:
         raise ShapeViolation(errors)
     if store is not None and not dry_run:

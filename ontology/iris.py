@@ -99,6 +99,11 @@ class IriScheme:
         """`…/excerpt/{hash of transcript IRI, start, end}`: never a tool's GUID."""
         return self.scoped(study, "excerpt", digest(transcript_iri, start, end), synthetic=synthetic)
 
+    def coding(self, excerpt_iri: str, coder: str | None) -> str:
+        """`{excerpt}/coding/{hash of coder}`, or `{excerpt}/coding/unknown-coder`: the codes one coder applied
+        to an excerpt that several coders coded (a hex hash never reads "unknown-coder")."""
+        return part(excerpt_iri, "coding", digest("coder", coder, length=12) if coder else "unknown-coder")
+
     def publication(self, study: str, doi: str | None, title: str) -> str:
         """A publication: its DOI's IRI, or `{base}study/{study}/publication/{title}` without one."""
         return doi_iri(doi) if doi else self.scoped(study, "publication", title)

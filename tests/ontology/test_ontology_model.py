@@ -23,13 +23,14 @@ LOCAL_CLASSES = [
     "Study", "DataCollectionEvent", "Interview", "JointInterview", "FocusGroup", "Participant",
     "Transcript", "CodedExcerpt", "Code", "Subtheme", "Theme", "Codebook", "OrganisationalFeature",
     "DataCollectionMode", "OpenDialoguePrinciple", "Coder", "IngestActivity", "ParticipantAttribute", "Status",
+    "Coding",
 ]
 LOCAL_PROPERTIES = [
     "inStudy", "reportedIn", "isSynthetic", "pseudonym", "spokenBy", "hasParticipant", "collectionMode",
     "originatingStudy", "plainText", "sourceFile", "sourceTool", "offsetConvention", "originalStart",
     "originalEnd", "colour", "labelStatus", "verificationStatus", "hasAttribute", "attributeName",
     "attributeValue", "design", "analysisMethod", "setting", "sampleDescription", "country",
-    "publishedTheme", "inputDigest",
+    "publishedTheme", "inputDigest", "hasCoding", "appliedCode",
 ]
 PROPERTY_TYPES = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property}
 DECLARATION_TYPES = PROPERTY_TYPES | {OWL.Class, RDFS.Class, OWL.NamedIndividual, SKOS.ConceptScheme, SKOS.Concept}
