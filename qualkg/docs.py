@@ -8,7 +8,7 @@ from pathlib import Path
 
 def render_ontology_html(out_dir: Path) -> Path:
     # imported here: an optional dependency, needed only for docs; pyLODE ships no type information
-    from pylode import OntPub  # type: ignore[import-untyped]
+    from pylode import OntPub
 
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "ontology.html"
