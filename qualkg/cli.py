@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.progress import track
@@ -13,13 +13,16 @@ from rich.table import Table
 
 from qualkg.cli_projection import sync_app
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
-from qualkg.ingest.errors import IngestError
-from qualkg.ingest.pipeline import IngestReport, ingest
-from qualkg.ingest.problems import Problem
 from qualkg.ingest.readers import READERS, ReadOptions
 from qualkg.invocation import Invocation, invocation
-from qualkg.store.base import MEDIA_TYPES, ExportFormat, GraphStore, StoreError
-from qualkg.wiring import build_iris, build_store, sync_after_write
+from qualkg.store.base import MEDIA_TYPES, ExportFormat, StoreError
+
+if TYPE_CHECKING:
+    from qualkg.ingest.pipeline import IngestReport
+    from qualkg.ingest.problems import Problem
+    from qualkg.store.base import GraphStore
+
+# Commands import the pipeline, the store and the wiring when they run: `qualkg --help` stays light.
 
 app = typer.Typer(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
@@ -71,6 +74,10 @@ def _summary_table(report: IngestReport) -> Table:
 def _ingest_one(run: Invocation, path: Path, store: GraphStore | None, fmt: str, options: ReadOptions,
                 dry_run: bool, report_file: Path | None) -> IngestReport:
     """Ingest one input; on failure print the located problems (and write them to --report) and exit 1."""
+    from qualkg.ingest.errors import IngestError
+    from qualkg.ingest.pipeline import ingest
+    from qualkg.wiring import build_iris, sync_after_write
+
     try:
         report = ingest(path, store, build_iris(run.settings), fmt=fmt, options=options, dry_run=dry_run,
                         progress=_progress(run))
@@ -94,6 +101,8 @@ def _ingest_one(run: Invocation, path: Path, store: GraphStore | None, fmt: str,
 
 def _open_store(run: Invocation) -> GraphStore:
     """The configured store, or a one-line error (exit 1) when it cannot be opened."""
+    from qualkg.wiring import build_store
+
     try:
         return build_store(run.settings)
     except StoreError as e:
@@ -143,6 +152,8 @@ def validate_cmd(ctx: typer.Context, path: Path, fmt: FormatOpt = "auto", study:
 def load_bundled(ctx: typer.Context,
                  data: Annotated[Path, typer.Option(help="Folder of bundled study packages.")] = Path("data")) -> None:
     """Ingest every study package bundled in DATA (what `make run` loads); one summary at the end."""
+    from qualkg.ingest.pipeline import IngestReport
+
     run = invocation(ctx)
     packages = sorted(p.parent for p in data.rglob("study.yaml"))
     if not packages:
@@ -168,6 +179,8 @@ def export_cmd(ctx: typer.Context, study: str,
                fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.turtle,
                out: Annotated[Path | None, typer.Option("--out", "-o")] = None) -> None:
     """Write one study graph as Turtle, N-Quads or JSON-LD (to stdout or --out)."""
+    from qualkg.wiring import build_iris
+
     run = invocation(ctx)
     store = _open_store(run)
     try:

@@ -8,12 +8,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from neo4j.exceptions import DriverError, Neo4jError
 from rich.progress import track
 
 from qualkg.invocation import invocation
-from qualkg.projection.neo4j import ProjectionError, sync
-from qualkg.wiring import build_iris, build_store, neo4j_driver
 
 sync_app = typer.Typer(help="Project the RDF store into another engine.", no_args_is_help=True)
 
@@ -31,6 +28,11 @@ def sync_neo4j(
     database: Annotated[str | None, typer.Option(help="Neo4j database (default: the server's default).")] = None,
 ) -> None:
     """Write the store's graphs to Neo4j as labelled nodes and relationships, one transaction per graph."""
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    from qualkg.projection.neo4j import ProjectionError, sync
+    from qualkg.wiring import build_iris, build_store, neo4j_driver
+
     run = invocation(ctx)
     settings, err = run.settings, run.err
     if not settings.neo4j_uri:

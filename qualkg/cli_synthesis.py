@@ -13,28 +13,22 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from qualkg.invocation import Invocation, invocation
-from qualkg.queries.catalog import Catalog, default_catalog
-from qualkg.store.base import GraphStore
-from qualkg.synthesis import feeds
-from qualkg.synthesis.errors import SynthesisError
-from qualkg.synthesis.loader import load_synthesis
-from qualkg.synthesis.mappings import (
-    mapping_sets_in_store,
-    read_mapping_set,
-    study_prefixes,
-    write_sssom,
-)
-from qualkg.synthesis.questions import synthesis_catalog
-from qualkg.synthesis.suggest import suggest
-from qualkg.wiring import build_iris, build_store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from qualkg.queries.catalog import Catalog
+    from qualkg.store.base import GraphStore
+    from qualkg.synthesis.errors import SynthesisError
+
+# Commands import synthesis (and sssom, pandas) when they run: `qualkg --help` stays light.
 
 mappings_app = typer.Typer(help="Theme mappings (SSSOM TSV) and the synthesis graph.", no_args_is_help=True)
 feeds_app = typer.Typer(help="Systematic-review feeds: CERQual, SoQF, JBI, references.", no_args_is_help=True)
@@ -45,6 +39,9 @@ OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here (de
 
 @contextmanager
 def _context(run: Invocation) -> Iterator[tuple[GraphStore, Catalog]]:
+    from qualkg.queries.catalog import default_catalog
+    from qualkg.wiring import build_store
+
     store = build_store(run.settings)
     try:
         yield store, default_catalog(run.settings.base_iri)
@@ -92,6 +89,10 @@ def import_cmd(ctx: typer.Context,
                folder: FolderOpt = Path("data/synthesis"),
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False) -> None:
     """Rebuild the synthesis graph from the frames and mapping sets in DIR plus FILES (all or nothing)."""
+    from qualkg.synthesis.errors import SynthesisError
+    from qualkg.synthesis.loader import load_synthesis
+    from qualkg.wiring import build_iris
+
     run = invocation(ctx)
     with _context(run) as (store, _):
         try:
@@ -107,6 +108,10 @@ def import_cmd(ctx: typer.Context,
 @mappings_app.command("export")
 def export_cmd(ctx: typer.Context, set_id: SetOpt = None, out: OutOpt = None) -> None:
     """Write one mapping set from the store as SSSOM TSV."""
+    from qualkg.synthesis.errors import SynthesisError
+    from qualkg.synthesis.mappings import mapping_sets_in_store, read_mapping_set, study_prefixes, write_sssom
+    from qualkg.synthesis.questions import synthesis_catalog
+
     run = invocation(ctx)
     with _context(run) as (store, catalog):
         syn = synthesis_catalog(catalog.iris)
@@ -140,6 +145,8 @@ def findings_cmd(ctx: typer.Context, fmt: TableFormat = "csv", out: OutOpt = Non
 @feeds_app.command("cerqual")
 def cerqual_cmd(ctx: typer.Context, finding: str, fmt: TableFormat = "csv", out: OutOpt = None) -> None:
     """GRADE-CERQual evidence-profile draft of FINDING (e.g. F1); json gives iSoQ's shape."""
+    from qualkg.synthesis import feeds
+
     run = invocation(ctx)
     with _context(run) as (store, catalog):
         try:
@@ -158,6 +165,8 @@ def cerqual_cmd(ctx: typer.Context, finding: str, fmt: TableFormat = "csv", out:
 @feeds_app.command("soqf")
 def soqf_cmd(ctx: typer.Context, fmt: TableFormat = "csv", out: OutOpt = None) -> None:
     """Summary of Qualitative Findings table skeleton."""
+    from qualkg.synthesis import feeds
+
     _table_cmd(ctx, feeds.soqf, fmt, out)
 
 
@@ -165,6 +174,8 @@ def soqf_cmd(ctx: typer.Context, fmt: TableFormat = "csv", out: OutOpt = None) -
 def jbi_cmd(ctx: typer.Context, finding: Annotated[str | None, typer.Option(help="One category, e.g. F1.")] = None,
             fmt: TableFormat = "csv", out: OutOpt = None) -> None:
     """JBI meta-aggregation worksheet (includes excerpt text: handle as the data require)."""
+    from qualkg.synthesis import feeds
+
     _table_cmd(ctx, lambda s, c: feeds.jbi(s, c, finding), fmt, out)
 
 
@@ -173,6 +184,8 @@ def references_cmd(ctx: typer.Context, fmt: Annotated[str, typer.Option("--forma
                    finding: Annotated[str | None, typer.Option(help="Only the studies of one finding.")] = None,
                    out: OutOpt = None) -> None:
     """References of the studies mapped to review findings, as RIS or CSL-JSON."""
+    from qualkg.synthesis import feeds
+
     run = invocation(ctx)
     render = {"ris": feeds.to_ris, "csl": feeds.to_csl_json}
     if fmt not in render:
@@ -186,6 +199,8 @@ def references_cmd(ctx: typer.Context, fmt: Annotated[str, typer.Option("--forma
 def suggest_cmd(ctx: typer.Context, a: str, b: str,
                 min_score: Annotated[float, typer.Option(min=0, max=1)] = 0.3) -> None:
     """Suggest mappings between the themes of studies A and B by word overlap. Nothing is written."""
+    from qualkg.synthesis.suggest import suggest
+
     run = invocation(ctx)
     with _context(run) as (store, catalog):
         df = suggest(store, catalog, a, b, min_score=min_score)

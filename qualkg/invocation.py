@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from qualkg.settings import Settings
+if TYPE_CHECKING:
+    from qualkg.settings import Settings
 
 WIDTH = 120  # columns of the tables written to a file or a pipe, the same on every machine
 
@@ -20,9 +22,16 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, soft_wrap=True, width=None if stream.isatty() else WIDTH)
 
 
+def _settings() -> Settings:
+    """The settings, read when a command runs (pydantic-settings is not needed for `--help`)."""
+    from qualkg.settings import Settings
+
+    return Settings()
+
+
 @dataclass
 class Invocation:
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=_settings)
     out: Console = field(default_factory=console)
     err: Console = field(default_factory=partial(console, stderr=True))
 
@@ -30,3 +39,4 @@ class Invocation:
 def invocation(ctx: typer.Context) -> Invocation:
     """The command line's Invocation: made by the main callback, or here for a sub-app run on its own."""
     return ctx.ensure_object(Invocation)
+
