@@ -2,15 +2,16 @@
 
 One process owns a directory read-write and serves its readers from threads, with no lock of ours
 (decision 0005); `OxigraphStore.read_only` is for other processes, on a directory no writer holds.
-`query_raw` stops waiting at its timeout, but the evaluation runs on: pyoxigraph 0.5 cannot cancel it.
+`query_raw` (a caller's SPARQL) never runs in this process: pyoxigraph cannot refuse SERVICE nor cancel
+an evaluation, so it runs in the SPARQL sandbox (store.sandbox), cut off from the network, capped in
+memory and killed at the timeout, on a read-only copy of the content (store.snapshots; decision 0060).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from pathlib import Path
-from threading import Lock, Thread
+from threading import Lock
 from typing import TypeVar
 
 import pandas as pd
@@ -19,7 +20,6 @@ from pyoxigraph import (
     NamedNode,
     Quad,
     QueryBoolean,
-    QueryResultsFormat,
     QuerySolutions,
     QueryTriples,
     RdfFormat,
@@ -28,8 +28,10 @@ from pyoxigraph import (
 )
 
 from qualkg.ontology.namespaces import PREFIXES
-from qualkg.store.base import Bindings, ExportFormat, QueryError, QueryTimeout, Row, StoreError
+from qualkg.store.base import Bindings, ExportFormat, QueryError, Row, StoreError
 from qualkg.store.binding import bind_values
+from qualkg.store.sandbox import SandboxLimits, SparqlSandbox, shared_sandbox
+from qualkg.store.snapshots import Snapshots
 from qualkg.store.terms import solutions_table, table_frame, to_python
 from qualkg.store.updates import (
     RDF_FORMATS,
@@ -50,18 +52,29 @@ _FORM_NAMES: dict[type, str] = {QuerySolutions: "SELECT", QueryBoolean: "ASK", Q
 class OxigraphStore:
     """GraphStore on pyoxigraph: a persistent directory, or memory when `path` is None (tests)."""
 
-    def __init__(self, path: Path | None = None, *, memory_reads: bool = False) -> None:
+    def __init__(self, path: Path | None = None, *, memory_reads: bool = False,
+                 sparql_limits: SandboxLimits | None = None) -> None:
         """`memory_reads`: answer every read from an in-memory copy of an on-disk store, which each write
-        updates after the disk store (decision 0005)."""
+        updates after the disk store (decision 0005). `sparql_limits`: this store's own SPARQL sandbox for
+        `query_raw`, closed with the store; without, the process's shared one (store.sandbox.shared_sandbox).
+        """
         try:
             self._store = Store(path) if path is not None else Store()
         except OSError as e:
             raise StoreError(f"cannot open Oxigraph store at {path}: {e}") from e
         self._reads = self._store
         self._write_lock = Lock()
+        self._generation = 0  # bumped by every write: which content a snapshot holds
+        self._on_disk = path is not None
         if memory_reads and path is not None:
             self._reads = Store()
             self._reads.bulk_extend(self._store.quads_for_pattern(None, None, None, None))
+        self._own_sandbox = sparql_limits is not None
+        self._sandbox = SparqlSandbox(sparql_limits) if sparql_limits is not None else shared_sandbox()
+        self._fixed_snapshot: Path | None = None
+        # For a directory: copies beside the data (same filesystem: hard links); in memory: a temporary folder.
+        self._snapshots: Snapshots | None = Snapshots(path / "snapshots" if path is not None else None,
+                                                      self._snapshot_to, self._sandbox.snapshots_in_use)
 
     @classmethod
     def read_only(cls, path: Path) -> OxigraphStore:
@@ -76,6 +89,9 @@ class OxigraphStore:
             raise StoreError(f"cannot open Oxigraph store at {path} read-only: {e}") from e
         reader._reads = reader._store
         reader._write_lock = Lock()
+        reader._generation, reader._on_disk = 0, True
+        reader._own_sandbox, reader._sandbox = False, shared_sandbox()
+        reader._fixed_snapshot, reader._snapshots = Path(path), None  # no process writes it: queried as it is
         return reader
 
     # --- writes -------------------------------------------------------------------------
@@ -150,25 +166,21 @@ class OxigraphStore:
         return _drain(lambda: list(triples))
 
     def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
-        """Run a query (never an update: pyoxigraph's query parser refuses one) and serialise it.
-
-        SELECT/ASK go out as a SPARQL results format, CONSTRUCT/DESCRIBE as an RDF syntax,
-        both chosen by media type. Past `timeout_s` this raises QueryTimeout (see module doc).
+        """Run a caller's query (never an update: pyoxigraph's query parser refuses one) in the SPARQL sandbox,
+        on a read-only copy of the current content, and serialise it (SELECT/ASK as a SPARQL results format,
+        CONSTRUCT/DESCRIBE as an RDF syntax, by media type). Past `timeout_s` (or the sandbox's timeout) the
+        evaluation is killed and this raises QueryTimeout; see store.sandbox for the other errors.
         """
+        if self._snapshots is None:
+            assert self._fixed_snapshot is not None
+            return self._sandbox.evaluate(self._fixed_snapshot, query, media_type, timeout_s)
+        with self._snapshots.use(self._generation) as snapshot:
+            return self._sandbox.evaluate(snapshot, query, media_type, timeout_s)
 
-        def run() -> bytes:
-            result = self._run(query, None)
-            if isinstance(result, QueryTriples):
-                graph_format = RdfFormat.from_media_type(media_type)
-                data = None if graph_format is None else _drain(lambda: result.serialize(format=graph_format))
-            else:
-                results_format = QueryResultsFormat.from_media_type(media_type)
-                data = None if results_format is None else _drain(lambda: result.serialize(format=results_format))
-            if data is None:  # serialize returns bytes when given no output: None means no format was found
-                raise QueryError(f"{_FORM_NAMES[type(result)]} results cannot be served as {media_type!r}")
-            return data
-
-        return run() if timeout_s is None else _wait_at_most(timeout_s, run)
+    @property
+    def snapshots(self) -> Snapshots | None:
+        """The read-only copies raw queries run on (None for a store opened read-only: it is queried as it is)."""
+        return self._snapshots
 
     def export(self, graph: str | None, fmt: ExportFormat) -> bytes:
         """One graph in any format; all named graphs only in a dataset format (N-Quads, TriG, JSON-LD).
@@ -193,6 +205,10 @@ class OxigraphStore:
 
         The reference is dropped even when the flush fails (e.g. the disk is full: RocksDB then
         refuses every write until the directory is reopened), so the lock can still be released."""
+        if self._own_sandbox:
+            self._sandbox.close()
+        if self._snapshots is not None:
+            self._snapshots.close()
         try:
             self._store.flush()
         except OSError as e:
@@ -225,6 +241,21 @@ class OxigraphStore:
         self._store.flush()
         if self._reads is not self._store:
             change(self._reads)
+        self._generation += 1
+
+    def _snapshot_to(self, target: Path) -> int:
+        """Write the current content to the new directory `target`, as a store no process writes; return the
+        generation it holds. A directory is checkpointed (RocksDB hard-links its files); memory is copied."""
+        with self._write_lock:  # no write between reading the generation and copying
+            generation = self._generation
+            if self._on_disk:
+                self._store.backup(str(target))
+            else:  # pyoxigraph: "It is not possible to backup an in-memory database"
+                copy = Store(str(target))
+                copy.bulk_extend(self._store.quads_for_pattern(None, None, None, None))
+                copy.flush()
+                del copy  # closes it before any worker opens the directory
+        return generation
 
     def _run(self, query: str, bindings: Bindings | None) -> Result:
         """Run `query` with `bindings` bound by store.binding (VALUES blocks, as every backend does)."""
@@ -266,23 +297,3 @@ def _drain(collect: Callable[[], _T]) -> _T:
         raise StoreError(f"query failed while reading results: {e}") from e
     except RuntimeError as e:
         raise QueryError(f"query failed while evaluating: {e}") from e
-
-
-def _wait_at_most(timeout_s: float, work: Callable[[], _T]) -> _T:
-    """Run `work` in a daemon thread and wait for it at most `timeout_s` seconds."""
-    outcome: Future[_T] = Future()
-
-    def target() -> None:
-        outcome.set_running_or_notify_cancel()
-        try:
-            outcome.set_result(work())
-        except BaseException as e:  # handed to the waiting caller, who re-raises it
-            outcome.set_exception(e)
-
-    Thread(target=target, name="qualkg-query", daemon=True).start()
-    try:
-        return outcome.result(timeout=timeout_s)
-    except TimeoutError:
-        raise QueryTimeout(
-            f"query still running after {timeout_s} s; stopped waiting (Oxigraph cannot cancel it)"
-        ) from None

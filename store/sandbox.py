@@ -2,20 +2,21 @@
 
 `SparqlSandbox.evaluate(snapshot, query, media_type)` runs one query on a read-only copy of the
 store (a directory no process writes) in one of a bounded number of workers and returns the
-serialised answer. Why and how: docs/decisions/0060-sandboxed-raw-sparql.md.
+serialised answer. The workers are `store/sandbox_worker.py`, run by path. Why and how:
+docs/decisions/0060-sandboxed-raw-sparql.md.
 """
 
 from __future__ import annotations
 
-import ctypes
-import errno
+import atexit
+import math
 import os
-import resource
 import signal
 import socket
 import subprocess
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -23,94 +24,53 @@ from queue import Empty, Queue
 
 from qualkg.store.base import QueryError, QueryTimeout, StoreError
 
-_CLONE_NEWNET = 0x40000000
-_CLONE_NEWUSER = 0x10000000
+WORKER = Path(__file__).with_name("sandbox_worker.py")
 
 
-class SandboxBusy(StoreError):
-    """Every worker stayed busy for the whole wait: the query was not started."""
+class SandboxError(StoreError):
+    """The sandbox could not evaluate the query; the store itself is fine."""
 
 
-class SandboxUnavailable(StoreError):
+class SandboxBusy(SandboxError):
+    """Every worker stayed busy for the whole wait (or too many queries wait already): the query was not started."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class SandboxUnavailable(SandboxError):
     """This machine cannot start a worker that is cut off from the network: raw SPARQL is refused."""
 
 
-class QueryTooLarge(StoreError):
-    """The evaluation needed more memory than the sandbox's cap and was stopped."""
+class QueryTooLarge(SandboxError):
+    """The evaluation needed more memory than the sandbox's cap, or its answer passed the answer cap; stopped."""
 
 
 @dataclass(frozen=True, slots=True)
 class SandboxLimits:
     workers: int = 2  # evaluations at once
-    memory_bytes: int = 2 << 30  # address space of one worker, interpreter and store included
+    memory_bytes: int = 1 << 30  # address space of one worker, interpreter and store included
+    answer_bytes: int = 64 << 20  # largest serialised answer a worker hands back
     timeout_s: float = 10.0  # wall time of one evaluation, then the worker is killed
-    wait_s: float = 10.0  # how long a query waits for a free worker
-
-
-def isolate_from_network() -> None:
-    """Move this process into a new, empty network namespace (no interface, not even loopback).
-
-    :raises OSError: the kernel refuses both a network namespace and a user + network namespace.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(_CLONE_NEWNET) != 0 and libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"cannot leave the network: unshare: {os.strerror(code)}")
-    for family, address in ((socket.AF_INET, ("127.0.0.1", 9)), (socket.AF_INET6, ("::1", 9))):
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            try:
-                probe.connect(address)
-            except OSError as e:
-                if e.errno not in (errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
-                    raise OSError(e.errno, f"network still reachable after unshare: {e}") from e
-            else:
-                raise OSError(errno.EPERM, "network still reachable after unshare")
-
-
-def _serve(conn: Connection, memory_bytes: int) -> None:
-    """A worker: isolate, cap memory, then answer (snapshot, query, media type) requests until EOF."""
-    try:
-        isolate_from_network()
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        from pyoxigraph import QueryResultsFormat, QueryTriples, RdfFormat, Store
-    except (OSError, ValueError, ImportError) as e:
-        conn.send(("unavailable", str(e)))
-        return
-    conn.send(("ready", ""))
-    opened: tuple[str, Store] | None = None
-    while True:
-        try:
-            snapshot, query, media_type = conn.recv()
-        except EOFError:
-            return
-        try:
-            if opened is None or opened[0] != snapshot:
-                opened = None
-                opened = (snapshot, Store.read_only(snapshot))
-            result = opened[1].query(query, use_default_graph_as_union=True)
-            if isinstance(result, QueryTriples):
-                graph_format = RdfFormat.from_media_type(media_type)
-                body = result.serialize(format=graph_format) if graph_format is not None else None
-            else:
-                results_format = QueryResultsFormat.from_media_type(media_type)
-                body = result.serialize(format=results_format) if results_format is not None else None
-            if body is None:
-                conn.send(("error", f"these results cannot be served as {media_type!r}"))
-            else:
-                conn.send(("ok", body))
-        except (SyntaxError, OSError, ValueError, TypeError, RuntimeError) as e:
-            conn.send(("error", str(e)))
+    wait_s: float = 2.0  # how long a query waits for a free worker
+    queue: int = 8  # queries that may wait for a worker at once; more are refused at once
 
 
 class _Worker:
-    """One worker process (`python -m qualkg.store.sandbox FD BYTES`) and the parent's end of its socket."""
+    """One worker process and the parent's end of its socket."""
 
-    def __init__(self, memory_bytes: int, start_timeout_s: float) -> None:
+    def __init__(self, limits: SandboxLimits, start_timeout_s: float) -> None:
         parent, child = socket.socketpair()
-        env = {**os.environ, "RUST_BACKTRACE": "0"}  # an allocation failure aborts: one line, no backtrace
+        # Nothing of the server's environment but what starting Python needs. An allocation failure aborts the
+        # worker with one line on stderr and no backtrace; two malloc arenas keep the address space (which the
+        # cap limits) close to the memory used.
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LD_LIBRARY_PATH")}
+        env |= {"RUST_BACKTRACE": "0", "MALLOC_ARENA_MAX": "2"}
         with child:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "qualkg.store.sandbox", str(child.fileno()), str(memory_bytes)],
+                [sys.executable, "-I", str(WORKER), str(child.fileno()), str(limits.memory_bytes),
+                 str(limits.answer_bytes)],
                 pass_fds=[child.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self.conn = Connection(parent.detach())
         self.snapshot: str | None = None
@@ -123,81 +83,166 @@ class _Worker:
             status, detail = "unavailable", f"the worker ended with status {self.process.wait()}"
         if status != "ready":
             self.kill()
-            raise SandboxUnavailable(f"raw SPARQL is unavailable on this machine: {detail}")
+            raise SandboxUnavailable(f"raw SPARQL is unavailable on this machine: the server cannot start a query "
+                                     f"worker cut off from the network ({detail}), and it never runs a caller's "
+                                     "query unisolated")
+
+    def rss(self) -> int:
+        """Resident memory of the worker process in bytes (0 when it cannot be read)."""
+        try:
+            return int(Path(f"/proc/{self.process.pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def stop(self) -> None:
+        """Kill the process only (another thread may be waiting on the socket: it sees EOF)."""
+        if self.process.poll() is None:
+            self.process.kill()
 
     def kill(self) -> None:
-        self.process.kill()
+        self.stop()
         self.process.wait(timeout=10)
         self.conn.close()
 
 
 class SparqlSandbox:
-    """A bounded pool of isolated workers; each evaluation is bounded in wall time and memory."""
+    """A bounded pool of isolated workers; each evaluation is bounded in wall time, memory and answer size."""
 
     def __init__(self, limits: SandboxLimits | None = None) -> None:
         self.limits = limits or SandboxLimits()
         self._slots = threading.BoundedSemaphore(self.limits.workers)
         self._idle: Queue[_Worker] = Queue()
+        self._lock = threading.Lock()
+        self._busy: set[_Worker] = set()
+        self._asked: Counter[str] = Counter()  # snapshots of the evaluations waiting or running
         self._closed = False
 
     def evaluate(self, snapshot: Path, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
         """The serialised answer of `query` on the read-only store at `snapshot`.
 
         :raises QueryTimeout: past the timeout (the worker is killed, its CPU freed).
-        :raises QueryTooLarge: past the memory cap. :raises SandboxBusy: no worker free within the wait.
-        :raises QueryError: the engine refuses the query. :raises SandboxUnavailable: no isolated worker.
+        :raises QueryTooLarge: past the memory cap or the answer cap. :raises QueryError: the engine refuses
+            the query. :raises SandboxBusy: no worker free within the wait. :raises SandboxUnavailable: no
+            isolated worker can be started (or the sandbox is closed).
         """
-        if self._closed:
-            raise SandboxUnavailable("the SPARQL sandbox is closed")
-        if not self._slots.acquire(timeout=self.limits.wait_s):
-            raise SandboxBusy(f"all {self.limits.workers} SPARQL workers stayed busy for "
-                              f"{self.limits.wait_s:g} s; try again later")
+        key = str(snapshot)
+        with self._lock:
+            if self._closed:
+                raise SandboxUnavailable("the SPARQL sandbox is closed")
+            if sum(self._asked.values()) >= self.limits.workers + self.limits.queue:
+                raise self._busy_error()
+            self._asked[key] += 1
         try:
-            return self._evaluate(snapshot, query, media_type, timeout_s)
+            if not self._slots.acquire(timeout=self.limits.wait_s):
+                raise self._busy_error()
+            try:
+                return self._evaluate(key, query, media_type, timeout_s)
+            finally:
+                self._slots.release()
         finally:
-            self._slots.release()
+            with self._lock:
+                self._asked[key] -= 1
+                if not self._asked[key]:
+                    del self._asked[key]
 
     def snapshots_in_use(self) -> set[str]:
-        """The snapshot directories an idle worker still has open (the caller keeps them on disk)."""
+        """The snapshot directories a worker has open or an evaluation is about to open (keep them on disk)."""
+        with self._lock:
+            asked = set(self._asked)
         with self._idle.mutex:
-            return {w.snapshot for w in self._idle.queue if w.snapshot is not None}
+            return asked | {w.snapshot for w in self._idle.queue if w.snapshot is not None}
 
     def close(self) -> None:
-        self._closed = True
+        """Refuse further evaluations and kill every worker, idle or busy."""
+        with self._lock:
+            self._closed = True
+            for worker in self._busy:
+                worker.stop()
         while True:
             try:
                 self._idle.get_nowait().kill()
             except Empty:
                 return
 
-    def _evaluate(self, snapshot: Path, query: str, media_type: str, timeout_s: float | None) -> bytes:
+    def _busy_error(self) -> SandboxBusy:
+        return SandboxBusy(f"all {self.limits.workers} SPARQL workers are busy; try again later",
+                           retry_after_s=max(1, math.ceil(self.limits.timeout_s)))
+
+    def _take_worker(self) -> _Worker:
         try:
             worker = self._idle.get_nowait()
         except Empty:
-            worker = _Worker(self.limits.memory_bytes, start_timeout_s=60)
+            worker = _Worker(self.limits, start_timeout_s=30)
+        with self._lock:
+            if self._closed:
+                worker.kill()
+                raise SandboxUnavailable("the SPARQL sandbox is closed")
+            self._busy.add(worker)
+        return worker
+
+    def _give_back(self, worker: _Worker) -> None:
+        """Keep the worker for the next query, unless the sandbox closed or the worker holds on to much memory."""
+        with self._lock:
+            self._busy.discard(worker)
+            keep = not self._closed and worker.rss() < self.limits.memory_bytes // 4
+        if keep:
+            self._idle.put(worker)
+        else:
+            worker.kill()
+
+    def _evaluate(self, snapshot: str, query: str, media_type: str, timeout_s: float | None) -> bytes:
+        worker = self._take_worker()
         limit = self.limits.timeout_s if timeout_s is None else min(timeout_s, self.limits.timeout_s)
         try:
-            worker.conn.send((str(snapshot), query, media_type))
-            worker.snapshot = str(snapshot)
+            worker.conn.send((snapshot, query, media_type))
+            worker.snapshot = snapshot
             if not worker.conn.poll(limit):
-                worker.kill()
+                self._drop(worker)
                 raise QueryTimeout(f"query stopped after {limit:g} s (the configured timeout); its evaluation "
                                    "was ended")
-            status, body = worker.conn.recv()
+            status, detail = worker.conn.recv()
+            body = worker.conn.recv_bytes(self.limits.answer_bytes + 1) if status == "ok" else b""
         except (EOFError, OSError):
-            worker.kill()
-            if worker.process.returncode == -signal.SIGABRT:  # Rust aborts when an allocation fails
-                raise QueryTooLarge(f"query stopped: its evaluation needed more than "
-                                    f"{self.limits.memory_bytes >> 20} MiB of memory") from None
-            raise StoreError(f"the query's evaluation ended abnormally (status {worker.process.returncode})") from None
-        if self._closed:
-            worker.kill()
-        else:
-            self._idle.put(worker)
+            self._drop(worker)
+            raise self._ended(worker) from None
+        self._give_back(worker)
         if status == "error":
-            raise QueryError(body)
-        return bytes(body)
+            raise QueryError(detail)
+        if status == "memory":
+            raise self._too_large()
+        if status == "answer":
+            raise QueryTooLarge(f"the answer passed this endpoint's cap of {self.limits.answer_bytes >> 20} MiB; "
+                                "ask for fewer or smaller results")
+        return body
+
+    def _drop(self, worker: _Worker) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+        worker.kill()
+
+    def _too_large(self) -> QueryTooLarge:
+        return QueryTooLarge(f"query stopped: its evaluation needed more than {self.limits.memory_bytes >> 20} MiB "
+                             "of memory (the configured cap)")
+
+    def _ended(self, worker: _Worker) -> SandboxError:
+        """Why a worker's socket ended while it evaluated."""
+        if self._closed:
+            return SandboxUnavailable("the SPARQL sandbox was closed during the evaluation")
+        if worker.process.returncode == -signal.SIGABRT:  # Rust aborts when an allocation fails
+            return self._too_large()
+        return SandboxError(f"the query's evaluation ended abnormally (status {worker.process.returncode})")
 
 
-if __name__ == "__main__":
-    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+_shared: SparqlSandbox | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_sandbox() -> SparqlSandbox:
+    """One sandbox with the default limits for every store of this process opened without limits of its own
+    (tests, the Python session); its workers end with the process."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = SparqlSandbox()
+            atexit.register(_shared.close)
+        return _shared
