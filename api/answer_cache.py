@@ -17,13 +17,16 @@ Work = tuple[Hashable, Callable[[], object]]  # a key and how to compute the ans
 
 class AnswerCache:
     """Up to `max_answers` answers keyed by what they depend on besides the store's content, for the
-    store's current generation. Kept warm (`keep_warm`), it computes given answers in a background thread
-    at once and after every write, then the answers callers asked before the write (up to `max_refresh`)."""
+    store's current generation, holding at most `max_bytes` together (None: the store's own budget,
+    `CachedStore.max_bytes`; an answer larger than that is not kept). Kept warm (`keep_warm`), it computes
+    given answers in a background thread at once and after every write, then the answers callers asked
+    before the write (up to `max_refresh`)."""
 
-    def __init__(self, store: CachedStore, max_answers: int = 512, max_refresh: int = 64) -> None:
+    def __init__(self, store: CachedStore, max_answers: int = 512, max_refresh: int = 64,
+                 max_bytes: int | None = None) -> None:
         self.store = store
         self.max_refresh = max_refresh
-        self._memo = Memo(max_answers)
+        self._memo = Memo(max_answers, store.max_bytes if max_bytes is None else max_bytes)
         self._changed = Condition()  # a warming finished
         self._asked: OrderedDict[Hashable, Callable[[], object]] = OrderedDict()  # by callers; most recent last
         self._to_refresh: OrderedDict[Hashable, Callable[[], object]] = OrderedDict()
@@ -52,6 +55,11 @@ class AnswerCache:
             raise RuntimeError("this answer cache is already kept warm")
         self._warmer = Thread(target=self._keep_warm, args=(defaults,), name="answer-warmer", daemon=True)
         self._warmer.start()
+
+    @property
+    def kept_bytes(self) -> int:
+        """What the kept answers hold together (store.cached.answer_bytes)."""
+        return self._memo.bytes
 
     @property
     def keeps_warm(self) -> bool:

@@ -6,6 +6,7 @@ computed in. Only for the embedded store: a remote server can change under us (q
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
@@ -22,15 +23,35 @@ _T = TypeVar("_T")
 _ABSENT = object()  # "nothing kept" (None can be a kept value)
 
 
-class Memo:
-    """Values derived from a store's content, kept for its latest generation: at most `size`, least recently
-    used dropped first. Callers asking for a value being computed wait for that computation (single flight)."""
+def answer_bytes(value: object) -> int:
+    """About how much memory a kept value holds: a serialised answer's length, a DataFrame's memory (its
+    strings included), an object's `body`; other values by `sys.getsizeof` (lists and tuples by their items)."""
+    if isinstance(value, bytes | bytearray):
+        return len(value)
+    if isinstance(value, pd.DataFrame):
+        return int(value.memory_usage(index=True, deep=True).sum())
+    body = getattr(value, "body", None)
+    if isinstance(body, bytes | bytearray):
+        return len(body) + sys.getsizeof(value)
+    if isinstance(value, list | tuple):
+        return sys.getsizeof(value) + sum(answer_bytes(v) for v in value)
+    return sys.getsizeof(value)
 
-    def __init__(self, size: int) -> None:
+
+class Memo:
+    """Values derived from a store's content, kept for its latest generation: at most `size` of them and at
+    most `max_bytes` together (answer_bytes), least recently used dropped first; a value larger than
+    `max_bytes` is returned but not kept. Callers asking for a value being computed wait for that computation
+    (single flight)."""
+
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0  # what the kept values hold together
         self.hits = self.misses = 0
         self._generation = 0
         self._values: OrderedDict[Hashable, object] = OrderedDict()
+        self._sizes: dict[Hashable, int] = {}
         self._pending: dict[tuple[int, Hashable], Future[object]] = {}
         self._lock = Lock()
 
@@ -62,14 +83,29 @@ class Memo:
                 del self._pending[generation, key]
             pending.set_exception(e)
             raise
+        nbytes = answer_bytes(value)  # outside the lock: a DataFrame's strings take a while to count
         with self._lock:
             del self._pending[generation, key]
             if generation == self._generation:
-                self._values[key] = value
-                while len(self._values) > self.size:
-                    self._values.popitem(last=False)
+                self._keep(key, value, nbytes)
         pending.set_result(value)
         return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _keep(self, key: Hashable, value: object, nbytes: int) -> None:
+        """Keep `value`, then drop the least recently used values beyond both limits. The caller holds the lock."""
+        if self.max_bytes is not None and nbytes > self.max_bytes:
+            return
+        if key in self._values:
+            self.bytes -= self._sizes[key]
+        self._values[key], self._sizes[key] = value, nbytes
+        self._values.move_to_end(key)
+        self.bytes += nbytes
+        while len(self._values) > self.size or (self.max_bytes is not None and self.bytes > self.max_bytes):
+            dropped, _ = self._values.popitem(last=False)
+            self.bytes -= self._sizes.pop(dropped)
 
     def _hit(self, generation: int, key: Hashable) -> object:
         """The kept value (counted as a hit, made most recent) or _ABSENT; a newer generation drops every value.
@@ -77,6 +113,8 @@ class Memo:
         if generation > self._generation:
             self._generation = generation
             self._values.clear()
+            self._sizes.clear()
+            self.bytes = 0
         if generation != self._generation or key not in self._values:
             return _ABSENT
         self._values.move_to_end(key)
@@ -84,13 +122,18 @@ class Memo:
         return self._values[key]
 
 
+DEFAULT_MAX_BYTES = 256 << 20
+
+
 class CachedStore:
     """GraphStore keeping up to `max_answers` answers of `select_df`, `ask` and `query_raw` (immutable, or
-    copied per caller) for the current generation; `select` and `construct` return mutable lists: passed through."""
+    copied per caller), holding at most `max_bytes` together, for the current generation; `select` and
+    `construct` return mutable lists: passed through."""
 
-    def __init__(self, inner: GraphStore, max_answers: int = 512) -> None:
+    def __init__(self, inner: GraphStore, max_answers: int = 512, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
         self.inner = inner
-        self._memo = Memo(max_answers)
+        self.max_bytes = max_bytes  # also the budget of the finished answers kept above it (api.answer_cache)
+        self._memo = Memo(max_answers, max_bytes)
         self._generation = 0
         self._closed = False
         self._reading = 0  # cached reads in progress
@@ -108,6 +151,11 @@ class CachedStore:
     @property
     def misses(self) -> int:
         return self._memo.misses
+
+    @property
+    def kept_bytes(self) -> int:
+        """What the kept answers hold together (store.cached.answer_bytes)."""
+        return self._memo.bytes
 
     def wait_for_write(self, generation: int) -> int | None:
         """Block until the content is past `generation`: the current generation, or None once the store is closed."""

@@ -239,3 +239,20 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_finished_answers_are_bounded_in_bytes(cached: CachedStore) -> None:
+    """By default the store's budget; twelve 16 KiB answers under a 64 KiB one keep at most four, and one
+    larger than the budget is answered but not kept."""
+    assert AnswerCache(cached).kept_bytes == 0
+    small = CachedStore(open_store("oxigraph"), max_bytes=64 << 10)
+    try:
+        answers = AnswerCache(small)
+        for i in range(12):
+            answers.remember(("big", i), lambda: b"x" * (16 << 10))
+            assert answers.kept_bytes <= 64 << 10
+        assert answers.kept(("big", 11)) is not None and answers.kept(("big", 0)) is None
+        assert answers.remember("huge", lambda: b"y" * (65 << 10)) == b"y" * (65 << 10)
+        assert answers.kept("huge") is None
+    finally:
+        small.close()

@@ -7,7 +7,7 @@ tests check what only the cache has, on the three-triple fixture of tests/store/
 from __future__ import annotations
 
 import pytest
-from pyoxigraph import Literal
+from pyoxigraph import Literal, Triple
 
 from qualkg.store import open_store
 from qualkg.store.base import ExportFormat, StoreError
@@ -166,3 +166,45 @@ def test_closing_waits_for_a_read_in_progress_and_refuses_new_ones() -> None:
     assert events == ["read ended", "inner closed"]
     with pytest.raises(StoreError, match="closed"):
         store.ask("ASK { ?s ?p ?o }")
+
+
+def test_memo_keeps_answers_within_its_byte_budget() -> None:
+    """Answers of 40 KiB each under a 100 KiB budget: two are kept, the least recently used goes first,
+    and an answer larger than the whole budget is returned but not kept."""
+    from qualkg.store.cached import Memo
+
+    memo = Memo(size=512, max_bytes=100 << 10)
+    for key in ("a", "b", "c"):
+        memo.remember(0, key, lambda: b"x" * (40 << 10))
+    assert len(memo) == 2 and memo.bytes == 80 << 10
+    assert memo.kept(0, "a") is None and memo.kept(0, "b") is not None
+    assert memo.remember(0, "huge", lambda: b"x" * (200 << 10)) == b"x" * (200 << 10)
+    assert memo.kept(0, "huge") is None and len(memo) == 2 and memo.bytes == 80 << 10
+    memo.remember(1, "d", lambda: b"y")  # a new generation starts empty
+    assert len(memo) == 1 and memo.bytes == 1
+
+
+def test_cached_store_bounds_raw_answers_in_bytes() -> None:
+    """Twelve 1 MiB raw answers with a 4 MiB budget: at most four are kept, never more than the budget."""
+    store = CachedStore(open_store("oxigraph"), max_bytes=4 << 20)
+    store.replace_graph(G1, [Triple(ex(f"s{i}"), LABEL, Literal("x" * 1100)) for i in range(1024)])
+    for i in range(12):
+        body = store.query_raw(f"SELECT ?o WHERE {{ ?s ?p ?o }} # {i}", "text/csv")
+        assert len(body) > 1 << 20
+        assert store.kept_bytes <= 4 << 20
+    assert 3 <= len(store._memo) <= 4
+
+
+def test_answer_bytes_counts_frames_and_bodies() -> None:
+    import pandas as pd
+
+    from qualkg.store.cached import answer_bytes
+
+    frame = pd.DataFrame({"text": ["x" * 1000] * 100})
+    assert answer_bytes(frame) > 100_000
+    assert answer_bytes(b"abc") == 3
+
+    class Table:
+        body = b"z" * 5000
+
+    assert 5000 < answer_bytes(Table()) < 6000
