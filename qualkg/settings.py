@@ -21,6 +21,16 @@ class Settings(BaseSettings, ApiSettings):
     store_path: Path = Field(Path(".qualkg/store"), description="Directory of the embedded Oxigraph store.")
     store_memory_reads: bool = Field(True, description="The API answers from an in-memory copy of the embedded "
                                      "store (faster; costs memory the size of the store).")
+    sparql_workers: int = Field(2, ge=1, description="Embedded store: caller-written SPARQL (/sparql) evaluations "
+                                "at once, each in its own worker process cut off from the network; more wait up to "
+                                "2 s, then get 503.")
+    sparql_memory_mb: int = Field(1024, ge=384, description="Embedded store: address space of one SPARQL worker "
+                                  "(interpreter and store included); a query needing more is stopped (413).")
+    sparql_answer_mb: int = Field(64, ge=1, description="Embedded store: largest serialised /sparql answer; a "
+                                  "larger one is stopped (413).")
+    answer_cache_mb: int = Field(256, ge=1, description="Memory the kept answers may hold, per cache (the store's "
+                                 "and the finished HTTP answers'); least recently used dropped first, an answer "
+                                 "larger than this is not kept.")
     sparql_query_url: str | None = None
     sparql_update_url: str | None = None
     sparql_gsp_url: str | None = None

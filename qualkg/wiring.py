@@ -13,20 +13,22 @@ from qualkg.settings import Settings
 from qualkg.store import open_store
 from qualkg.store.base import GraphStore
 from qualkg.store.cached import CachedStore
+from qualkg.store.sandbox import SandboxLimits
 
 
 def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
     """The configured store, with the current model (ontology + vocabularies) in its own graph.
 
-    `serving`: for the API process, which answers reads from an in-memory copy and keeps answers to
-    repeated questions when configured.
+    `serving`: for the API process, which answers reads from an in-memory copy, keeps answers to repeated
+    questions when configured, and evaluates caller-written SPARQL in its own sandbox (decision 0060).
     """
     if settings.store == "oxigraph":
         settings.store_path.mkdir(parents=True, exist_ok=True)
-        store = open_store("oxigraph", path=settings.store_path, memory_reads=serving and settings.store_memory_reads)
+        store = open_store("oxigraph", path=settings.store_path, memory_reads=serving and settings.store_memory_reads,
+                           sparql_limits=sandbox_limits(settings) if serving else None)
         if serving and settings.answer_cache:
             # Safe only because this process is the store's one writer (RocksDB allows no other).
-            store = CachedStore(store, settings.answer_cache)
+            store = CachedStore(store, settings.answer_cache, max_bytes=settings.answer_cache_mb << 20)
     else:
         store = open_store(settings.store, query_url=settings.sparql_query_url,
                            update_url=settings.sparql_update_url, gsp_url=settings.sparql_gsp_url,
@@ -34,6 +36,12 @@ def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
                            password=settings.sparql_password.get_secret_value() if settings.sparql_password else None)
     load_model(store)
     return store
+
+
+def sandbox_limits(settings: Settings) -> SandboxLimits:
+    """Bounds of the SPARQL sandbox that evaluates caller-written queries on the embedded store."""
+    return SandboxLimits(workers=settings.sparql_workers, memory_bytes=settings.sparql_memory_mb << 20,
+                         answer_bytes=settings.sparql_answer_mb << 20, timeout_s=settings.query_timeout_s)
 
 
 def load_model(store: GraphStore) -> int:
