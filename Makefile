@@ -9,10 +9,11 @@ PORT   ?= 8000
 
 .PHONY: run test lint bench bench-full soak docs servers browser venv clean
 
+# uv (from PyPI, into the venv) installs the project and its dependencies, with its own progress display.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,docs,bench]"
+	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install --python $(PY) -e ".[dev,docs,bench]"
 	touch $(STAMP)
 
 venv: $(STAMP)
