@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -36,6 +37,8 @@ StudyOpt = Annotated[str | None, typer.Option("--study", help="Study id (default
 PresetOpt = Annotated[str, typer.Option("--preset", help="Tabular preset: auto, taguette, maxqda, generic.")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write the report (or the problems) as JSON here.")]
 COUNTS = ("participants", "events", "transcripts", "excerpts", "codes", "themes", "triples")
+STUDY_COLUMNS = ("title", "doi", "participants", "events", "excerpts")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the listing as JSON instead of a table.")]
 
 
 @app.callback()
@@ -44,9 +47,14 @@ def _invocation(ctx: typer.Context) -> None:
     ctx.obj = Invocation()
 
 
-def _progress(run: Invocation) -> Callable[[Iterable[T]], Iterator[T]]:
+def _progress(run: Invocation, description: str = "mapping and validating",
+              transient: bool = True) -> Callable[[Iterable[T]], Iterator[T]]:
+    """A progress bar on a terminal; off one (a pipe, a file, CI) the items as they are, with no output."""
+
     def progress(items: Iterable[T]) -> Iterator[T]:
-        return iter(track(list(items), description="mapping and validating", console=run.err, transient=True))
+        if not run.err.is_terminal:
+            return iter(items)
+        return iter(track(list(items), description=description, console=run.err, transient=transient))
 
     return progress
 
@@ -162,7 +170,7 @@ def load_bundled(ctx: typer.Context,
     store = _open_store(run)
     combined = IngestReport(source=str(data), written=True)
     try:
-        for pkg in track(packages, description="loading bundled studies", console=run.err):
+        for pkg in _progress(run, "loading bundled studies", transient=False)(packages):
             report = _ingest_one(run, pkg, store, "package", ReadOptions(), False, None)
             combined.studies += report.studies
             combined.warnings += report.warnings
@@ -199,9 +207,10 @@ def export_cmd(ctx: typer.Context, study: str,
 
 
 @app.command("studies")
-def studies_cmd(ctx: typer.Context) -> None:
-    """List the studies in the store with their counts."""
+def studies_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the studies in the store: id (what `export` takes), title, DOI and counts."""
     from qualkg.queries.catalog import default_catalog
+    from qualkg.wiring import build_iris
 
     run = invocation(ctx)
     store = _open_store(run)
@@ -209,13 +218,27 @@ def studies_cmd(ctx: typer.Context) -> None:
         df = default_catalog(run.settings.base_iri).run(store, "studies", {})
     finally:
         _close(run, store)
-    table = Table(title="Studies")
-    columns = ["title", "doi", "participants", "events", "excerpts"]
-    for col in columns:
-        table.add_column(col)
-    for row in df[columns].itertuples(index=False):
-        table.add_row(*("" if v is None else str(v) for v in row))
+    iris = build_iris(run.settings)
+    rows = [{"id": (iris.study_scoped(str(r["study"])) or (str(r["study"]),))[0],
+             **{c: _cell(r[c]) for c in STUDY_COLUMNS}} for r in df.to_dict("records")]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Studies ({len(rows)})")
+    table.add_column("id", no_wrap=True, overflow="ignore")
+    for col in STUDY_COLUMNS:
+        table.add_column(col, overflow="fold", justify="right" if col in COUNTS else "left")
+    for row in rows:
+        table.add_row(str(row["id"]), *("" if row[c] is None else str(row[c]) for c in STUDY_COLUMNS))
     run.out.print(table)
+
+
+def _cell(value: object) -> object:
+    """A table cell as plain JSON: numpy scalars as numbers, missing values (None, NaN) as null."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    item = getattr(value, "item", None)
+    return _cell(item()) if callable(item) else value
 
 
 @app.command("serve")

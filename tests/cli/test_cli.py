@@ -109,3 +109,23 @@ def test_messages_and_tables_do_not_depend_on_the_terminal_width(env: Path) -> N
     listed = runner.invoke(app, ["studies"], env={"COLUMNS": "20"})
     assert "Fixture study" in listed.output
     assert 20 < max(len(line) for line in listed.output.splitlines()) <= WIDTH
+
+
+def test_studies_lists_ids_whole_and_as_json(env: Path) -> None:
+    assert runner.invoke(app, ["ingest", str(MINIMAL)]).exit_code == 0
+    listed = runner.invoke(app, ["studies", "--json"])
+    assert listed.exit_code == 0, listed.output
+    [study] = json.loads(listed.output)
+    # tests/ingest/data/package/minimal: study.yaml's id and title, participants.csv's two rows,
+    # one event in events.csv, the five rows of excerpts.csv
+    assert study == {"id": "fixture-study", "title": "Fixture study (SYNTHETIC)", "doi": "10.0000/fixture.1",
+                     "participants": 2, "events": 1, "excerpts": 5}
+    table = runner.invoke(app, ["studies"])
+    assert "fixture-study" in table.output  # the whole id, not cut
+
+
+def test_piped_ingest_prints_no_progress_lines(env: Path) -> None:
+    r = runner.invoke(app, ["load-bundled", "--data", str(MINIMAL.parent)])
+    assert r.exit_code == 0, r.output
+    assert not [line for line in r.output.splitlines() if not line.strip()]  # no blank progress frames
+    assert "loading bundled studies" not in r.output
