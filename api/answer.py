@@ -37,7 +37,8 @@ async def answer(request: Request, catalog: Catalog, qid: str, raw: Mapping[str,
         raise HTTPException(404, str(e.args[0])) from None
     if not principal.can(question.scope):
         code = 401 if principal.name == "anonymous" else 403
-        raise HTTPException(code, f"'{qid}' needs the '{question.scope}' scope: it lists individual excerpts")
+        raise HTTPException(code, f"'{qid}' needs the '{question.scope}' scope: it lists individual records "
+                                  "(one row per excerpt or participant)")
     engine = request.query_params.get("engine") or config.engine
     if engine not in ENGINES:
         raise ParameterError("engine", engine, "enum", f"must be one of: {', '.join(ENGINES)}")

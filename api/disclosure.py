@@ -44,7 +44,7 @@ def disclose(df: pd.DataFrame, question: Question, *, may_read_excerpts: bool, k
     if may_read_excerpts:
         return Disclosed(df, 0, False)
     text_cols = [c.name for c in question.columns if c.text and c.name in df.columns]
-    count_cols = [c.name for c in question.columns if c.count and c.name in df.columns]
+    count_cols = [c.name for c in question.columns if c.about_persons and c.name in df.columns]
     out = df.drop(columns=text_cols).astype(object)
     dimensions = [c for c in out.columns if c not in count_cols]
     whole = np.zeros(len(out), dtype=np.intp)

@@ -1,8 +1,15 @@
 """Named questions as data: `.rq` files with a `#+` YAML header, and checked parameter binding.
 
 Header keys: id, title, description, paged, scope, params (name → type, vocab, default, required,
-description, minimum, maximum, choices), columns (name, label, count, text). Values arrive as strings
-and are bound as checked RDF terms; nothing a caller sends is pasted into SPARQL (decision 0040).
+description, minimum, maximum, choices), columns (name, label, count, records, hidden, derived, measure,
+text). Values arrive as strings and are bound as checked RDF terms; nothing a caller sends is pasted into
+SPARQL (decision 0040).
+
+Every column that is a number, or that a count feeds, says what it is (decision 0070): `count: UNIT`
+(what it counts: excerpt, participant, event, team or pair — records about persons — or study, review),
+`derived: {formula, of}` (computed from other columns), or `measure: WHAT` (a number that counts no one,
+such as an offset). The catalog refuses a question that leaves one undeclared, from the query's text
+(queries/numeric.py) and again from each answer (`Catalog.run`).
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from rdflib.namespace import RDF, SKOS, XSD
 from qualkg.ontology import vocabulary_graph
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import FEATURE, MODE, QKDATA, ROLE
-from qualkg.store.base import GraphStore, Term
+from qualkg.queries.numeric import count_like_columns
+from qualkg.store.base import GraphStore, QueryError, Term
 
 
 class HasId(Protocol):
@@ -57,11 +65,62 @@ class Param(BaseModel):
     choices: list[str] | None = None  # for type string: the only values allowed
 
 
+# What a count column counts. Records about persons (perturbed for callers without 'excerpts'); studies and
+# reviews are not about persons (published as they are).
+PERSON_UNITS = frozenset({"excerpt", "participant", "event", "team", "pair"})
+STUDY_UNITS = frozenset({"study", "review"})
+Unit = Lit["excerpt", "participant", "event", "team", "pair", "study", "review"]
+FORMULAS = {"c-coefficient": 3, "presence": 2}  # a derived column's formula → how many inputs it takes
+
+
+class Derived(BaseModel):
+    """A column computed from count columns of the same row: disclosure control computes it again from the
+    published inputs (decision 0070)."""
+
+    formula: Lit["c-coefficient", "presence"]
+    of: list[str]  # the input columns, in the formula's order
+
+    @model_validator(mode="after")
+    def _arity(self) -> Derived:
+        if len(self.of) != FORMULAS[self.formula]:
+            raise ValueError(f"formula '{self.formula}' takes {FORMULAS[self.formula]} columns, not {self.of}")
+        return self
+
+
 class Column(BaseModel):
     name: str
     label: str | None = None
-    count: bool = False  # a count that disclosure control may suppress
+    count: Unit | list[Unit] | None = None  # what a count column counts (one unit, or one per kind of row)
+    records: str | None = None  # a person count's hidden column listing the records it counts
+    hidden: bool = False  # a helper column (records) that no answer publishes
+    derived: Derived | None = None
+    measure: str | None = None  # a number that counts no one (an offset, a score)
     text: bool = False  # excerpt text: needs the 'excerpts' scope
+
+    @property
+    def units(self) -> frozenset[str]:
+        return frozenset([] if self.count is None else [self.count] if isinstance(self.count, str) else self.count)
+
+    @property
+    def about_persons(self) -> bool:
+        """A count of records about persons: disclosure control perturbs it and hides small values."""
+        return bool(self.units & PERSON_UNITS)
+
+    @property
+    def declared_numeric(self) -> bool:
+        return self.count is not None or self.derived is not None or self.measure is not None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Column:
+        kinds = [k for k, v in (("count", self.count), ("derived", self.derived), ("measure", self.measure),
+                                ("hidden", self.hidden or None), ("text", self.text or None)) if v is not None]
+        if len(kinds) > 1:
+            raise ValueError(f"column '{self.name}' is declared {' and '.join(kinds)}: choose one")
+        if self.about_persons and self.units & STUDY_UNITS:
+            raise ValueError(f"column '{self.name}' counts persons' records and studies at once")
+        if self.records is not None and not self.about_persons:
+            raise ValueError(f"column '{self.name}' lists records but counts no records about persons")
+        return self
 
 
 class Question(BaseModel):
@@ -82,10 +141,44 @@ class Question(BaseModel):
         """Whether it has a required parameter without a default (it cannot be asked bare)."""
         return any(p.required and p.default in (None, "") for p in self.params)
 
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def published(self) -> list[Column]:
+        """The columns an answer may show (hidden record columns are for disclosure control only)."""
+        return [c for c in self.columns if not c.hidden]
+
     @model_validator(mode="after")
     def _paged_has_one_marker(self) -> Question:
         if self.paged and self.sparql.count(PAGE_MARKER) != 1:
             raise ValueError(f"a paged question needs exactly one '{PAGE_MARKER}' line where its page is cut")
+        return self
+
+    @model_validator(mode="after")
+    def _columns_refer_to_columns(self) -> Question:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"a column is declared twice: {names}")
+        hidden = {c.name for c in self.columns if c.hidden}
+        counts = {c.name for c in self.columns if c.count is not None}
+        for c in self.columns:
+            if c.records is not None and c.records not in hidden:
+                raise ValueError(f"column '{c.name}' lists its records in '{c.records}', not a hidden column")
+            if c.derived is not None and not set(c.derived.of) <= counts:
+                raise ValueError(f"derived column '{c.name}' is computed from {c.derived.of}, "
+                                 f"not all declared counts ({sorted(counts)})")
+        return self
+
+    @model_validator(mode="after")
+    def _count_like_columns_are_declared(self) -> Question:
+        """A column the query computes as a number, or from a count, must say what it is (decision 0070)."""
+        declared = {c.name for c in self.columns if c.declared_numeric}
+        undeclared = [v for v in count_like_columns(self.sparql) if v not in declared]
+        if undeclared:
+            raise ValueError(f"undeclared count-like column(s) {undeclared}: declare each as `count: UNIT` "
+                             f"({', '.join(sorted(PERSON_UNITS | STUDY_UNITS))}), `derived: {{formula, of}}` "
+                             "or `measure: WHAT`")
         return self
 
     def page(self, limit: int, offset: int = 0) -> str:
@@ -98,9 +191,9 @@ def parse_question(text: str, source: str) -> Question:
     header = "\n".join(line[3:] if line.startswith("#+ ") else line[2:]
                        for line in text.splitlines() if line.startswith("#+"))
     meta = yaml.safe_load(header) or {}
-    params = [Param(name=name, **(spec or {})) for name, spec in (meta.pop("params", None) or {}).items()]
-    columns = [Column(**c) if isinstance(c, dict) else Column(name=c) for c in meta.pop("columns", None) or []]
     try:
+        params = [Param(name=name, **(spec or {})) for name, spec in (meta.pop("params", None) or {}).items()]
+        columns = [Column(**c) if isinstance(c, dict) else Column(name=c) for c in meta.pop("columns", None) or []]
         return Question(params=params, columns=columns, sparql=text, **meta)
     except Exception as e:  # a broken query file is a packaging bug: name the file
         raise ValueError(f"{source}: bad question header: {e}") from e
@@ -207,14 +300,37 @@ class Catalog:
         return _TERMS.get(p.type, _string_term)(p, value)
 
     def run(self, store: GraphStore, qid: str, raw: Mapping[str, str | None],
-            limit: int | None = None, offset: int = 0) -> pd.DataFrame:
+            limit: int | None = None, offset: int = 0, *, records: bool = False) -> pd.DataFrame:
         """Run a question with checked parameters; a DataFrame with the declared columns.
 
-        `limit`/`offset` page a paged question inside the engine (see `Question.page`).
+        `limit`/`offset` page a paged question inside the engine (see `Question.page`). The hidden record
+        columns are kept only with `records` (for disclosure control), each as a string of record ids.
         """
         q = self.get(qid)
         sparql = q.page(limit, offset) if q.paged and limit is not None else q.sparql
-        return store.select_df(sparql, self.bind(qid, raw))
+        return answer_frame(q, store.select_df(sparql, self.bind(qid, raw)), records=records)
+
+
+def _numeric(values: pd.Series) -> bool:
+    """Whether a result column holds numbers (booleans and columns without a value are not numbers)."""
+    return pd.api.types.infer_dtype(values, skipna=True) in {
+        "integer", "floating", "mixed-integer", "mixed-integer-float", "decimal", "complex"}
+
+
+def answer_frame(q: Question, df: pd.DataFrame, *, records: bool) -> pd.DataFrame:
+    """An engine's answer as the catalog gives it: refused when a numeric column is not declared as a count,
+    derived or measure (decision 0070); hidden record columns as strings, or dropped without `records`."""
+    undeclared = [c for c in df.columns if _numeric(df[c]) and not ((col := q.column(str(c))) and col.declared_numeric)]
+    if undeclared:
+        raise QueryError(f"question '{q.id}' answers numbers in {undeclared}, which its header does not declare "
+                         "(count, derived or measure)")
+    hidden = [c.name for c in q.columns if c.hidden and c.name in df.columns]
+    if not records:
+        return df.drop(columns=hidden) if hidden else df
+    for name in hidden:
+        df[name] = [v if isinstance(v, str) else " ".join(v) if isinstance(v, list | tuple) else ""
+                    for v in df[name]]
+    return df
 
 
 def load_by_id(folder: str, suffix: str, parse: Callable[[str, str], T]) -> dict[str, T]:

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 from neo4j import Driver, Query, RoutingControl
 
-from qualkg.queries.catalog import Catalog, load_by_id
+from qualkg.queries.catalog import Catalog, answer_frame, load_by_id
 from qualkg.store.base import QueryError
 from qualkg.store.terms import to_python
 
@@ -64,8 +64,10 @@ class CypherCatalog:
         return {p.name: to_python(bound.get(p.name)) for p in self.catalog.get(qid).params}
 
     def run(self, driver: Driver, qid: str, raw: Mapping[str, str | None], limit: int | None = None,
-            offset: int = 0, *, database: str | None = None, timeout_s: float | None = None) -> pd.DataFrame:
-        """Run a question's twin; a DataFrame with the columns the question declares."""
+            offset: int = 0, *, database: str | None = None, timeout_s: float | None = None,
+            records: bool = False) -> pd.DataFrame:
+        """Run a question's twin; a DataFrame with the columns the question declares (the hidden record
+        columns, as `Catalog.run` gives them, only with `records`)."""
         question = self.catalog.get(qid)
         twin = self.twins.get(qid)
         if twin is None:
@@ -75,16 +77,16 @@ class CypherCatalog:
         if question.paged and limit is not None:
             text += "\nSKIP $_offset LIMIT $_limit"
             params |= {"_offset": max(0, int(offset)), "_limit": int(limit)}
-        records, keys = driver.execute_query(Query(text, timeout=timeout_s), params, database_=database,
-                                             routing_=RoutingControl.READ,
-                                             result_transformer_=lambda r: (r.values(), r.keys()))
+        values, keys = driver.execute_query(Query(text, timeout=timeout_s), params, database_=database,
+                                            routing_=RoutingControl.READ,
+                                            result_transformer_=lambda r: (r.values(), r.keys()))
         expected = [c.name for c in question.columns]
         if list(keys) != expected:
             raise QueryError(f"{qid}.cypher returns {list(keys)}, the question declares {expected}")
-        df = pd.DataFrame(records, columns=expected)
+        df = pd.DataFrame(values, columns=expected)
         for column, sep in twin.lists.items():
             df[column] = [None if v is None else sep.join(sorted(v)) for v in df[column]]
-        return df
+        return answer_frame(question, df, records=records)
 
 
 def default_cypher_catalog(catalog: Catalog) -> CypherCatalog:

@@ -23,7 +23,7 @@ def describe(q: Question) -> dict[str, Any]:
     return {
         "id": q.id, "title": q.title, "description": q.description.strip(), "paged": q.paged,
         "params": [p.model_dump(exclude_none=True) for p in q.params],
-        "columns": [c.model_dump() for c in q.columns],
+        "columns": [c.model_dump(exclude_none=True, exclude={"records", "hidden"}) for c in q.published],
     }
 
 

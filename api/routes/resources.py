@@ -1,4 +1,7 @@
-"""Resource listings, each a named question with typed filters: participants, teams, themes, codes, excerpts."""
+"""Resource listings, each a named question with typed filters: participants, teams, themes, codes, excerpts.
+
+Listings with one row per person or excerpt (participants, excerpts) need the `excerpts` scope: counting
+their rows would undo disclosure control (decision 0070)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ RoleQ = Annotated[str | None, Query(description="Role concept, e.g. peer-practit
 FeatureQ = Annotated[str | None, Query(description="Organisational feature, e.g. flattened-hierarchy.")]
 
 
-@router.get("/participants", summary="Participants by pseudonym with role, team and counts")
+@router.get("/participants", summary="Participants by pseudonym with role, team and counts (scope excerpts)")
 async def participants(request: Request, catalog: CatalogDep, principal: PrincipalDep, study: StudyQ = None,
                  role: RoleQ = None, format: FormatQ = None) -> Response:
     return await answer(request, catalog, "participants", {"study": study, "role": role}, principal, fmt=format)

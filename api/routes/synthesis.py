@@ -56,7 +56,10 @@ def soqf(request: Request, store: StoreDep, catalog: CatalogDep, format: FormatQ
 @router.get("/jbi", summary="JBI meta-aggregation worksheet (illustrations need the 'excerpts' scope)")
 async def jbi(request: Request, catalog: CatalogDep, principal: PrincipalDep, finding: FindingQ = None,
               format: FormatQ = None) -> Response:
-    return await answer(request, synthesis_catalog(catalog.iris), "jbi", {"finding": finding}, principal, fmt=format)
+    """One row per illustration, with its speaker, for callers with 'excerpts'; for the others one row per
+    study finding without illustrations (jbi-outline): rows per excerpt could be counted."""
+    qid = "jbi" if principal.can("excerpts") else "jbi-outline"
+    return await answer(request, synthesis_catalog(catalog.iris), qid, {"finding": finding}, principal, fmt=format)
 
 
 @router.get("/references.ris", summary="References of the studies mapped to review findings, as RIS")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from qualkg.api.disclosure import disclose
 from qualkg.queries.catalog import Column, Question
+from tests.conftest import LiveServer
 
 Q = Question(id="q", title="t", description="d", sparql="",
-             columns=[Column(name="label"), Column(name="n", count=True), Column(name="text", text=True)])
+             columns=[Column(name="label"), Column(name="n", count="excerpt"), Column(name="text", text=True)])
 
 
 def test_primary_and_secondary_suppression() -> None:
@@ -32,7 +34,7 @@ def test_everything_shown_with_the_excerpts_scope() -> None:
 
 
 M = Question(id="m", title="t", description="d", sparql="",
-             columns=[Column(name="row"), Column(name="column"), Column(name="n", count=True)])
+             columns=[Column(name="row"), Column(name="column"), Column(name="n", count="excerpt")])
 
 
 def test_secondary_suppression_per_group_of_a_matrix() -> None:
@@ -58,3 +60,34 @@ def test_groups_with_two_hidden_cells_need_nothing_more() -> None:
     df = pd.DataFrame({"row": ["a", "a", "b", "b", "c"], "column": ["A", "B", "A", "B", "C"], "n": [1, 2, 2, 1, 8]})
     out = disclose(df, M, may_read_excerpts=False, k=3)
     assert list(out.frame["n"]) == [None, None, None, None, 8]
+
+
+# -- listings with a row per person or excerpt (decision 0070) ------------------------------------------
+
+ROW_PER_PERSON = ["/participants", "/questions/participants", "/excerpts", "/questions/excerpts"]
+
+
+@pytest.mark.parametrize("path", ROW_PER_PERSON)
+def test_row_per_person_listings_need_the_excerpts_scope(live: LiveServer, path: str) -> None:
+    """Counting the rows of a listing with one row per participant (with role and team) or per excerpt
+    gives back every count disclosure control hides: such listings need 'excerpts'."""
+    with live.client("aggregate") as c:
+        refused = c.get(path)
+    with live.client("excerpts") as c:
+        shown = c.get(path)
+    assert refused.status_code == 403 and "excerpts" in refused.json()["detail"]
+    assert shown.status_code == 200 and shown.json()["rows"]
+
+
+def test_jbi_without_excerpts_is_the_outline(live: LiveServer) -> None:
+    with live.client("aggregate") as c:
+        body = c.get("/synthesis/jbi").json()
+    assert body["question"] == "jbi-outline" and not {"illustration", "speaker"} & set(body["columns"])
+
+
+def test_questions_list_no_hidden_column(live: LiveServer) -> None:
+    with live.client("aggregate") as c:
+        listed = {q["id"]: q["columns"] for q in c.get("/questions").json()}
+    counts = {c["name"]: c["count"] for c in listed["cooccurrence"] if "count" in c}
+    assert counts == {"n12": "pair", "n1": "excerpt", "n2": "excerpt"}
+    assert all(not c.get("hidden") and "records" not in c for cols in listed.values() for c in cols)

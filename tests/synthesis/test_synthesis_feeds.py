@@ -11,8 +11,9 @@ import rispy
 from fastapi.testclient import TestClient
 
 from qualkg.api.app import create_app
-from qualkg.api.config import ApiConfig
+from qualkg.api.config import ApiConfig, ApiKey
 from qualkg.api.routes import synthesis as synthesis_routes
+from qualkg.api.security import key_hash
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
 from qualkg.synthesis import feeds
@@ -128,10 +129,12 @@ def test_suggestions_never_create_mappings(catalog: Catalog, syn_store: GraphSto
 
 
 def _client(store: GraphStore, catalog: Catalog, scopes: set[str]) -> TestClient:
-    config = ApiConfig(keys=[], open_scopes=frozenset(scopes), min_cell_count=3, max_rows=1000, query_timeout_s=5)
+    """The app with one key holding `scopes`, sent with every request (open scopes depend on the peer)."""
+    key = ApiKey(key_sha256=key_hash("synthesis-test-key"), name="reviewer", scopes=frozenset(scopes))
+    config = ApiConfig(keys=[key], min_cell_count=3, max_rows=1000, query_timeout_s=5)
     app = create_app(config, store, catalog)
     app.include_router(synthesis_routes.router)
-    return TestClient(app)
+    return TestClient(app, headers={"Authorization": "Bearer synthesis-test-key"})
 
 
 def test_api_cerqual_json_equals_hand_made(catalog: Catalog, syn_store: GraphStore) -> None:
@@ -141,7 +144,8 @@ def test_api_cerqual_json_equals_hand_made(catalog: Catalog, syn_store: GraphSto
 
 
 def test_api_cerqual_xlsx_with_suppressed_counts(catalog: Catalog, syn_store: GraphStore) -> None:
-    """Aggregate-only callers: 2 participants and 2 excerpts are below k=3, so the notes say suppressed."""
+    """Aggregate-only callers: 2 participants, 2 excerpts and 2 synthetic excerpts are below k=3, so the notes
+    say suppressed; the studies (not persons) are shown."""
     r = _client(syn_store, catalog, {"aggregate"}).get("/synthesis/findings/F1/cerqual?format=xlsx")
     assert r.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
@@ -150,7 +154,7 @@ def test_api_cerqual_xlsx_with_suppressed_counts(catalog: Catalog, syn_store: Gr
     assert [row[2] for row in rows[1:]] == [*feeds.COMPONENTS.values(), "Overall CERQual assessment"]
     adequacy = next(row for row in rows if row[3] == "adequacy")
     assert adequacy[-1] == ("studies: 2 (1 primary, 1 reviews); participants: suppressed (small count); "
-                            "excerpts: suppressed (small count); of which synthetic: 2")
+                            "excerpts: suppressed (small count); of which synthetic: suppressed (small count)")
 
 
 @pytest.mark.parametrize(("path", "status"), [
@@ -165,5 +169,14 @@ def test_api_statuses(catalog: Catalog, syn_store: GraphStore, path: str, status
 
 
 def test_api_jbi_hides_illustrations_without_excerpts_scope(catalog: Catalog, syn_store: GraphStore) -> None:
+    """Without 'excerpts' the worksheet has one row per study finding (jbi-outline), none per illustration,
+    and no speakers: C1 "Low pay" (illustrated twice) is one row, left for the reviewer; rv's two are
+    Unsupported. With 'excerpts' the two illustrations of C1 are two rows, with their speakers."""
     body = _client(syn_store, catalog, {"aggregate"}).get("/synthesis/jbi?finding=F1").json()
-    assert "illustration" not in body["columns"] and len(body["rows"]) == 4
+    assert body["question"] == "jbi-outline"
+    assert not {"illustration", "speaker"} & set(body["columns"])
+    assert sorted((r["study_finding"], r["credibility"], r["synthetic"]) for r in body["rows"]) == [
+        ("Low pay", "", True), ("Money worries", "Unsupported", False), ("pay was low", "Unsupported", False)]
+    full = _client(syn_store, catalog, {"aggregate", "excerpts"}).get("/synthesis/jbi?finding=F1").json()
+    assert full["question"] == "jbi" and len(full["rows"]) == 4
+    assert {r["speaker"] for r in full["rows"] if r["study_finding"] == "Low pay"} == {"P1", "N2"}
