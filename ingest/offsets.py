@@ -7,13 +7,14 @@ over the LF-normalised text, end exclusive (Web Annotation's).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from qualkg.ingest.errors import fail
-from qualkg.ingest.problems import Where
+from qualkg.ingest.errors import ReaderError, fail
+from qualkg.ingest.limits import MAX_POSITION, shown
+from qualkg.ingest.problems import Problem, Where
 
 UNITS = ("codepoint", "utf16", "utf8")
 LINE_ENDS = ("lf", "crlf-raw")
@@ -85,6 +86,10 @@ class SourceText:
         """How many units long the text is when counted as `conv`."""
         return int(self._units_before(conv.unit, conv.line_ends)[-1])
 
+    def max_units(self) -> int:
+        """The most units any candidate counts (UTF-8 bytes of the text as stored): no offset lies beyond."""
+        return self.length(Convention("utf8", "crlf-raw", "exclusive"))
+
     def _chars(self, conv: Convention, offsets: np.ndarray) -> np.ndarray:
         """Character indices of unit offsets in the counted text; -1 where none starts there."""
         table = self._units_before(conv.unit, conv.line_ends)
@@ -133,8 +138,7 @@ def _squash(text: str) -> str:
 def detect(source: SourceText, spans: Sequence[Span]) -> Detection:
     """The candidate that reproduces most selection names, then puts most starts and ends on word
     boundaries, then places most selections; ties go to the earlier one in `CANDIDATES`."""
-    starts = np.array([sp.start for sp in spans], dtype=np.int64)
-    ends = np.array([sp.end for sp in spans], dtype=np.int64)
+    starts, ends = _offsets(sp.start for sp in spans), _offsets(sp.end for sp in spans)
     scored: list[tuple[tuple[int, int, int], Convention, tuple[np.ndarray, np.ndarray]]] = []
     for conv in CANDIDATES:
         s, e = source.place(conv, starts, ends)
@@ -159,35 +163,57 @@ def check_span(span: Span) -> None:
     where = span.where
     if span.start < 0 or span.end < 0:
         raise fail(where.file, "selection-negative", "A selection position is negative.", element=where.element,
-                   field="startPosition" if span.start < 0 else "endPosition", value=f"{span.start}-{span.end}")
+                   field="startPosition" if span.start < 0 else "endPosition", value=shown(f"{span.start}-{span.end}"))
     if span.end < span.start:
         raise fail(where.file, "selection-reversed", "The selection ends before it starts.", element=where.element,
-                   field="endPosition", value=f"{span.start}-{span.end}")
+                   field="endPosition", value=shown(f"{span.start}-{span.end}"))
+
+
+def _offsets(values: Iterable[int]) -> np.ndarray:
+    """Offsets as int64, any beyond MAX_POSITION (or below -1) clipped there: each is as unplaceable as
+    before, and numpy never overflows (decision 0035)."""
+    return np.array([min(max(v, -1), MAX_POSITION + 1) for v in values], dtype=np.int64)
 
 
 def convert_all(source: SourceText, conv: Convention, spans: Sequence[Span]) -> list[tuple[int, int]]:
     """Every selection in qualkg's convention (vectorised); the first unplaceable one raises via `convert`."""
-    s, e = source.place(conv, np.array([sp.start for sp in spans], dtype=np.int64),
-                        np.array([sp.end for sp in spans], dtype=np.int64))
-    out = list(zip(s.tolist(), e.tolist(), strict=True))
-    for span, (start, _) in zip(spans, out, strict=True):
-        if start < 0:
+    placed, problems = place_all(source, conv, spans)
+    if problems:
+        raise ReaderError(problems[:1])
+    return [p for p in placed if p is not None]
+
+
+def place_all(source: SourceText, conv: Convention,
+              spans: Sequence[Span]) -> tuple[list[tuple[int, int] | None], list[Problem]]:
+    """Every selection in qualkg's convention (vectorised), None where it cannot be placed, and one located
+    problem for each of those (what `convert` raises)."""
+    s, e = source.place(conv, _offsets(sp.start for sp in spans), _offsets(sp.end for sp in spans))
+    placed: list[tuple[int, int] | None] = []
+    problems: list[Problem] = []
+    for span, start, end in zip(spans, s.tolist(), e.tolist(), strict=True):
+        if start >= 0:
+            placed.append((start, end))
+            continue
+        try:
             convert(source, conv, span)  # raises the located error
-    return out
+        except ReaderError as err:
+            problems += err.problems
+        placed.append(None)
+    return placed, problems
 
 
 def convert(source: SourceText, conv: Convention, span: Span) -> tuple[int, int]:
     """One selection in qualkg's convention, or a located ReaderError saying why it cannot be placed."""
     check_span(span)
     where = span.where
-    s, e = source.place(conv, np.array([span.start]), np.array([span.end]))
+    s, e = source.place(conv, _offsets([span.start]), _offsets([span.end]))
     if s[0] >= 0:
         return int(s[0]), int(e[0])
     total = source.length(conv)
     if max(span.start, span.end + (conv.end == "inclusive")) > total:
         raise fail(where.file, "selection-within-text",
                    f"The selection runs past the end of the text ({total} units as {conv}).",
-                   element=where.element, field="endPosition", value=f"{span.start}-{span.end}")
+                   element=where.element, field="endPosition", value=shown(f"{span.start}-{span.end}"))
     raise fail(where.file, "selection-splits-character",
                f"A selection position falls inside a character (a UTF-16 surrogate pair or UTF-8 sequence) "
-               f"when read as {conv}.", element=where.element, value=f"{span.start}-{span.end}")
+               f"when read as {conv}.", element=where.element, value=shown(f"{span.start}-{span.end}"))

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_YAML_DEPTH
 from qualkg.ingest.problems import HEADER_ROW, yaml_location
 from qualkg.ingest.readers.identifiers import identifier_column, identifier_value
 from qualkg.ingest.records import (
@@ -278,13 +279,28 @@ class _AliasRefused(yaml.YAMLError):
         self.line = line
 
 
+class _TooDeep(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"nested more than {MAX_YAML_DEPTH} deep at line {line}")
+        self.line = line
+
+
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases (anchors alone are harmless; reusing them is what multiplies)."""
+    """SafeLoader that refuses aliases (anchors alone are harmless; reusing them is what multiplies) and
+    collections nested more than MAX_YAML_DEPTH deep (PyYAML composes them by recursion)."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             raise _AliasRefused(self.peek_event().start_mark.line + 1)
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _TooDeep(self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -411,6 +427,10 @@ class _Reader:
             raise ReaderError([Problem(self.where(STUDY_FILE, element=f"line {e.line}"), "yaml-alias",
                                        "YAML aliases (*name) are refused: nested aliases expand exponentially "
                                        "(a 'billion laughs' attack) and a study.yaml never needs them")]) from None
+        except _TooDeep as e:
+            raise ReaderError([Problem(self.where(STUDY_FILE, element=f"line {e.line}"), "yaml-depth",
+                                       f"lists and mappings are nested more than {MAX_YAML_DEPTH} deep; a "
+                                       "study.yaml nests about 3 deep, and deeper nesting is refused")]) from None
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             element = f"line {mark.line + 1}" if mark else None
@@ -620,18 +640,32 @@ def _check_identifiers(r: _Reader, located: _Located) -> None:
 
 
 def _check_code_tree(r: _Reader, codes: dict[str, _Located]) -> None:
-    """Every parent exists and no code is its own ancestor (skos:broader must not loop)."""
+    """Every parent exists, no code is its own ancestor (skos:broader must not loop), and no chain of parents
+    is longer than MAX_CODE_DEPTH (reported once, at the first code too deep)."""
     for cid, located in codes.items():
         r.refs(located.where, "parent", [located.item.parent], codes, "code")
-        seen = {cid}
-        parent = located.item.parent
-        while parent in codes:
-            if parent in seen:
+        match _ancestry(codes, cid):
+            case ("cycle", parent):
                 r.problem(replace(located.where, field="parent"), "codebook-cycle",
                           f"the parent chain loops back through {parent}", located.item.parent)
-                break
-            seen.add(parent)
-            parent = codes[parent].item.parent
+            case ("deep", _) if _ancestry(codes, located.item.parent or "")[0] != "deep":
+                r.problem(replace(located.where, field="parent"), "code-depth",
+                          f"the code hierarchy is more than {MAX_CODE_DEPTH} levels deep here; no codebook needs "
+                          "so many, and deeper ones are refused", located.item.parent)
+
+
+def _ancestry(codes: dict[str, _Located], cid: str) -> tuple[str, str | None]:
+    """("cycle", the code it loops through), ("deep", None) past MAX_CODE_DEPTH levels, or ("ok", None)."""
+    seen = {cid}
+    parent = codes[cid].item.parent if cid in codes else None
+    while parent in codes:
+        if parent in seen:
+            return "cycle", parent
+        if len(seen) >= MAX_CODE_DEPTH:
+            return "deep", None
+        seen.add(parent)
+        parent = codes[parent].item.parent
+    return "ok", None
 
 
 def _coded_data(r: _Reader, meta: StudyFile) -> CodedData | None:

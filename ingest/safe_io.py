@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from qualkg.ingest.errors import fail
+from qualkg.ingest.errors import ReaderError, fail
+from qualkg.ingest.limits import MAX_XML_DEPTH, capped, shown
+from qualkg.ingest.problems import Problem, Where
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +50,16 @@ def _unsafe_name(name: str) -> bool:
 
 
 class SafeZip:
-    """An archive whose every member passed the checks; members are read into memory by name."""
+    """An archive whose every member passed the checks; members are read into memory by name.
 
-    def __init__(self, path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> None:
+    Every member is checked and all problems are raised together. Members whose names are equal, or
+    equal but for case or slash direction, are ambiguous: with `problems` given, the caller takes those
+    problems (and reports them with its own; the first such member is the one read), else they are
+    raised with the rest (decision 0035).
+    """
+
+    def __init__(self, path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS, *,
+                 problems: list[Problem] | None = None) -> None:
         self.label = path.name  # never the full local path: it can leak a user name
         check_not_empty(path, self.label)
         if not zipfile.is_zipfile(path):
@@ -60,39 +70,64 @@ class SafeZip:
         except _ZIP_ERRORS as exc:
             raise fail(self.label, "zip-corrupt", f"The ZIP archive cannot be opened: {exc}.") from exc
         try:
-            self._members = self._check(limits)
+            unsafe, ambiguous = self._check(limits)
+            if unsafe or (ambiguous and problems is None):
+                raise ReaderError(capped(unsafe + ambiguous))
+            if problems is not None:
+                problems += ambiguous
         except BaseException:
             self._zip.close()
             raise
 
-    def _check(self, limits: ZipLimits) -> dict[str, zipfile.ZipInfo]:
+    def _check(self, limits: ZipLimits) -> tuple[list[Problem], list[Problem]]:
+        """(problems that make the archive unsafe to read, names that make it ambiguous)."""
         infos = self._zip.infolist()
         if len(infos) > limits.max_members:
             raise fail(self.label, "zip-member-count", f"The archive has more than {limits.max_members} members.",
                        value=str(len(infos)))
+        unsafe = [p for info in infos if (p := self._unsafe(info, limits)) is not None]
         total = 0
         for info in infos:
-            name = info.filename
-            if _unsafe_name(name):
-                raise fail(self.label, "zip-slip", "A member name is absolute or climbs out of the archive with '..'.",
-                           element=name, value=name)
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise fail(self.label, "zip-symlink", "The archive contains a symbolic link member.",
-                           element=name, value=name)
-            if info.flag_bits & 0x1:
-                raise fail(self.label, "zip-encrypted", "The archive contains an encrypted member.",
-                           element=name, value=name)
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size >= limits.ratio_floor_bytes and ratio > limits.max_ratio:
-                raise fail(self.label, "zip-bomb-ratio",
-                           f"A member expands more than {limits.max_ratio:g}:1 (a likely ZIP bomb).",
-                           element=name, value=f"{ratio:.0f}:1")
             total += info.file_size
             if total > limits.max_total_bytes:
-                raise fail(self.label, "zip-bomb-size",
-                           f"The archive expands to more than {limits.max_total_bytes} bytes.",
-                           element=name, value=str(total))
-        return {info.filename: info for info in infos if not info.is_dir()}
+                unsafe.append(self._problem("zip-bomb-size",
+                                            f"The archive expands to more than {limits.max_total_bytes} bytes.",
+                                            info.filename, str(total)))
+                break
+        self._members: dict[str, zipfile.ZipInfo] = {}
+        seen: dict[str, str] = {}
+        ambiguous = []
+        for info in infos:
+            key = unicodedata.normalize("NFC", info.filename.replace("\\", "/")).casefold()
+            if key in seen and not info.is_dir():
+                same = "the same name" if seen[key] == info.filename else f"the name of {seen[key]!r} but for case"
+                ambiguous.append(self._problem("zip-duplicate-name", f"Two members have {same}: which one is meant "
+                                               "cannot be told, and tools would read different ones.",
+                                               info.filename, info.filename))
+                continue
+            seen[key] = info.filename
+            if not info.is_dir():
+                self._members[info.filename] = info
+        return unsafe, ambiguous
+
+    def _unsafe(self, info: zipfile.ZipInfo, limits: ZipLimits) -> Problem | None:
+        name = info.filename
+        if _unsafe_name(name):
+            return self._problem("zip-slip", "A member name is absolute or climbs out of the archive with '..'.",
+                                 name, name)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            return self._problem("zip-symlink", "The archive contains a symbolic link member.", name, name)
+        if info.flag_bits & 0x1:
+            return self._problem("zip-encrypted", "The archive contains an encrypted member.", name, name)
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size >= limits.ratio_floor_bytes and ratio > limits.max_ratio:
+            return self._problem("zip-bomb-ratio",
+                                 f"A member expands more than {limits.max_ratio:g}:1 (a likely ZIP bomb).",
+                                 name, f"{ratio:.0f}:1")
+        return None
+
+    def _problem(self, rule: str, message: str, member: str, value: str) -> Problem:
+        return Problem(Where(self.label, member), rule, message, shown(value))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -128,15 +163,16 @@ def _head(path: Path) -> str:
         return fh.read(8).hex(" ")
 
 
-def parse_xml(data: bytes, *, file: str) -> Element:
-    """Parse untrusted XML bytes: well-formed, no DTD, no entities; errors located by line/column."""
+def parse_xml(data: bytes, *, file: str, max_depth: int = MAX_XML_DEPTH) -> Element:
+    """Parse untrusted XML bytes: well-formed, no DTD, no entities, at most `max_depth` elements deep;
+    errors located by line/column (or element, for the depth)."""
     body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
     if not body:
         raise fail(file, "file-empty", "The XML document is empty.")
     if not body.startswith(b"<"):
         raise fail(file, "file-type", "The file is not an XML document.", value=body[:8].hex(" "))
     try:
-        return SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defusedxml.DefusedXmlException as exc:
         raise fail(file, "xml-entities",
                    "DTDs and entity declarations are refused: they allow external-entity and "
@@ -148,3 +184,20 @@ def parse_xml(data: bytes, *, file: str) -> Element:
         line, column = exc.position
         raise fail(file, "xml-well-formed", f"The XML is not well-formed: {exc}.",
                    element=f"line {line}, column {column}") from exc
+    _check_depth(root, file, max_depth)
+    return root
+
+
+def _check_depth(root: Element, file: str, max_depth: int) -> None:
+    """Refuse elements nested deeper than `max_depth`, walking without recursion: readers and the schema
+    validator recurse over the tree, and Python's recursion limit is about 1,000 frames."""
+    stack = [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        if depth > max_depth:
+            tag = el.tag.rpartition("}")[2]
+            guid = el.get("guid")
+            raise fail(file, "xml-depth", f"Elements are nested more than {max_depth} deep; no REFI-QDA document "
+                       "nests nearly so deep, and deeper nesting is refused.",
+                       element=f"{tag}[@guid='{guid}']" if guid else tag, value=f"depth {depth}")
+        stack.extend((child, depth + 1) for child in reversed(el))  # document order

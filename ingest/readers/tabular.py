@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from qualkg.ingest.errors import ReaderError, fail
+from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_POSITION, shown, whole_number
 from qualkg.ingest.readers.identifiers import identifier_value
 from qualkg.ingest.readers.presets import TAGUETTE, ColumnMapping, PresetName, detect, maxqda
 from qualkg.ingest.records import (
@@ -238,7 +239,11 @@ def _parse_rows(data: list[tuple[int, list[str]]], mapping: ColumnMapping, posit
         if raw["code"].strip() and not all(code):
             row_problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-path",
                                         f"code path has an empty part (separators {_names(mapping.separators)})",
-                                        value=raw["code"]))
+                                        value=shown(raw["code"])))
+        elif len(code) > MAX_CODE_DEPTH:  # each level's id is its whole path: a deep path costs its square
+            row_problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-depth",
+                                        f"code path has more than {MAX_CODE_DEPTH} levels; no codebook needs so "
+                                        "many, and deeper ones are refused", value=shown(raw["code"])))
         start, end = (_integer(raw, fld, columns, n, file, row_problems) for fld in ("start", "end"))
         problems += row_problems
         if any(p.severity == "error" for p in row_problems):
@@ -275,11 +280,12 @@ def _integer(raw: dict[str, str], fld: str, columns: dict[str, str], n: int, fil
     value = _optional(raw, fld)
     if value is None:
         return None
-    if not value.isdigit():
+    number = whole_number(value)
+    if number is None or not 0 <= number <= MAX_POSITION:  # str.isdigit() also passes "²", which int() refuses
         problems.append(Problem(Where(file, row=n, field=columns[fld]), "integer",
-                                f"{fld} must be a whole number ≥ 0 or empty", value=value))
+                                f"{fld} must be a whole number from 0 to {MAX_POSITION}, or empty", value=shown(value)))
         return None
-    return int(value)
+    return number
 
 
 # ---------------------------------------------------------------- records

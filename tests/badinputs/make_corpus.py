@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import stat
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,6 +90,29 @@ def xlsx_bytes(rows: list[list[object]]) -> bytes:
     return zip_bytes(members)
 
 
+def zip_entries(entries: list[tuple[str, bytes]]) -> bytes:
+    """A deflated ZIP of (name, data) in order, repeated names included (zipfile warns and writes them)."""
+    buf = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        warnings.simplefilter("ignore")  # "Duplicate name": the point of the case
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def with_duplicate(build: Callable[[], bytes], name: str, data: bytes, *,
+                   as_name: str | None = None) -> Callable[[], bytes]:
+    """The archive `build` makes, with one more member named `as_name` (default `name`) after it."""
+    def dup() -> bytes:
+        with zipfile.ZipFile(io.BytesIO(build())) as z:
+            entries = [(i.filename, z.read(i)) for i in z.infolist()]
+        return zip_entries([*entries, (as_name or name, data)])
+    return dup
+
+
 # ---------------------------------------------------------------- REFI-QDA projects
 
 
@@ -159,6 +183,25 @@ def surrogate_project() -> str:
             + selection(_utf16(EMOJI_TEXT[:b]), _utf16(EMOJI_TEXT[:b]) + 11, n=32, name="hello there"))
     split = selection(11, 14, n=34, name="")  # 10 = the high surrogate, 11 = the low one
     return project(selections=good + split)
+
+
+def nested_codes(depth: int, first: int = 1000) -> str:
+    """A CodeBook whose codes nest `depth` deep, the code at level i having GUID g(first + i - 1)."""
+    opening = "".join(f'<Code guid="{g(first + i)}" name="Level {i + 1}" isCodable="true">' for i in range(depth))
+    return f"<CodeBook><Codes>{opening}{'</Code>' * depth}</Codes></CodeBook>"
+
+
+def sets(*members: tuple[int, int]) -> str:
+    """<Sets> of sets g(60 + i), each (set, member) pair making one a MemberCode of the other."""
+    ids = sorted({n for pair in members for n in pair})
+    body = "".join(f'<Set guid="{g(60 + n)}" name="Set {n}">'
+                   + "".join(f'<MemberCode targetGUID="{g(60 + m)}"/>' for s_, m in members if s_ == n) + "</Set>"
+                   for n in ids)
+    return f"<Sets>{body}</Sets>"
+
+
+HUGE_POSITION = "10000000000000000000000000"  # 10**25: past any int64, as the issue's report had it
+FOREIGN = "urn:example:not-refi"
 
 
 # ---------------------------------------------------------------- study packages
@@ -501,6 +544,97 @@ CASES_: list[Case] = [
          "direct-identifier", {"file": "qdpx_name_variable.qdpx/project.qde", "element": f"Variable[@guid='{g(50)}']",
                                "field": "name"}),
 ]
+
+
+HOSTILE: list[Case] = [
+    # -- hostile structure: namespaces, cycles, archives, nesting, numbers (issue 16, decision 0035)
+    Case("xml_foreign_namespace.qdpx", "foreign root namespace",
+         qdpx(project().replace("urn:QDA-XML:project:1.0", FOREIGN)), "refi-namespace",
+         {"file": "xml_foreign_namespace.qdpx/project.qde", "element": "Project"}),
+    Case("xml_foreign_namespace.qdc", "foreign root namespace (codebook)",
+         qdc(codebook(f'<Code guid="{g(10)}" name="Pay" isCodable="true"/>').replace("urn:QDA-XML:codebook:1.0",
+                                                                                   FOREIGN)),
+         "refi-namespace", {"file": "xml_foreign_namespace.qdc", "element": "CodeBook"}),
+    Case("xml_foreign_namespace_child.qdpx", "element in a foreign namespace, passing for a REFI-QDA one",
+         qdpx(project(codes=CODES.replace("</Codes>", f'<x:Code xmlns:x="{FOREIGN}" guid="{g(11)}" name="Hours" '
+                                                      'isCodable="true"/></Codes>'))),
+         "refi-namespace", {"file": "xml_foreign_namespace_child.qdpx/project.qde",
+                            "element": f"Code[@guid='{g(11)}']"}),
+    Case("sets_cycle.qdpx", "cyclic sets (A contains B, B contains A)",
+         qdpx(project().replace("</Sources>", "</Sources>" + sets((1, 2), (2, 1)))),
+         "set-cycle", {"file": "sets_cycle.qdpx/project.qde", "element": f"Set[@guid='{g(62)}']",
+                       "field": "MemberCode/@targetGUID"}),
+    Case("sets_self_member.qdc", "a set that contains itself (codebook)",
+         qdc(codebook(f'<Code guid="{g(10)}" name="Pay" isCodable="true"/>').replace("</Codes>",
+                                                                                   "</Codes>" + sets((1, 1)))),
+         "set-cycle", {"file": "sets_self_member.qdc", "element": f"Set[@guid='{g(61)}']",
+                       "field": "MemberCode/@targetGUID"}),
+    Case("zip_two_qde.qdpx", "two .qde files in one archive (one of them project.qde)",
+         qdpx(extra={"other.qde": project().replace("Synthetic study", "Other study").encode()}),
+         "qdpx-project-ambiguous", {"file": "zip_two_qde.qdpx"}),
+    Case("zip_qde_in_folder.qdpx", "a second .qde inside a folder",
+         qdpx(extra={"backup/project.qde": project().encode()}), "qdpx-project-ambiguous",
+         {"file": "zip_qde_in_folder.qdpx"}),
+    Case("zip_duplicate_name.qdpx", "duplicate ZIP entry names (two texts for one source)",
+         with_duplicate(qdpx(), f"sources/{g(20)}.txt", TEXT.replace("low", "fine").encode()),
+         "zip-duplicate-name", {"file": "zip_duplicate_name.qdpx", "element": f"sources/{g(20)}.txt"}),
+    Case("zip_duplicate_project.qdpx", "duplicate ZIP entry names (two project.qde)",
+         with_duplicate(qdpx(), "project.qde", project(selections="").encode()),
+         "zip-duplicate-name", {"file": "zip_duplicate_project.qdpx", "element": "project.qde"}),
+    Case("zip_duplicate_name_case.qdpx", "ZIP entry names equal but for case",
+         with_duplicate(qdpx(), f"sources/{g(20)}.txt", TEXT.encode(), as_name=f"Sources/{g(20)}.TXT"),
+         "zip-duplicate-name", {"file": "zip_duplicate_name_case.qdpx", "element": f"Sources/{g(20)}.TXT"}),
+    Case("zip_duplicate_name.zip", "duplicate ZIP entry names (package)",
+         with_duplicate(package(), "study.yaml", STUDY_YAML.replace("badinput-study", "other-study").encode()),
+         "zip-duplicate-name", {"file": "zip_duplicate_name.zip", "element": "study.yaml"}),
+    Case("zip_duplicate_name.xlsx", "duplicate ZIP entry names (workbook)",
+         with_duplicate(lambda: xlsx_bytes([MAXQDA_HEADER, ["g", "doc1", "Pay", "SYNTHETIC"]]),
+                        "xl/worksheets/sheet1.xml", b"<worksheet/>"),
+         "zip-duplicate-name", {"file": "zip_duplicate_name.xlsx", "element": "xl/worksheets/sheet1.xml"}),
+    Case("xml_deep_codes.qdpx", "10,000 nested <Code> elements",
+         qdpx(project(codes=nested_codes(10_000))),
+         "xml-depth", {"file": "xml_deep_codes.qdpx/project.qde", "element": f"Code[@guid='{g(1097)}']"}),
+    Case("xml_deep_codes.qdc", "1,000 nested <Code> elements (codebook)",
+         qdc('<?xml version="1.0" encoding="utf-8"?>\n<CodeBook xmlns="urn:QDA-XML:codebook:1.0">'
+             + nested_codes(1_000).removeprefix("<CodeBook>")),
+         "xml-depth", {"file": "xml_deep_codes.qdc", "element": f"Code[@guid='{g(1098)}']"}),
+    Case("code_depth.qdpx", "a code hierarchy 70 levels deep (nesting)",
+         qdpx(project(codes=nested_codes(70).replace("<Codes>", CODES.removeprefix("<CodeBook>").removesuffix(
+             "</Codes></CodeBook>")))),
+         "code-depth", {"file": "code_depth.qdpx/project.qde", "element": f"Code[@guid='{g(1064)}']"}),
+    Case("code_depth_names.qdc", "a code hierarchy 70 levels deep (in a name)",
+         qdc(codebook(f'<Code guid="{g(10)}" name="{"::".join(["Level"] * 70)}" isCodable="true"/>')),
+         "code-depth", {"file": "code_depth_names.qdc", "element": f"Code[@guid='{g(10)}']", "field": "name"}),
+    Case("csv_code_depth.csv", "a code path 10,000 levels deep (tabular)",
+         text(TAGUETTE + "1,doc1," + ".".join(["a"] * 10_000) + ",SYNTHETIC text\n"),
+         "code-depth", {"file": "csv_code_depth.csv", "row": 2, "field": "tag"}),
+    Case("package_code_depth.zip", "a codebook.csv parent chain 100 levels deep",
+         package({"codebook.csv": "id,label,parent,level\nTH1,Theme one,,theme\nC1,Pay,TH1,code\n"
+                                  + "".join(f"D{i},Level {i},{f'D{i - 1}' if i else 'TH1'},code\n"
+                                            for i in range(100))}),
+         "code-depth", {"file": "codebook.csv", "row": 67, "field": "parent"}),
+    Case("package_yaml_deep.zip", "YAML nested 10,000 deep",
+         package({"study.yaml": STUDY_YAML + "notes: " + "[" * 10_000 + "]" * 10_000 + "\n"}),
+         "yaml-depth", {"file": "study.yaml", "element": "line 6"}),
+    Case("offset_huge.qdpx", "endPosition past any integer type",
+         qdpx(project(selections=selection(START, 0).replace('endPosition="0"', f'endPosition="{HUGE_POSITION}"'))),
+         "selection-within-text", {"file": "offset_huge.qdpx/project.qde",
+                                   "element": f"PlainTextSelection[@guid='{g(30)}']", "field": "endPosition"}),
+    Case("offset_huge_digits.qdpx", "startPosition of 5,000 digits",
+         qdpx(project(selections=selection().replace(f'startPosition="{START}"', f'startPosition="{"9" * 5000}"'))),
+         "selection-within-text", {"file": "offset_huge_digits.qdpx/project.qde",
+                                   "element": f"PlainTextSelection[@guid='{g(30)}']", "field": "startPosition"}),
+    Case("offset_other_digits.qdpx", "offset in another script's digits",
+         qdpx(project(selections=selection().replace(f'startPosition="{START}"', 'startPosition="\u0663\u0661"'))),
+         "selection-position", {"file": "offset_other_digits.qdpx/project.qde", "field": "startPosition"}),
+    Case("xlsx_begin_superscript.xlsx", "a Begin cell Python's isdigit() takes and int() refuses",
+         lambda: xlsx_bytes([[*MAXQDA_HEADER, "Begin", "End"], ["g", "doc1", "Pay", "SYNTHETIC", "\u00b2", "3"]]),
+         "integer", {"file": "xlsx_begin_superscript.xlsx", "row": 2, "field": "Begin"}),
+    Case("xlsx_begin_huge.xlsx", "a Begin cell of 5,000 digits",
+         lambda: xlsx_bytes([[*MAXQDA_HEADER, "Begin", "End"], ["g", "doc1", "Pay", "SYNTHETIC", "9" * 5000, "3"]]),
+         "integer", {"file": "xlsx_begin_huge.xlsx", "row": 2, "field": "Begin"}),
+]
+CASES_ += HOSTILE
 
 
 def build_all() -> dict[str, bytes]:

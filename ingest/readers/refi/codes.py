@@ -10,7 +10,9 @@ import re
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from qualkg.ingest.readers.refi.document import Document, child_text, guid, load
+from qualkg.ingest.limits import MAX_CODE_DEPTH
+from qualkg.ingest.readers.refi.document import Document, child_text, guid, load, locate
+from qualkg.ingest.readers.refi.sets import check_sets
 from qualkg.ingest.records import Code, Study, StudyRecords
 from qualkg.ingest.safe_io import check_not_empty
 
@@ -20,10 +22,12 @@ _TRIPLET = re.compile(r"^\s*(\d{1,3})\s*[,; ]\s*(\d{1,3})\s*[,; ]\s*(\d{1,3})\s*
 
 
 def read_qdc(path: Path, *, study_id: str) -> StudyRecords:
-    """A REFI-QDA codebook (.qdc): codes only; schema deviations become warnings."""
+    """A REFI-QDA codebook (.qdc): codes only; schema deviations become warnings, errors are raised together."""
     check_not_empty(path, path.name)
     doc = load(path.read_bytes(), file=path.name, root_name="CodeBook", schema_name="Codebook")
     codes = read_codes(doc, doc.root.find("Codes"))
+    check_sets(doc)
+    doc.raise_errors()
     return StudyRecords(study=Study(id=study_id, title=path.stem), codes=codes, warnings=doc.warnings)
 
 
@@ -32,16 +36,27 @@ def read_codes(doc: Document, codes_el: Element | None) -> list[Code]:
     if codes_el is None:
         return []
     nested: list[Code] = []
-    _walk(doc, codes_el, None, nested)
+    _walk(doc, codes_el, nested)
     return _hierarchy_from_names(doc, nested)
 
 
-def _walk(doc: Document, parent_el: Element, parent: str | None, out: list[Code]) -> None:
-    for el in parent_el.findall("Code"):
+def _walk(doc: Document, codes_el: Element, out: list[Code]) -> None:
+    """Nested codes in document order, without recursion; a code deeper than MAX_CODE_DEPTH is an error."""
+    stack: list[tuple[Element, str | None, int]] = [(el, None, 1) for el in reversed(codes_el.findall("Code"))]
+    while stack:
+        el, parent, depth = stack.pop()
         code = Code(id=guid(doc, el), label=el.get("name") or "", parent=parent,
                     description=child_text(el, "Description"), colour=_colour(doc, el))
+        if depth > MAX_CODE_DEPTH:
+            _too_deep(doc, el, "Code", depth)
+            continue
         out.append(code)
-        _walk(doc, el, code.id, out)
+        stack.extend((child, code.id, depth + 1) for child in reversed(el.findall("Code")))
+
+
+def _too_deep(doc: Document, el: Element, fld: str | None, depth: int) -> None:
+    doc.error("code-depth", f"The code hierarchy is more than {MAX_CODE_DEPTH} levels deep; no codebook needs "
+              "so many, and deeper ones are refused.", element=locate(el), field=fld, value=f"level {depth}")
 
 
 def _split(name: str) -> list[str]:
@@ -60,6 +75,11 @@ def _hierarchy_from_names(doc: Document, codes: list[Code]) -> list[Code]:
         parts = _split(code.label)
         if code.parent is not None or len(parts) == 1:
             out.append(code)
+            continue
+        if len(parts) > MAX_CODE_DEPTH:
+            doc.error("code-depth", f"The code's name has more than {MAX_CODE_DEPTH} levels; no codebook needs so "
+                      "many, and deeper ones are refused.", element=f"Code[@guid='{code.id}']", field="name",
+                      value=code.label)
             continue
         parent = None
         for depth in range(1, len(parts)):

@@ -1,7 +1,8 @@
 """One REFI-QDA XML document: safe parse, XSD validation reported as warnings, lenient reading.
 
-A deviation from the 2019 schemas is a warning, never a refusal; only unreadable or ambiguous content (a
-duplicate GUID, a dangling reference) is an error (docs/qda-formats.md §3, decision 0025).
+A deviation from the 2019 schemas is a warning, never a refusal; only unreadable, ambiguous or hostile
+content (a duplicate GUID, a dangling reference, a foreign namespace, a cycle) is an error (docs/qda-formats.md
+§3, decisions 0025 and 0035). Errors are collected while reading goes on, and raised together at the end.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from xml.etree.ElementTree import Element
 
 import xmlschema
 
-from qualkg.ingest.errors import fail
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.limits import capped, shown
 from qualkg.ingest.problems import Problem, Where
 from qualkg.ingest.safe_io import parse_xml
 
@@ -23,6 +25,7 @@ MAX_SCHEMA_WARNINGS = 20  # a file that breaks one rule 300 times needs one line
 XSI_SCHEMA_LOCATION = "{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"
 _GUID = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 _NS = re.compile(r"\{[^}]*\}")
+REFI_NAMESPACE = "urn:QDA-XML:"  # any version: the 1.0 schemas, Transana's 0:10
 
 
 @cache
@@ -37,10 +40,21 @@ class Document:
     root: Element  # namespaces stripped: every tag is a local name
     file: str  # location label, e.g. "study.qdpx/project.qde"
     warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)  # raised together by `raise_errors`
 
     def warn(self, rule: str, message: str, *, element: str | None = None, field: str | None = None,
              value: str | None = None) -> None:
-        self.warnings.append(Problem(Where(self.file, element, None, field), rule, message, value, "warning"))
+        self.warnings.append(Problem(Where(self.file, element, None, field), rule, message, shown(value), "warning"))
+
+    def error(self, rule: str, message: str, *, element: str | None = None, field: str | None = None,
+              value: str | None = None, file: str | None = None) -> None:
+        """Record an error and read on, so that one run reports every problem of the document."""
+        self.errors.append(Problem(Where(file or self.file, element, None, field), rule, message, shown(value)))
+
+    def raise_errors(self) -> None:
+        """Raise every error recorded so far (each once), if there is any."""
+        if self.errors:
+            raise ReaderError(capped(list(dict.fromkeys(self.errors))))
 
     def where(self, el: Element) -> Where:
         return Where(self.file, locate(el))
@@ -58,9 +72,11 @@ def locate(el: Element) -> str:
 
 
 def guid(doc: Document, el: Element) -> str:
+    """The element's GUID, normalised; a missing one is an error, and the element reads on under a stand-in."""
     value = el.get("guid")
     if not value or not value.strip():
-        raise fail(doc.file, "refi-guid-missing", f"A <{el.tag}> has no guid attribute.", element=el.tag, field="guid")
+        doc.error("refi-guid-missing", f"A <{el.tag}> has no guid attribute.", element=el.tag, field="guid")
+        return f"(no guid {id(el)})"
     return norm_id(value)
 
 
@@ -76,22 +92,50 @@ def child_text(el: Element, tag: str) -> str | None:
     return text if text and text.strip() else None
 
 
-def load(data: bytes, *, file: str, root_name: str, schema_name: str) -> Document:
-    """Parse safely, validate against the bundled XSD (warnings), then strip namespaces."""
-    root = parse_xml(data, file=file)
+def load(data: bytes, *, file: str, root_name: str, schema_name: str,
+         errors: list[Problem] | None = None) -> Document:
+    """Parse safely, check namespaces, validate against the bundled XSD (warnings), then strip namespaces.
+
+    `errors` are problems found before the document (in its archive), reported with the document's own."""
+    try:
+        root = parse_xml(data, file=file)
+    except ReaderError as e:
+        raise ReaderError([*(errors or []), *e.problems]) from None
     namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     if local != root_name:
-        raise fail(file, "refi-root", f"The root element must be <{root_name}>.", element=local, value=root.tag)
-    doc = Document(root, file)
-    if not namespace.startswith("urn:QDA-XML:"):
-        doc.warn("refi-namespace", "The root element is not in a urn:QDA-XML namespace; reading by local names.",
-                 element=local, value=namespace or None)
+        raise ReaderError([*(errors or []), Problem(Where(file, local), "refi-root",
+                                                    f"The root element must be <{root_name}>.", root.tag)])
+    doc = Document(root, file, errors=list(errors or []))
+    _namespaces(doc, namespace, local)
     _schema_location(doc, namespace)
     _validate(doc, schema(schema_name))
     for el in root.iter():
         el.tag = el.tag.rpartition("}")[2]
     _unique_guids(doc)
     return doc
+
+
+def _namespaces(doc: Document, namespace: str, local: str) -> None:
+    """Only REFI-QDA's namespaces, or none: the reader matches local names, so an element in another
+    namespace would be read as the REFI-QDA element of the same name."""
+    if not namespace:
+        doc.warn("refi-namespace", "The root element is in no namespace; reading by local names.", element=local)
+    foreign: dict[str, list[Element]] = {}
+    for el in doc.root.iter():
+        ns = el.tag[1:].partition("}")[0] if el.tag.startswith("{") else ""
+        if ns and not ns.startswith(REFI_NAMESPACE):
+            foreign.setdefault(ns, []).append(el)
+    for ns, els in foreign.items():
+        first = els[0]
+        name = first.tag.rpartition("}")[2]
+        where = f"{name}[@guid='{first.get('guid')}']" if first.get("guid") else name
+        if first is doc.root:
+            doc.error("refi-namespace", f"The root element is in a namespace that is not REFI-QDA's "
+                      f"({REFI_NAMESPACE}…): this is not a REFI-QDA document.", element=where, value=ns)
+        else:
+            doc.error("refi-namespace", f"{len(els)} element(s) are in a namespace that is not REFI-QDA's "
+                      f"({REFI_NAMESPACE}…); read by their local names they would pass for REFI-QDA elements.",
+                      element=where, value=ns)
 
 
 def _schema_location(doc: Document, namespace: str) -> None:
@@ -134,6 +178,6 @@ def _unique_guids(doc: Document) -> None:
             continue
         key = (_family(el.tag), norm_id(value))
         if key in seen:
-            raise fail(doc.file, "guid-unique", f"Two <{el.tag}> elements share one GUID.", element=locate(el),
-                       field="guid", value=value)
+            doc.error("guid-unique", f"Two <{el.tag}> elements share one GUID.", element=locate(el), field="guid",
+                      value=value)
         seen.add(key)

@@ -2,7 +2,8 @@
 
 Users → Coder; CodeBook → Code; Cases and their variables → Participant (pseudonym: the case name, or
 "Case <n>"); a case's SourceRef or SelectionRef → the speaker; TextSources → Transcript and Excerpt;
-Notes with their NoteRefs → Note. Sets, Links and Graphs are not read.
+Notes with their NoteRefs → Note. Sets, Links and Graphs are not read (a set that contains itself is
+refused all the same).
 """
 
 from __future__ import annotations
@@ -10,24 +11,30 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from qualkg.ingest.errors import fail
+from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.limits import shown
 from qualkg.ingest.offsets import normalise_line_ends
 from qualkg.ingest.readers.identifiers import identifier_column, identifier_value
 from qualkg.ingest.readers.refi.codes import read_codes
 from qualkg.ingest.readers.refi.document import Document, child_text, guid, load, locate, target
+from qualkg.ingest.readers.refi.sets import check_sets
 from qualkg.ingest.readers.refi.sources import Source, TextFiles, read_excerpts, read_sources
-from qualkg.ingest.records import Coder, Note, Participant, Study, StudyRecords
+from qualkg.ingest.records import Coder, Note, Participant, Problem, Study, StudyRecords, Where
 from qualkg.ingest.safe_io import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits
 
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 
 
 def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> StudyRecords:
-    """Read a .qdpx safely (see ingest.safe_io); schema deviations and quirks become warnings."""
-    with SafeZip(path, limits) as archive:
-        member = _project_member(archive)
+    """Read a .qdpx safely (see ingest.safe_io); schema deviations and quirks become warnings.
+
+    Errors are collected while reading goes on, and raised together: the archive's ambiguous names and
+    project files with everything wrong in the project document (decision 0035)."""
+    archive_problems: list[Problem] = []
+    with SafeZip(path, limits, problems=archive_problems) as archive:
+        member = _project_member(archive, archive_problems)
         doc = load(archive.read(member), file=f"{archive.label}/{member}", root_name="Project",
-                   schema_name="Project")
+                   schema_name="Project", errors=archive_problems)
         if member != "project.qde":
             doc.warn("qdpx-project-name", "The project XML is not named project.qde (an ATLAS.ti habit).",
                      value=member)
@@ -35,12 +42,14 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
         coders = [Coder(id=guid(doc, u), name=u.get("name") or u.get("id") or guid(doc, u))
                   for u in root.findall("Users/User")]
         codes = read_codes(doc, root.find("CodeBook/Codes"))
+        check_sets(doc)
         files = TextFiles(doc, archive)
         sources = read_sources(doc, files)
         participants, speakers = _participants(doc, sources)
         found = read_excerpts(doc, sources, codes={c.id for c in codes}, coders={c.id for c in coders},
                               speakers=speakers, tool=root.get("origin"))
         notes = found.notes + _notes(doc, files, found.targets, study_id)
+    doc.raise_errors()
     if root.find("Links/Link") is not None:
         doc.warn("links-unsupported", "Links (NVivo's annotations, relations) are not read.",
                  value=str(len(root.findall("Links/Link"))))
@@ -49,17 +58,22 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
                         codes=codes, coders=coders, excerpts=found.excerpts, notes=notes, warnings=doc.warnings)
 
 
-def _project_member(archive: SafeZip) -> str:
-    """project.qde, else the one *.qde at the archive root (ATLAS.ti names it after the project)."""
-    candidates = [n for n in archive.names if "/" not in n and n.lower().endswith(".qde")]
-    if "project.qde" in candidates:
-        return "project.qde"
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise fail(archive.label, "qdpx-project-missing", "The archive has no .qde project file at its root.")
-    raise fail(archive.label, "qdpx-project-ambiguous", "The archive has several .qde files and no project.qde.",
-               value=", ".join(sorted(candidates)))
+def _project_member(archive: SafeZip, problems: list[Problem]) -> str:
+    """The one *.qde at the archive root: project.qde, or named after the project (ATLAS.ti).
+
+    A second .qde anywhere in the archive is an error: tools would disagree on which project it holds.
+    Reading goes on with project.qde (else the first by name), so that its problems are reported too."""
+    qde = sorted(n for n in archive.names if n.lower().endswith(".qde"))
+    at_root = [n for n in qde if "/" not in n]
+    if not at_root:
+        raise ReaderError([*problems, Problem(Where(archive.label), "qdpx-project-missing",
+                                              "The archive has no .qde project file at its root.",
+                                              shown(", ".join(qde)) or None)])
+    if len(qde) > 1:
+        problems.append(Problem(Where(archive.label), "qdpx-project-ambiguous",
+                                f"The archive has {len(qde)} .qde project files; a .qdpx holds one project.",
+                                shown(", ".join(qde))))
+    return "project.qde" if "project.qde" in at_root else at_root[0]
 
 
 def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participant], dict[str, str]]:
@@ -68,9 +82,8 @@ def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participan
     variables = {guid(doc, v): v.get("name") or guid(doc, v) for v in root.findall("Variables/Variable")}
     for v in root.findall("Variables/Variable"):
         if identifier_column(variables[guid(doc, v)]):
-            raise fail(doc.file, "direct-identifier", "Participants are pseudonymised: this case variable "
-                       "holds a direct identifier; remove it from the export.", element=locate(v), field="name",
-                       value=v.get("name"))
+            doc.error("direct-identifier", "Participants are pseudonymised: this case variable holds a direct "
+                      "identifier; remove it from the export.", element=locate(v), field="name", value=v.get("name"))
     sources_el = root.find("Sources")
     source_ids = {guid(doc, el) for el in (sources_el.iter() if sources_el is not None else ())
                   if el.tag.endswith("Source") or el.tag == "Representation"}
@@ -80,20 +93,20 @@ def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participan
     participants: list[Participant] = []
     for n, case in enumerate(root.findall("Cases/Case"), start=1):
         cid = guid(doc, case)
-        attributes = tuple(_variable_value(doc, vv, variables) for vv in case.findall("VariableValue"))
+        attributes = tuple(a for vv in case.findall("VariableValue") if (a := _variable_value(doc, vv, variables)))
         for fld, value in [("name", case.get("name") or ""), *attributes]:
             if kind := identifier_value(value):
-                raise fail(doc.file, "direct-identifier",
-                           f"Participants are pseudonymised: this value looks like {kind}.",
-                           element=locate(case), field=fld, value=value)
+                doc.error("direct-identifier", f"Participants are pseudonymised: this value looks like {kind}.",
+                          element=locate(case), field=fld, value=value)
         participants.append(Participant(id=cid, pseudonym=case.get("name") or f"Case {n}",
                                         attributes=attributes, where=doc.where(case)))
         for tag, ids in known.items():
             for ref in case.findall(tag):
                 tid = target(ref)
-                if tid not in ids:
-                    raise fail(doc.file, "ref-unknown", f"The case's {tag} points at nothing in <Sources>.",
-                               element=locate(case), field=f"{tag}/@targetGUID", value=tid)
+                if tid is None or tid not in ids:
+                    doc.error("ref-unknown", f"The case's {tag} points at nothing in <Sources>.",
+                              element=locate(case), field=f"{tag}/@targetGUID", value=tid)
+                    continue
                 cases_by_target.setdefault(tid, []).append(cid)
     speakers: dict[str, str] = {}
     for tid, cids in cases_by_target.items():
@@ -105,12 +118,13 @@ def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participan
     return participants, speakers
 
 
-def _variable_value(doc: Document, vv: Element, variables: dict[str, str]) -> tuple[str, str]:
+def _variable_value(doc: Document, vv: Element, variables: dict[str, str]) -> tuple[str, str] | None:
     ref = vv.find("VariableRef")
     vid = target(ref) if ref is not None else None
-    if vid not in variables:
-        raise fail(doc.file, "ref-unknown", "A variable value refers to no <Variable>.", element=locate(vv),
-                   field="VariableRef/@targetGUID", value=vid)
+    if vid is None or vid not in variables:
+        doc.error("ref-unknown", "A variable value refers to no <Variable>.", element=locate(vv),
+                  field="VariableRef/@targetGUID", value=vid)
+        return None
     value = next((child.text or "" for child in vv if child.tag in VALUE_TAGS), "")
     return variables[vid], value.strip()
 
@@ -127,9 +141,10 @@ def _notes(doc: Document, files: TextFiles, excerpt_targets: dict[str, str], stu
     for parent in doc.root.iter():
         for ref in parent.findall("NoteRef"):
             nid = target(ref)
-            if nid not in texts:
-                raise fail(doc.file, "ref-unknown", "The NoteRef points at no <Note> with text.",
-                           element=locate(parent), field="NoteRef/@targetGUID", value=nid)
+            if nid is None or nid not in texts:
+                doc.error("ref-unknown", "The NoteRef points at no <Note> with text.", element=locate(parent),
+                          field="NoteRef/@targetGUID", value=nid)
+                continue
             refs[nid].append(_note_target(doc, parent, excerpt_targets, study_id))
     notes: list[Note] = []
     for nid, targets in refs.items():

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from qualkg.ingest.errors import fail
-from qualkg.ingest.offsets import SourceText, Span, convert_all, detect
+from qualkg.ingest.limits import whole_number
+from qualkg.ingest.offsets import SourceText, Span, detect, place_all
 from qualkg.ingest.readers.refi.document import Document, child_text, guid, locate, norm_id, target
 from qualkg.ingest.records import Excerpt, Note, Provenance, Transcript
 from qualkg.ingest.safe_io import SafeZip
@@ -29,6 +29,7 @@ class Source:
     transcript: Transcript
     text: SourceText | None
     selections: list[Element] = field(default_factory=list)
+    unreadable: bool = False  # its text was refused with an error already
 
 
 class TextFiles:
@@ -36,11 +37,14 @@ class TextFiles:
 
     def __init__(self, doc: Document, archive: SafeZip) -> None:
         self.doc, self.archive = doc, archive
-        self.members = {posixpath.basename(n): n for n in archive.names
+        # By name, ignoring case (SafeZip refused names that differ only in case), as NVivo's Sources/ needs.
+        self.members = {posixpath.basename(n).casefold(): n for n in archive.names
                         if posixpath.dirname(n).lower() == "sources"}
+        self.unreadable: set[int] = set()  # ids of elements whose text is refused with an error
 
     def read(self, el: Element) -> tuple[str | None, str | None]:
-        """(text with line ends as stored, archive member or None); None text with a warning if absent."""
+        """(text with line ends as stored, archive member or None); None text with a warning if absent, or
+        with an error if the path is unsafe or its member missing or not UTF-8 (`unreadable` then holds `el`)."""
         content = el.find("PlainTextContent")
         if content is not None:
             return content.text or "", None
@@ -55,18 +59,23 @@ class TextFiles:
             return None, None
         name = path[len(INTERNAL):]
         if not name or "/" in name or "\\" in name or name in (".", ".."):
-            raise fail(self.doc.file, "source-path", "An internal:// path must be a plain file name.",
-                       element=locate(el), field="plainTextPath", value=path)
-        member = self.members.get(name)
+            return self._unreadable(el, "source-path", "An internal:// path must be a plain file name.", path)
+        member = self.members.get(name.casefold())
         if member is None:
-            raise fail(self.doc.file, "source-missing", "The archive's sources folder has no such file.",
-                       element=locate(el), field="plainTextPath", value=path)
+            return self._unreadable(el, "source-missing", "The archive's sources folder has no such file.", path)
         data = self.archive.read(member)
         try:
             return data.decode("utf-8-sig"), member
         except UnicodeDecodeError as exc:
-            raise fail(f"{self.archive.label}/{member}", "source-encoding", "The text is not valid UTF-8.",
-                       element=locate(el), value=f"byte {exc.start}: {data[exc.start:exc.start + 4].hex(' ')}") from exc
+            return self._unreadable(el, "source-encoding", "The text is not valid UTF-8.",
+                                    f"byte {exc.start}: {data[exc.start:exc.start + 4].hex(' ')}",
+                                    file=f"{self.archive.label}/{member}", fld=None)
+
+    def _unreadable(self, el: Element, rule: str, message: str, value: str, *, file: str | None = None,
+                    fld: str | None = "plainTextPath") -> tuple[None, None]:
+        self.unreadable.add(id(el))
+        self.doc.error(rule, message, element=locate(el), field=fld, value=value, file=file)
+        return None, None
 
 
 def read_sources(doc: Document, files: TextFiles) -> list[Source]:
@@ -88,11 +97,10 @@ def read_sources(doc: Document, files: TextFiles) -> list[Source]:
                                 source_file=f"{files.archive.label}/{member}" if member else doc.file)
         selections = el.findall("PlainTextSelection")
         placed.update(id(s) for s in selections)
-        out.append(Source(el, transcript, text, selections))
+        out.append(Source(el, transcript, text, selections, unreadable=id(el) in files.unreadable))
     for sel in sources_el.iter("PlainTextSelection"):
         if id(sel) not in placed:
-            raise fail(doc.file, "selection-source-unknown", "A selection is not inside a text source.",
-                       element=locate(sel))
+            doc.error("selection-source-unknown", "A selection is not inside a text source.", element=locate(sel))
     return out
 
 
@@ -116,38 +124,27 @@ def read_excerpts(doc: Document, sources: list[Source], *, codes: set[str], code
     """Excerpts of every coded selection. `speakers` maps source or selection GUIDs to participants."""
     result = ExcerptResult([], {}, [])
     for source in sources:
-        if not source.selections:
+        if not source.selections or source.unreadable:
             continue
         if source.text is None:
-            raise fail(doc.file, "selection-source-text", "The selection's source has no readable text.",
-                       element=locate(source.selections[0]))
-        spans = [_span(doc, sel) for sel in source.selections]
+            doc.error("selection-source-text", "The selection's source has no readable text.",
+                      element=locate(source.selections[0]))
+            continue
+        readable = [(sel, span) for sel in source.selections if (span := _span(doc, sel, source.text)) is not None]
+        if not readable:
+            continue
+        spans = [span for _, span in readable]
         detection = detect(source.text, spans)
         if detection.ambiguous_with:
             doc.warn("offset-convention-ambiguous", f"Offsets read as {detection.convention}; "
                      f"{', '.join(map(str, detection.ambiguous_with))} scored the same but place spans differently.",
                      element=locate(source.el), value=str(detection.convention))
+        placed, problems = place_all(source.text, detection.convention, spans)
+        doc.errors += problems
         groups: dict[tuple[int, int, str | None], _Group] = {}
-        placed = convert_all(source.text, detection.convention, spans)
-        for sel, span, (start, end) in zip(source.selections, spans, placed, strict=True):
-            key = f"{source.transcript.id}:{start}:{end}"
-            codings = sel.findall("Coding")
-            if start == end or not codings:
-                doc.warn("selection-skipped", "An empty or uncoded selection is not an excerpt.",
-                         element=locate(sel), value=child_text(sel, "Description"))
-                continue
-            result.targets[guid(doc, sel)] = key
-            description = child_text(sel, "Description")
-            if description:
-                result.notes.append(Note(id=f"{guid(doc, sel)}#description", text=description,
-                                         target_kind="excerpt", target=key))
-            for coding in codings:
-                result.targets[guid(doc, coding)] = key
-                code = _code_of(doc, coding, codes)
-                coder = _coder_of(doc, coding, sel, coders)
-                group = groups.setdefault((start, end, coder), _Group([], sel, span.start, span.end))
-                if code not in group.codes:
-                    group.codes.append(code)
+        for (sel, span), at in zip(readable, placed, strict=True):
+            if at is not None:
+                _group(doc, result, groups, sel, span, at, codes=codes, coders=coders, transcript=source.transcript.id)
         text = source.text.text
         sid = source.transcript.id
         for (start, end, coder), g in groups.items():
@@ -159,24 +156,63 @@ def read_excerpts(doc: Document, sources: list[Source], *, codes: set[str], code
     return result
 
 
-def _span(doc: Document, sel: Element) -> Span:
+def _group(doc: Document, result: ExcerptResult, groups: dict[tuple[int, int, str | None], _Group], sel: Element,
+           span: Span, at: tuple[int, int], *, codes: set[str], coders: set[str], transcript: str) -> None:
+    """Add one placed selection's codings to the excerpt of its (start, end, coder)."""
+    start, end = at
+    key = f"{transcript}:{start}:{end}"
+    codings = sel.findall("Coding")
+    if start == end or not codings:
+        doc.warn("selection-skipped", "An empty or uncoded selection is not an excerpt.",
+                 element=locate(sel), value=child_text(sel, "Description"))
+        return
+    result.targets[guid(doc, sel)] = key
+    description = child_text(sel, "Description")
+    if description:
+        result.notes.append(Note(id=f"{guid(doc, sel)}#description", text=description,
+                                 target_kind="excerpt", target=key))
+    for coding in codings:
+        result.targets[guid(doc, coding)] = key
+        code = _code_of(doc, coding, codes)
+        if code is None:
+            continue
+        coder = _coder_of(doc, coding, sel, coders)
+        group = groups.setdefault((start, end, coder), _Group([], sel, span.start, span.end))
+        if code not in group.codes:
+            group.codes.append(code)
+
+
+def _span(doc: Document, sel: Element, text: SourceText) -> Span | None:
+    """The selection's numbers as the tool wrote them; None, with an error, when one is not a whole number
+    or is further into the text than any of its units reaches (a bound that also keeps numpy in range)."""
     numbers = []
+    bound = text.max_units()
     for attr in ("startPosition", "endPosition"):
         value = sel.get(attr)
-        try:
-            numbers.append(int(value or ""))
-        except ValueError:
-            raise fail(doc.file, "selection-position", "A selection position is missing or not an integer.",
-                       element=locate(sel), field=attr, value=value) from None
+        number = whole_number(value)
+        if number is None:
+            doc.error("selection-position", "A selection position is missing or not a whole number.",
+                      element=locate(sel), field=attr, value=value)
+        elif number > bound:
+            doc.error("selection-within-text", f"The selection position lies past the end of the text, which has "
+                      f"at most {bound} units however it is counted.", element=locate(sel), field=attr, value=value)
+        elif number < 0:
+            doc.error("selection-negative", "A selection position is negative.", element=locate(sel), field=attr,
+                      value=value)
+        else:
+            numbers.append(number)
+    if len(numbers) < 2:
+        return None
     return Span(numbers[0], numbers[1], sel.get("name"), doc.where(sel))
 
 
-def _code_of(doc: Document, coding: Element, codes: set[str]) -> str:
+def _code_of(doc: Document, coding: Element, codes: set[str]) -> str | None:
     ref = coding.find("CodeRef")
     code = target(ref) if ref is not None else None
-    if code not in codes:
-        raise fail(doc.file, "ref-unknown", "The coding refers to a code that is not in the codebook.",
-                   element=locate(coding), field="CodeRef/@targetGUID", value=code)
+    if code is None or code not in codes:
+        doc.error("ref-unknown", "The coding refers to a code that is not in the codebook.", element=locate(coding),
+                  field="CodeRef/@targetGUID", value=code)
+        return None
     return code
 
 
