@@ -91,3 +91,34 @@ def test_questions_list_no_hidden_column(live: LiveServer) -> None:
     counts = {c["name"]: c["count"] for c in listed["cooccurrence"] if "count" in c}
     assert counts == {"n12": "pair", "n1": "excerpt", "n2": "excerpt"}
     assert all(not c.get("hidden") and "records" not in c for cols in listed.values() for c in cols)
+
+
+# -- derived statistics (decision 0070) -------------------------------------------------------------------
+
+CO = Question(id="co", title="t", description="d", sparql="", columns=[
+    Column(name="code1"), Column(name="code2"), Column(name="n12", count="pair"), Column(name="n1", count="excerpt"),
+    Column(name="n2", count="excerpt"),
+    Column(name="c", derived={"formula": "c-coefficient", "of": ["n12", "n1", "n2"]})])
+
+
+def test_the_c_coefficient_is_hidden_whenever_an_input_is() -> None:
+    """k = 3. Row a: n12 = 1 hidden, n1 = n2 = 5 shown; c = 1/9 would give n12 = c(n1 + n2)/(1 + c) = 1, so c
+    hides. Row b: n1 = 2 hidden; c = 3/(2 + 4 − 3) would give n1. Any row: c is computed from the published
+    counts, or hidden."""
+    df = pd.DataFrame({"code1": ["A", "A", "B"], "code2": ["B", "C", "C"], "n12": [1, 3, 4], "n1": [5, 2, 6],
+                       "n2": [5, 4, 8], "c": [0.111, 1.0, 0.4]})
+    out = disclose(df, CO, may_read_excerpts=False, k=3).frame
+    assert list(out["c"])[:2] == [None, None]
+    for r in out.itertuples():
+        shown = None not in (r.n12, r.n1, r.n2)
+        assert r.c == (round(r.n12 / (r.n1 + r.n2 - r.n12), 3) if shown else None)
+
+
+def test_cooccurrence_hides_c_with_its_counts(live: LiveServer) -> None:
+    """The fixture's two pairs have n12 = 1 < k = 2 (hidden): both c-coefficients hide too."""
+    with live.client("aggregate") as c:
+        rows = c.get("/questions/cooccurrence").json()["rows"]
+    with live.client("excerpts") as c:
+        exact = c.get("/questions/cooccurrence").json()["rows"]
+    assert [r["c"] for r in exact] == [0.333, 0.333]
+    assert rows and all(r["n12"] is None and r["c"] is None for r in rows)
