@@ -40,6 +40,7 @@ from qualkg.ingest.records import (
     Where,
 )
 from qualkg.ingest.safe_io import SafeZip, ZipLimits
+from qualkg.ontology.iris import reserved_study_id
 
 # --- Vocabulary: the allowed local names, in ONE place. They mirror the SKOS schemes in
 # ontology/vocab (roles, organisational features, collection modes; a test keeps them equal) and
@@ -542,6 +543,7 @@ class _Reader:
 def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
     r = _Reader(read, package, prefix)
     meta = r.study_file()
+    _check_study_id(r, meta)
 
     def yaml_items(name: str, items: list[Any]) -> list[_Located]:
         return [_Located(r.where(STUDY_FILE, element=f"{name}[{i}]"), item) for i, item in enumerate(items)]
@@ -607,6 +609,14 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
         coded_data=coded,
         cases=dict(meta.cases),
     )
+
+
+def _check_study_id(r: _Reader, meta: StudyFile) -> None:
+    """A study id must not name a graph qualkg writes itself (decision 0036)."""
+    if (named := reserved_study_id(meta.id)) is not None:
+        r.problem(r.where(STUDY_FILE, field="id"), "study-id-reserved",
+                  f"this study id names {named}, not a study: ingesting it would replace that graph; "
+                  "choose another id", meta.id)
 
 
 def _study(meta: StudyFile) -> Study:

@@ -107,6 +107,19 @@ def _summary(mapper: StudyMapper, graph: str, triples: int) -> StudySummary:
         codes=sum(c.level == "code" for c in rec.codes), themes=sum(c.level == "theme" for c in rec.codes))
 
 
+def _reserved(path: Path, options: ReadOptions | None, study: str, named: str) -> Problem:
+    """A study id that names an internal graph (decision 0036), located where the id came from: the study
+    option (CLI --study, the upload's `study` field) or the file name (a package's study.yaml id is refused
+    by the package reader, with its row)."""
+    if options is not None and options.study_id is not None:
+        message = f"The study id given for this input names {named}, not a study. Choose another study id."
+    else:
+        message = (f"The study id comes from the file name and names {named}, not a study. Rename the file or "
+                   "give another study id.")
+    return Problem(Where(path.name, field="study"), "study-id-reserved",
+                   message + " Ingesting it would replace that graph.", study)
+
+
 def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = "auto",
            options: ReadOptions | None = None, dry_run: bool = False,
            progress: Progress = iter, now: datetime | None = None) -> IngestReport:
@@ -126,6 +139,9 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
                                   f"study '{rec.study.id}' appears twice in one batch", rec.study.id))
             continue
         seen.add(rec.study.id)
+        if (named := iris.reserved_study(rec.study.id)) is not None:
+            errors.append(_reserved(path, options, rec.study.id, named))
+            continue
         mapper = StudyMapper(rec, iris)
         triples = map_study(rec, iris) + _input_triples(mapper, path, digest)
         problems = gate(triples, file=path.name, locate=_locations(mapper))
@@ -136,7 +152,8 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
         graphs[log_graph(iris, rec.study.id)] = _log_triples(mapper, when)
         report.studies.append(_summary(mapper, graph, len(triples)))
     if errors:
-        raise ShapeViolation(errors)
+        shapes_only = all(p.rule.startswith("shacl:") for p in errors)
+        raise (ShapeViolation if shapes_only else IngestError)(errors)
     if store is not None and not dry_run:
         store.replace_graphs(graphs)
         report.written = True

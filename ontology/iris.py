@@ -56,6 +56,21 @@ def source_iri(source: str) -> str:
     return doi_iri(s) if s.startswith("10.") else s
 
 
+MODEL_GRAPH = "https://w3id.org/qualkg/graph/model"  # the ontology and vocabularies, whatever the base
+# Names under `{base}graph/` that are not studies: the graphs qualkg writes itself, and the log graphs'
+# last segment. A study with one of these ids would replace one of those graphs (decision 0036).
+RESERVED_GRAPH_NAMES: dict[str, str] = {
+    "synthesis": "the synthesis graph (review frames and theme mappings)",
+    "model": "the model graph (ontology and vocabularies)",
+    "log": "the log graphs (each study's ingest times, …/graph/{study}/log)",
+}
+
+
+def reserved_study_id(study: str) -> str | None:
+    """What a study id would name instead of a study (see RESERVED_GRAPH_NAMES), or None for a free id."""
+    return RESERVED_GRAPH_NAMES.get(local_id(study))
+
+
 def part(node: str, *names: str) -> str:
     """A node that exists only as part of another: `{node}/{name}/…` (a membership, a selector, a note body)."""
     return "/".join((node, *names))
@@ -85,6 +100,20 @@ class IriScheme:
     def log_graph(self, study: str) -> str:
         """`{base}graph/{study}/log`: the study's ingest-time provenance, apart from its stable graph."""
         return part(self.graph(study), "log")
+
+    def internal_graphs(self) -> frozenset[str]:
+        """Every graph that is not a study's own: the synthesis and model graphs, and each reserved name."""
+        names = {f"{self.base}graph/{local_id(n)}" for n in RESERVED_GRAPH_NAMES}
+        return frozenset({self.synthesis_graph(), MODEL_GRAPH, *names})
+
+    def reserved_study(self, study: str) -> str | None:
+        """What the study's graph or log graph would replace, or None when both are the study's own."""
+        if (named := reserved_study_id(study)) is not None:
+            return named
+        internal = self.internal_graphs()
+        if self.graph(study) in internal or self.log_graph(study) in internal:
+            return "a graph qualkg writes itself"
+        return None
 
     def scoped(self, study: str, kind: str, local: str, *, synthetic: bool = False) -> str:
         """`{base}study/{study}/{kind}/{local}`, or `…/synthetic/{kind}/{local}` for synthetic content."""

@@ -8,6 +8,8 @@ principles) each have their own namespace so their concept IRIs read well.
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, XSD
 
+from qualkg.ontology.iris import MODEL_GRAPH
+
 QK = Namespace("https://w3id.org/qualkg/ns#")
 QKDATA = Namespace("https://w3id.org/qualkg/id/")  # default base of instance IRIs (settings may change it)
 ROLE = Namespace("https://w3id.org/qualkg/vocab/role/")
@@ -23,7 +25,7 @@ SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 SCHEMA = Namespace("http://schema.org/")
 
 # The named graph holding the model (ontology + vocabularies); every other graph's IRI comes from IriScheme.
-ONTOLOGY_GRAPH = "https://w3id.org/qualkg/graph/model"
+ONTOLOGY_GRAPH = MODEL_GRAPH
 
 PREFIXES: dict[str, str] = {
     "qk": str(QK),

@@ -633,6 +633,15 @@ HOSTILE: list[Case] = [
     Case("xlsx_begin_huge.xlsx", "a Begin cell of 5,000 digits",
          lambda: xlsx_bytes([[*MAXQDA_HEADER, "Begin", "End"], ["g", "doc1", "Pay", "SYNTHETIC", "9" * 5000, "3"]]),
          "integer", {"file": "xlsx_begin_huge.xlsx", "row": 2, "field": "Begin"}),
+    # -- reserved study ids (issue 16, decision 0036)
+    Case("synthesis.csv", "a file name that makes the study id 'synthesis'", text(TAGUETTE + "1,doc1,pay,SYNTHETIC\n"),
+         "study-id-reserved", {"file": "synthesis.csv", "field": "study"}),
+    Case("model.qdc", "a file name that makes the study id 'model'",
+         qdc(codebook(f'<Code guid="{g(10)}" name="Pay" isCodable="true"/>')),
+         "study-id-reserved", {"file": "model.qdc", "field": "study"}),
+    Case("package_reserved_id.zip", "a package whose study id is 'synthesis'",
+         package({"study.yaml": STUDY_YAML.replace("badinput-study", "synthesis")}),
+         "study-id-reserved", {"file": "study.yaml", "field": "id"}),
 ]
 CASES_ += HOSTILE
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qualkg.ontology.iris import IriScheme, digest, doi_iri, part, slug, source_iri
+from qualkg.ontology.iris import MODEL_GRAPH, IriScheme, digest, doi_iri, part, reserved_study_id, slug, source_iri
+from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
 
 B = "https://example.org/id/"
 IRIS = IriScheme(B)
@@ -52,3 +53,26 @@ def test_synthesis_patterns() -> None:
 def test_base_must_end_with_a_separator() -> None:
     with pytest.raises(ValueError, match="must end with"):
         IriScheme("https://example.org/id")
+
+
+def test_codings_are_parts_of_their_excerpt() -> None:
+    x = IRIS.excerpt("s1", "T", 3, 9, synthetic=False)
+    assert IRIS.coding(x, "R1") == f"{x}/coding/{digest('coder', 'R1', length=12)}"
+    assert IRIS.coding(x, None) == f"{x}/coding/unknown-coder"
+
+
+def test_internal_graphs_and_the_study_ids_that_would_name_them() -> None:
+    """The synthesis and model graphs and the reserved names under {base}graph/ are no study's (decision 0036)."""
+    assert IRIS.internal_graphs() == {f"{B}graph/synthesis", MODEL_GRAPH, f"{B}graph/model", f"{B}graph/log"}
+    assert MODEL_GRAPH == ONTOLOGY_GRAPH
+    for study in ("synthesis", "model", "log"):
+        assert reserved_study_id(study) is not None and IRIS.reserved_study(study) is not None
+    for study in ("Synthesis", "synthesis-2025", "logs", "s1"):  # other ids, other graph IRIs
+        assert reserved_study_id(study) is None and IRIS.reserved_study(study) is None
+        assert IRIS.graph(study) not in IRIS.internal_graphs()
+
+
+def test_a_base_under_which_a_study_graph_would_be_the_model_graph() -> None:
+    """With base https://w3id.org/qualkg/ the study "model" would have the model graph's IRI itself."""
+    iris = IriScheme("https://w3id.org/qualkg/")
+    assert iris.graph("model") == MODEL_GRAPH and iris.reserved_study("model") is not None
