@@ -27,6 +27,7 @@ from qualkg.store import open_store
 from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
 from tests.badinputs.make_corpus import PHRASE, START, g, project, qdpx
+from tests.conftest import LiveServer
 from tests.fixture_study import fixture_records
 from tests.ingest.readers.test_tabular import MAXQDA_HEADER, MAXQDA_ROWS, write_xlsx
 
@@ -159,3 +160,12 @@ def test_codings_are_named_by_the_excerpt_and_the_coder() -> None:
     assert IRIS.coding(x, None) == f"{x}/coding/unknown-coder"
     assert IRIS.coding(x, "unknown-coder") != IRIS.coding(x, None)
     assert NamedNode(IRIS.coding(x, "Coder A")).value.startswith(f"{x}/coding/")
+
+
+def test_a_two_coder_project_is_accepted_over_http(live: LiveServer, tmp_path: Path) -> None:
+    """The upload the issue reports as refused (422, dcterms:creator maxCount): a dry run gives one excerpt."""
+    path = _two_coder_project(tmp_path)
+    with live.client("ingest") as c:
+        r = c.post("/studies", files={"file": (path.name, path.read_bytes())}, data={"dry_run": "true"})
+    assert r.status_code == 200, r.text
+    assert r.json()["studies"][0]["excerpts"] == 1
