@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -116,6 +117,9 @@ class SparqlSandbox:
         self._busy: set[_Worker] = set()
         self._asked: Counter[str] = Counter()  # snapshots of the evaluations waiting or running
         self._closed = False
+        # Workers die with the thread that started them (PR_SET_PDEATHSIG is per thread), so one thread that
+        # lives as long as the sandbox starts them all, not the request threads, which come and go.
+        self._spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparql-sandbox")
 
     def evaluate(self, snapshot: Path, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
         """The serialised answer of `query` on the read-only store at `snapshot`.
@@ -158,6 +162,7 @@ class SparqlSandbox:
             self._closed = True
             for worker in self._busy:
                 worker.stop()
+        self._spawner.shutdown(wait=False)
         while True:
             try:
                 self._idle.get_nowait().kill()
@@ -169,16 +174,30 @@ class SparqlSandbox:
                            retry_after_s=max(1, math.ceil(self.limits.timeout_s)))
 
     def _take_worker(self) -> _Worker:
-        try:
-            worker = self._idle.get_nowait()
-        except Empty:
-            worker = _Worker(self.limits, start_timeout_s=30)
+        worker = self._idle_worker() or self._new_worker()
         with self._lock:
             if self._closed:
                 worker.kill()
                 raise SandboxUnavailable("the SPARQL sandbox is closed")
             self._busy.add(worker)
         return worker
+
+    def _idle_worker(self) -> _Worker | None:
+        """An idle worker that is still alive (one may have been killed from outside meanwhile), or None."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except Empty:
+                return None
+            if worker.process.poll() is None:
+                return worker
+            worker.kill()
+
+    def _new_worker(self) -> _Worker:
+        try:
+            return self._spawner.submit(_Worker, self.limits, 30).result()
+        except RuntimeError:  # "cannot schedule new futures after shutdown"
+            raise SandboxUnavailable("the SPARQL sandbox is closed") from None
 
     def _give_back(self, worker: _Worker) -> None:
         """Keep the worker for the next query, unless the sandbox closed or the worker holds on to much memory."""
@@ -208,6 +227,8 @@ class SparqlSandbox:
         self._give_back(worker)
         if status == "error":
             raise QueryError(detail)
+        if status == "store":  # the copy could not be opened: the store's trouble, not the query's
+            raise StoreError(detail)
         if status == "memory":
             raise self._too_large()
         if status == "answer":

@@ -91,10 +91,14 @@ def serve(conn: Connection, memory_bytes: int, answer_bytes: int) -> None:
         except EOFError:
             return
         out = _Capped(answer_bytes)
-        try:
-            if opened is None or opened[0] != snapshot:
-                opened = None  # the old snapshot is closed before the new one is opened
+        if opened is None or opened[0] != snapshot:
+            opened = None  # the old snapshot is closed before the new one is opened
+            try:
                 opened = (snapshot, Store.read_only(snapshot))
+            except (OSError, RuntimeError) as e:
+                conn.send(("store", f"cannot open the read-only copy of the store {snapshot}: {e}"))
+                continue
+        try:
             result = opened[1].query(query, use_default_graph_as_union=True)
             if isinstance(result, QueryTriples):
                 graph_format = RdfFormat.from_media_type(media_type)

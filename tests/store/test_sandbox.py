@@ -13,8 +13,8 @@ import psutil
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from qualkg.store.base import QueryError, QueryTimeout
-from qualkg.store.sandbox import QueryTooLarge, SandboxBusy, SandboxLimits, SparqlSandbox
+from qualkg.store.base import QueryError, QueryTimeout, StoreError
+from qualkg.store.sandbox import QueryTooLarge, SandboxBusy, SandboxLimits, SandboxUnavailable, SparqlSandbox
 
 G = NamedNode("https://example.org/g")
 
@@ -119,3 +119,73 @@ def test_busy_pool_refuses_instead_of_queueing_forever(snapshot: Path) -> None:
 def test_engine_errors_are_query_errors(sandbox: SparqlSandbox, snapshot: Path) -> None:
     with pytest.raises(QueryError):
         sandbox.evaluate(snapshot, "SELEC nothing", "text/csv")
+
+
+def test_an_answer_past_the_answer_cap_is_stopped(snapshot: Path) -> None:
+    box = SparqlSandbox(SandboxLimits(workers=1, answer_bytes=1000))
+    try:
+        big = "SELECT ?o WHERE { ?s ?p ?o BIND(CONCAT(?o, ?o, ?o, ?o, ?o, ?o, ?o, ?o) AS ?x) VALUES ?n { " \
+              + " ".join(str(i) for i in range(100)) + " } }"
+        with pytest.raises(QueryTooLarge, match="answer"):
+            box.evaluate(snapshot, big, "text/csv")
+        assert box.evaluate(snapshot, "ASK { ?s ?p ?o }", "text/csv")  # the worker goes on
+    finally:
+        box.close()
+
+
+def test_past_the_queue_a_query_is_refused_at_once(snapshot: Path) -> None:
+    """One worker, no queue: while it spins, the next query is refused without waiting."""
+    box = SparqlSandbox(SandboxLimits(workers=1, queue=0, timeout_s=3, wait_s=30))
+    values = " ".join(str(i) for i in range(200))
+    spin = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }"
+    outcome: list[type[BaseException]] = []
+
+    def spin_once() -> None:
+        try:
+            box.evaluate(snapshot, spin, "text/csv")
+        except QueryTimeout as e:
+            outcome.append(type(e))
+
+    first = threading.Thread(target=spin_once)
+    try:
+        first.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        with pytest.raises(SandboxBusy) as busy:
+            box.evaluate(snapshot, "ASK { ?s ?p ?o }", "text/csv")
+        assert time.monotonic() - started < 0.5 and busy.value.retry_after_s >= 1
+        first.join()
+    finally:
+        box.close()
+    assert outcome == [QueryTimeout]
+
+
+def test_a_copy_that_cannot_be_opened_is_the_store_failing_not_the_query(sandbox: SparqlSandbox,
+                                                                           tmp_path: Path) -> None:
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "CURRENT").write_text("MANIFEST-nothing\n")
+    with pytest.raises(StoreError) as failed:
+        sandbox.evaluate(tmp_path / "broken", "ASK { ?s ?p ?o }", "text/csv")
+    assert not isinstance(failed.value, QueryError)
+
+
+def test_closing_kills_a_busy_worker(snapshot: Path) -> None:
+    box = SparqlSandbox(SandboxLimits(workers=1, timeout_s=30))
+    values = " ".join(str(i) for i in range(200))
+    spin = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }"
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box.evaluate(snapshot, spin, "text/csv")
+        except StoreError as e:
+            outcome.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    box.close()
+    worker.join(timeout=10)
+    assert time.monotonic() - started < 5
+    assert len(outcome) == 1 and isinstance(outcome[0], SandboxUnavailable)
