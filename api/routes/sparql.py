@@ -1,11 +1,15 @@
-"""SPARQL 1.1 Protocol endpoint, read only (scope `sparql`; decision 0013): GET ?query=…, a POST form or
-an application/sparql-query body. Updates, SERVICE, unparseable text and a LIMIT above the row cap are
-refused with 400; a query without a LIMIT gets the cap; past the timeout it answers 503. Results come
-by content negotiation (RESULT_TYPES, GRAPH_TYPES).
+"""SPARQL 1.1 Protocol endpoint, read only (scope `sparql`; decisions 0013, 0060): GET ?query=…, a POST
+form or an application/sparql-query body. The text is normalised first (`normalise`: \\u escapes expanded,
+comments removed, no carriage return left), and that text is both checked and run. Updates, SERVICE,
+FROM / FROM NAMED, unparseable text and a LIMIT above the row cap are refused with 400; a query without a
+LIMIT gets the cap. On the embedded store it is evaluated in the SPARQL sandbox (qualkg.store.sandbox):
+past the timeout 503, past the memory or answer cap 413, every worker busy 503 with Retry-After. Results
+come by content negotiation (RESULT_TYPES, GRAPH_TYPES).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from threading import Lock
@@ -14,11 +18,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pyparsing import ParseException, ParseResults
-from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parser import expandUnicodeEscapes, parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from starlette.concurrency import run_in_threadpool
 
 from qualkg.api.security import require
+from qualkg.store.base import GraphStore, QueryError, QueryTimeout
+from qualkg.store.sandbox import QueryTooLarge, SandboxBusy, SandboxError
 
 router = APIRouter(prefix="/sparql", tags=["sparql"], dependencies=[require("sparql")])
 
@@ -44,13 +50,77 @@ def _walk(node: Any) -> Iterator[Any]:
         yield from _walk(child)
 
 
+# One SPARQL token that can hold a '#' or a line break that is not a comment's: an IRI, a string (long
+# strings as the grammar has them: up to two quotes inside, then a character that is not one), or an
+# escaped character of a prefixed name (PN_LOCAL_ESC, e.g. ex:a\#b); and comments, which end at CR or LF
+# for Oxigraph but only at LF for rdflib. Anything else is code, one run of it at a time.
+_Q1, _Q3 = "'", "'''"
+_D1, _D3 = '"', '"""'
+_LONG = "|".join(
+    f"{q3}(?:[^{q1}\\\\]|\\\\[^\\r\\n]|{q1}(?!{q1}{q1}))*{q3}" for q1, q3 in ((_Q1, _Q3), (_D1, _D3)))
+_SHORT = "|".join(f"{q}(?:[^{q}\\\\\\r\\n]|\\\\[^\\r\\n])*{q}" for q in (_Q1, _D1))
+_TOKENS = re.compile("|".join((
+    r"(?P<comment>#[^\r\n]*)",
+    r'(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)',
+    f"(?P<long>{_LONG})",
+    f"(?P<short>{_SHORT})",
+    r"(?P<escaped>\\[^\r\n])",
+    r"""(?P<code>[^#<'"\\]+|.)""",
+)), re.DOTALL)
+_UNICODE_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")
+# A keyword in code, not part of a prefixed name (ex:service), a variable (?from) or a language tag (@from).
+_SERVICE = re.compile(r"(?<![\w:?$@])SERVICE(?![\w:-])", re.IGNORECASE)
+_FROM = re.compile(r"(?<![\w:?$@])FROM(?![\w:-])", re.IGNORECASE)
+_REFUSED_SERVICE = "SERVICE (federated query) is refused: the server does not fetch other endpoints"
+_REFUSED_FROM = ("FROM and FROM NAMED are refused: a query here always runs on every graph (the default graph is "
+                 "the union of the named graphs); choose graphs with GRAPH <…> { … } instead")
+
+
+def normalise(text: str) -> tuple[str, str]:
+    """(the text to check and run, the code outside IRIs, strings and comments). SPARQL expands \\u escapes
+    before parsing, so they are expanded first, exactly as rdflib does; then comments are removed, a
+    carriage return in code becomes a line feed and one inside a long string its escape \\r. The result
+    reads the same to rdflib and to Oxigraph: no comment, no carriage return, no \\u escape (400 when
+    expanding made a new one)."""
+    try:
+        text = expandUnicodeEscapes(text)
+    except ValueError as e:
+        raise HTTPException(400, f"not a SPARQL query: {e}") from None
+    out: list[str] = []
+    code: list[str] = []
+    for m in _TOKENS.finditer(text):
+        kind, token = m.lastgroup, m.group()
+        if kind == "comment":
+            token = " "
+        elif kind == "long":
+            token = token.replace("\r", "\\r")
+        elif kind == "code":
+            token = token.replace("\r", "\n")
+        out.append(token)
+        code.append(token if kind in ("code", "escaped", "comment") else " ")
+    normalised = "".join(out)
+    if _UNICODE_ESCAPE.search(normalised) or "\r" in normalised:
+        raise HTTPException(400, "not a SPARQL query: a \\u escape that spells another \\u escape, or a carriage "
+                                 "return where the grammar allows none")
+    try:
+        normalised.encode("utf-8")
+    except UnicodeEncodeError:
+        raise HTTPException(400, "not a SPARQL query: a \\u escape names half of a surrogate pair") from None
+    return normalised, "".join(code)
+
+
 _PARSER_LOCK = Lock()  # rdflib's SPARQL parser (pyparsing) is not thread-safe: concurrent parses raise TypeError
 
 
 @lru_cache(maxsize=256)
 def check_query(text: str, max_rows: int) -> tuple[str, str]:
-    """(query form, the query to run). Raises 400 for updates, SERVICE and bad syntax; accepted texts are
-    kept (decision 0013)."""
+    """(query form, the query to run: the normalised text, capped). Raises 400 for updates, SERVICE,
+    FROM / FROM NAMED and bad syntax; accepted texts are kept (decision 0013)."""
+    text, code = normalise(text)
+    if _SERVICE.search(code):
+        raise HTTPException(400, _REFUSED_SERVICE)
+    if _FROM.search(code):
+        raise HTTPException(400, _REFUSED_FROM)
     try:
         with _PARSER_LOCK:
             parsed = parseQuery(text)
@@ -62,7 +132,9 @@ def check_query(text: str, max_rows: int) -> tuple[str, str]:
     query = parsed[1]
     form = query.name  # SelectQuery | AskQuery | ConstructQuery | DescribeQuery
     if any(isinstance(n, CompValue) and n.name == "ServiceGraphPattern" for n in _walk(query)):
-        raise HTTPException(400, "SERVICE (federated query) is refused: the server does not fetch other endpoints")
+        raise HTTPException(400, _REFUSED_SERVICE)
+    if "datasetClause" in query:
+        raise HTTPException(400, _REFUSED_FROM)
     if form == "AskQuery":
         return form, text
     if "valuesClause" in query:
@@ -100,8 +172,25 @@ async def _run(request: Request, text: str | None) -> Response:
     config, store = request.app.state.config, request.app.state.store
     form, query = await run_in_threadpool(check_query, text, config.max_rows)  # parsing would hold the event loop
     media = _media(request, form)
-    body = await run_in_threadpool(store.query_raw, query, media, config.query_timeout_s)  # errors: app.py
+    body = await run_in_threadpool(_evaluate, store, query, media, config.query_timeout_s)
     return Response(body, media_type=media)
+
+
+def _evaluate(store: GraphStore, query: str, media: str, timeout_s: float) -> bytes:
+    """The store's answer; the sandbox's refusals as what they are, not as the store being unavailable. Other
+    StoreErrors (a SPARQL server that is down, a disk that is full) go to the app's handler (503)."""
+    try:
+        return store.query_raw(query, media, timeout_s)
+    except QueryError as e:
+        raise HTTPException(400, f"the query failed: {e}") from None
+    except QueryTimeout as e:
+        raise HTTPException(503, f"the query ran past the configured timeout of {timeout_s:g} s: {e}") from None
+    except QueryTooLarge as e:
+        raise HTTPException(413, str(e)) from None
+    except SandboxBusy as e:
+        raise HTTPException(503, str(e), headers={"Retry-After": str(int(e.retry_after_s))}) from None
+    except SandboxError as e:
+        raise HTTPException(503, str(e)) from None
 
 
 @router.get("", summary="SPARQL query (GET)")
