@@ -6,10 +6,11 @@ from QUALKG_* variables, so each is defined once, here (decision 0019).
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class ApiKey(BaseModel):
@@ -39,9 +40,22 @@ class ApiSettings(BaseModel):
                                "background at start and after each write (kept as finished JSON), and answers "
                                "again what callers asked before the write, so first askings are answered from "
                                "memory (needs answer_cache).")
+    trusted_proxies: tuple[str, ...] = Field((), description="Addresses or networks (JSON list, e.g. "
+                                             '["127.0.0.1"]) of the reverse proxies whose X-Forwarded-For, '
+                                             "Forwarded and X-Real-IP headers are believed. None = a request "
+                                             "carrying such a header gets no open scopes.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in v:
+            ipaddress.ip_network(entry, strict=False)  # ValueError: not an address or network
+        return v
 
 
 class ApiConfig(ApiSettings):
     version: str = "0.1.0"
-    open_scopes: frozenset[str] = Field(default_factory=frozenset, description="Scopes granted without a key.")
+    open_scopes: frozenset[str] = Field(default_factory=frozenset, description="Scopes granted without a key, "
+                                        "and only to a caller on a loopback connection that no untrusted proxy "
+                                        "forwarded (api/security.py local_caller; decision 0066).")
     keys: list[ApiKey] = Field(default_factory=list)

@@ -1,14 +1,18 @@
 """Who is calling and what they may do: API keys (or bearer tokens) with the scopes of SCOPES
-(decision 0014). Only the SHA-256 of each key is kept; a caller without a key gets the config's open scopes.
+(decision 0014). Only the SHA-256 of each key is kept. A caller without a key gets the config's open
+scopes only on a loopback connection that no untrusted proxy forwarded (`local_caller`, decision 0066).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from functools import lru_cache
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 
@@ -43,10 +47,86 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def resolve_principal(key: str | None, config: ApiConfig, now: datetime | None = None) -> Principal:
-    """The principal for a presented key (None = anonymous). A wrong, revoked or expired key is refused."""
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")  # a proxy stands between caller and server
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address as a header or an ASGI scope writes it ("1.2.3.4", "1.2.3.4:80", "[::1]:80", "::1"),
+    IPv4-mapped IPv6 as its IPv4 address; None for anything else ("unknown", "_hidden", "testclient")."""
+    text = text.strip().strip('"')
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _is_loopback(host: object) -> bool:
+    address = _address(host) if isinstance(host, str) else None
+    return address is not None and address.is_loopback
+
+
+@lru_cache(maxsize=16)
+def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(t, strict=False) for t in trusted)
+
+
+def _trusted(host: str, trusted: Sequence[Network]) -> bool:
+    address = _address(host)
+    return address is not None and any(address in net for net in trusted)
+
+
+def forwarded_chain(headers: Mapping[str, str]) -> list[str]:
+    """Every address the forwarding headers name: each element of Forwarded (its for=, "" when it has
+    none), each of X-Forwarded-For, and X-Real-IP."""
+    chain = []
+    for element in headers.get("forwarded", "").split(","):
+        if element.strip():
+            pairs = (p.partition("=") for p in element.split(";"))
+            chain.append(next((v.strip() for k, _, v in pairs if k.strip().lower() == "for"), ""))
+    chain += [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    chain += [headers["x-real-ip"].strip()] if headers.get("x-real-ip", "").strip() else []
+    return chain
+
+
+def local_caller(server: Sequence[Any] | None, client: Sequence[Any] | None, headers: Mapping[str, str],
+                 trusted_proxies: Sequence[str] = ()) -> bool:
+    """Whether a request comes from this machine over loopback, so it may have the open scopes.
+
+    `server` and `client` are the ASGI scope's tuples: the server's end of the connection (for a server bound
+    to a wildcard address, the address the caller connected to) and the peer. Both must be loopback. A request
+    carrying a forwarding header came through a proxy: it is local only when the peer is a trusted proxy and
+    every address the headers name is loopback (a remote caller's address is in them wherever the proxy that
+    took its connection wrote it; the caller's own header cannot hide it).
+    """
+    if not server or not client or not _is_loopback(server[0]) or not _is_loopback(client[0]):
+        return False
+    if not any(headers.get(h) for h in FORWARDING_HEADERS):
+        return True
+    if not _trusted(client[0], _networks(tuple(trusted_proxies))):
+        return False  # a proxy no one configured: the caller behind it is unknown
+    chain = forwarded_chain(headers)
+    return bool(chain) and all(_is_loopback(hop) for hop in chain)
+
+
+def request_is_local(request: Request, config: ApiConfig) -> bool:
+    """`local_caller` for a request (repeated forwarding headers joined, as one list)."""
+    headers = {h: ",".join(request.headers.getlist(h)) for h in FORWARDING_HEADERS}
+    return local_caller(request.scope.get("server"), request.scope.get("client"), headers, config.trusted_proxies)
+
+
+def resolve_principal(key: str | None, config: ApiConfig, now: datetime | None = None, *,
+                      local: bool = False) -> Principal:
+    """The principal for a presented key (None = anonymous: the open scopes when `local`, none otherwise).
+    A wrong, revoked or expired key is refused."""
     if key is None:
-        return Principal("anonymous", config.open_scopes)
+        return Principal("anonymous", config.open_scopes if local else frozenset())
     digest = key_hash(key)
     for k in config.keys:
         if hmac.compare_digest(k.key_sha256, digest):
@@ -62,7 +142,8 @@ def resolve_principal(key: str | None, config: ApiConfig, now: datetime | None =
 
 async def current_principal(request: Request, config: ConfigDep) -> Principal:
     # async: no I/O here, and a sync dependency would cost a thread-pool hop on every request
-    return resolve_principal(_presented_key(request), config)
+    key = _presented_key(request)
+    return resolve_principal(key, config, local=key is None and request_is_local(request, config))
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -50,3 +50,22 @@ def test_an_api_field_is_read_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("QUALKG_MAX_ROWS", "42")
     monkeypatch.setenv("QUALKG_CORS_ORIGINS", '["https://a.example"]')
     assert api_config(Settings()).max_rows == 42 and api_config(Settings()).cors_origins == ("https://a.example",)
+
+
+def test_trusted_proxies_are_read_and_handed_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QUALKG_TRUSTED_PROXIES (a JSON list of addresses or networks) reaches the API; a name is refused."""
+    monkeypatch.setenv("QUALKG_TRUSTED_PROXIES", '["127.0.0.1", "::1/128"]')
+    assert api_config(Settings()).trusted_proxies == ("127.0.0.1", "::1/128")
+    monkeypatch.setenv("QUALKG_TRUSTED_PROXIES", '["proxy.example"]')
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        Settings()
+
+
+def test_open_scopes_are_only_what_a_loopback_caller_may_get() -> None:
+    """The settings' host only decides which scopes may be open; who gets them is decided per request from
+    the connection (api/security.py local_caller; tests/security/test_http_guards.py)."""
+    from qualkg.api.security import resolve_principal
+
+    config = api_config(Settings(host="127.0.0.1"))
+    assert resolve_principal(None, config, local=False).scopes == frozenset()
+    assert resolve_principal(None, config, local=True).scopes == {"aggregate", "excerpts"}
