@@ -1,19 +1,25 @@
 """HTTP hardening (decision 0011): security headers, request body limits enforced while the body streams
-in, and CORS only when configured. `install_middleware(app, policy)` is called once by the app factory.
-Order (outermost first): security headers (a 413 carries them too), CORS, body limit.
+in, CORS only when configured, and a last-resort answer for an unhandled error (decision 0067).
+`install_middleware(app, policy)` is called once by the app factory. Order (outermost first): security
+headers (a 413 and a 500 carry them too), CORS, last resort, body limit.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Sequence
 from typing import Protocol
 
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.body_limit import RequestBodyLimitResponder
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger(__name__)
 MULTIPART_ENVELOPE = 64 * 1024  # boundaries, part headers and the small form fields of an upload
 UPLOAD_ROUTE = ("POST", "/studies")
 DOCS_PATHS = ("/docs", "/redoc")  # Swagger UI and ReDoc load their scripts from a CDN
@@ -63,7 +69,8 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit of their route with 413, while they stream in."""
+    """Refuses request bodies over the limit of their route with 413: a declared length at once, before the
+    app runs (so before the key is looked at and before a byte is read), a chunked body while it streams in."""
 
     def __init__(self, app: ASGIApp, *, default: int, upload: int) -> None:
         self.app, self.default, self.upload = app, default, upload
@@ -74,15 +81,59 @@ class BodyLimit:
             return
         route = (scope["method"], scope["path"].rstrip("/") or "/")
         limit = self.upload if route == UPLOAD_ROUTE else self.default
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await JSONResponse({"detail": f"the request body is larger than {limit} bytes"},
+                               status_code=413)(scope, receive, send)
+            return
         await RequestBodyLimitResponder(self.app, limit)(scope, receive, send)
 
 
+class LastResort:
+    """Answers a request whose handling raised an error no handler took: 500, a JSON body naming only a
+    reference to the server log (no message, path or traceback), and the connection stays open for the next
+    request. Starlette's own last handler answers too, but then re-raises, and uvicorn closes the keep-alive
+    connection. An error after the answer started cannot be answered: it is re-raised, and the connection
+    closes, since the answer the client got is cut short. An error after the answer ended is only logged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = {"started": False, "ended": False}
+
+        async def send_tracked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                state["ended"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except ClientDisconnect:
+            return  # the caller left: there is no one to answer
+        except Exception:
+            ref = secrets.token_hex(6)
+            log.exception("%s %s: unhandled error (ref %s)", scope["method"], scope["path"], ref)
+            if state["started"] and not state["ended"]:
+                raise
+            if not state["started"]:
+                await JSONResponse({"detail": f"the server could not answer this request (ref {ref}, in its log)"},
+                                   status_code=500)(scope, receive, send)
+
+
 def install_middleware(app: FastAPI, policy: HttpPolicy) -> None:
-    """Add the body limit, CORS (only when `policy.cors_origins` is not empty) and security headers."""
+    """Add the body limit, the last-resort answer, CORS (only when `policy.cors_origins` is not empty) and
+    security headers."""
     if getattr(app.state, "http_policy", None) is not None:
         raise RuntimeError("install_middleware was already called for this app")
     app.state.http_policy = policy
     app.add_middleware(BodyLimit, default=policy.max_body_bytes, upload=policy.max_upload_bytes + MULTIPART_ENVELOPE)
+    app.add_middleware(LastResort)
     if policy.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(policy.cors_origins), allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "X-API-Key", "Content-Type"])

@@ -1,24 +1,41 @@
-"""Studies: list, one study's overview, and ingest by upload (scope `ingest`)."""
+"""Studies: list, one study's overview, and ingest by upload (scope `ingest`).
+
+An upload is checked before its body is read (decision 0065): the key and the scope (the route's
+dependency), then the declared length; only then is the multipart body read, as it streams in, with its
+file part written straight to one private folder and counted against `max_upload_bytes`.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from neo4j.exceptions import DriverError, Neo4jError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from python_multipart.exceptions import FormParserError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from qualkg.api.answer import answer
 from qualkg.api.deps import CatalogDep
 from qualkg.api.routes.questions import FormatQ
 from qualkg.api.security import PrincipalDep, require
+from qualkg.ingest.errors import IngestError
 from qualkg.ingest.pipeline import ingest
+from qualkg.ingest.problems import Problem
 from qualkg.ingest.readers import EXTENSIONS, ReadOptions
 from qualkg.projection.neo4j import ProjectionError, sync_written
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 router = APIRouter(prefix="/studies", tags=["studies"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -41,36 +58,218 @@ async def study_overview(study: str, request: Request, catalog: CatalogDep, prin
     return await answer(request, catalog, "study-overview", {"study": study}, principal, fmt=format)
 
 
+class UploadForm(BaseModel):
+    """The form fields of an upload besides its file."""
+
+    model_config = ConfigDict(extra="ignore")
+    study: str | None = Field(None, pattern=_STUDY_ID.pattern, description="The study id; default: a slug of "
+                              "the file name.")
+    preset: Literal["auto", "taguette", "maxqda"] = Field("auto", description="Column layout of a CSV/XLSX table.")
+    dry_run: bool = Field(False, description="Read, map and validate, but write nothing.")
+
+
+UPLOAD_BODY: dict[str, Any] = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
+                            "description": f"One {', '.join(sorted(EXTENSIONS))} file."},
+                   **UploadForm.model_json_schema()["properties"]}}}}}
+UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not a multipart form of one file and a few small fields."},
+    413: {"description": "The upload is larger than the server's max_upload_bytes (refused before it is read "
+                         "when its length is declared)."},
+    415: {"description": "The file's extension is not one a reader takes."},
+    422: {"description": "A form field is invalid (FastAPI's validation shape), or the input is refused: "
+                         "`written: false` and every located problem.",
+          "content": {"application/json": {"schema": {"anyOf": [
+              {"$ref": "#/components/schemas/HTTPValidationError"},
+              {"type": "object", "required": ["written", "problems"],
+               "properties": {"written": {"type": "boolean"}, "problems": {"type": "array",
+                                                                           "items": {"type": "object"}}}}]}}}},
+}
+
+
 @router.post("", summary="Ingest an upload (.qdpx, .qdc, .csv, .xlsx or a study-package .zip); all or nothing",
-             dependencies=[require("ingest")], status_code=201)
-async def upload_study(request: Request, file: Annotated[UploadFile, File()],
-                       study: Annotated[str | None, Form(pattern=_STUDY_ID.pattern)] = None,
-                       preset: Annotated[str, Form(pattern="^(auto|taguette|maxqda)$")] = "auto",
-                       dry_run: Annotated[bool, Form()] = False) -> JSONResponse:
+             dependencies=[require("ingest")], status_code=201, openapi_extra={"requestBody": UPLOAD_BODY},
+             responses=UPLOAD_ANSWERS)
+async def upload_study(request: Request) -> JSONResponse:
+    # No body parameters: FastAPI reads a form body before it runs any dependency, so this route reads its
+    # own, after require("ingest"); a declared length over the limit was refused before (api/middleware.py
+    # BodyLimit). Decision 0065.
     config, app_state = request.app.state.config, request.app.state
-    name = _SAFE_NAME.sub("_", Path(file.filename or "upload").name)[-100:] or "upload"
-    if Path(name).suffix.lower() not in EXTENSIONS:
-        raise HTTPException(415, f"unsupported upload '{name}': expected one of {', '.join(sorted(EXTENSIONS))}")
-    with tempfile.TemporaryDirectory(prefix="qualkg-upload-") as tmp:
-        target = Path(tmp) / name
-        size = 0
-        with target.open("wb") as out:
-            while chunk := await file.read(1 << 20):
-                size += len(chunk)
-                if size > config.max_upload_bytes:
-                    raise HTTPException(413, f"upload larger than {config.max_upload_bytes} bytes")
-                out.write(chunk)
+    folder = Path(tempfile.mkdtemp(prefix="qualkg-upload-"))
+    try:
+        upload = await _receive(request, folder, config.max_upload_bytes)
+        form = _form(upload)
 
         def run() -> JSONResponse:
+            assert upload.path is not None
             with app_state.write_lock:  # one writer at a time: a batch is replaced atomically
-                report = ingest(target, app_state.store, app_state.catalog.iris,
-                                options=ReadOptions(study, preset), dry_run=dry_run)  # IngestError: 422 (app.py)
-                body = report.as_dict()
+                try:
+                    report = ingest(upload.path, app_state.store, app_state.catalog.iris,
+                                    options=ReadOptions(form.study, form.preset), dry_run=form.dry_run)
+                except IngestError as e:  # 422 (app.py), naming the uploaded file only
+                    raise type(e)([_named(p) for p in e.problems]) from None
+                body = _cut_folders(report.as_dict())
                 if report.written and app_state.neo4j is not None and config.neo4j_auto_sync:
                     body["neo4j"] = _sync_neo4j(request, [s.graph for s in report.studies])
-            return JSONResponse(body, status_code=200 if dry_run else 201)
+            return JSONResponse(body, status_code=200 if form.dry_run else 201)
 
         return await run_in_threadpool(run)
+    finally:
+        await run_in_threadpool(shutil.rmtree, folder, True)
+
+
+class _Upload:
+    """A multipart body read as it streams in: the file part is written to `folder` under its own (safe)
+    name and counted against `limit`; the few small fields are kept. Nothing else is spooled."""
+
+    MAX_PARTS = 16
+    MAX_FIELD_BYTES = 1024
+
+    def __init__(self, folder: Path, limit: int) -> None:
+        self.folder, self.limit = folder, limit
+        self.fields: dict[str, str] = {}
+        self.path: Path | None = None  # the file part, once its headers are read
+        self.size = 0
+        self.pending: list[bytes] = []  # file data parsed, not yet written
+        self._out: BinaryIO | None = None
+        self._parts = 0
+        self._new_part()
+
+    def _new_part(self) -> None:
+        self._header, self._value, self._disposition = bytearray(), bytearray(), b""
+        self._name: str | None = None
+        self._is_file = False
+        self._data = bytearray()
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {"on_part_begin": self._new_part, "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value, "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished, "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end}
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        if self._header.lower() == b"content-disposition":
+            self._disposition = bytes(self._value)
+        self._header, self._value = bytearray(), bytearray()
+
+    def _on_headers_finished(self) -> None:
+        self._parts += 1
+        if self._parts > self.MAX_PARTS:
+            raise HTTPException(400, f"invalid multipart upload: more than {self.MAX_PARTS} parts")
+        _, options = parse_options_header(self._disposition)
+        if b"name" not in options:
+            raise HTTPException(400, "invalid multipart upload: a part without a name")
+        self._name = options[b"name"].decode("utf-8", "replace")
+        if b"filename" not in options:
+            return
+        if self._name != "file" or self.path is not None:
+            raise HTTPException(400, "invalid multipart upload: send one file, as the 'file' field")
+        name = _SAFE_NAME.sub("_", Path(options[b"filename"].decode("utf-8", "replace")).name)[-100:] or "upload"
+        if Path(name).suffix.lower() not in EXTENSIONS:
+            raise HTTPException(415, f"unsupported upload '{name}': expected one of {', '.join(sorted(EXTENSIONS))}")
+        self._is_file, self.path = True, self.folder / name
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._is_file:
+            self.size += end - start
+            if self.size > self.limit:
+                raise HTTPException(413, f"upload larger than {self.limit} bytes")
+            self.pending.append(bytes(data[start:end]))
+            return
+        self._data += data[start:end]
+        if len(self._data) > self.MAX_FIELD_BYTES:
+            raise HTTPException(400, f"invalid multipart upload: field '{self._name}' is over "
+                                     f"{self.MAX_FIELD_BYTES} bytes")
+
+    def _on_part_end(self) -> None:
+        if not self._is_file and self._name is not None:
+            self.fields.setdefault(self._name, self._data.decode("utf-8", "replace"))
+
+    def write_pending(self) -> None:
+        """Write the parsed file data (in a worker thread: disk writes block)."""
+        if self.path is None or not self.pending:
+            return
+        if self._out is None:
+            self._out = self.path.open("wb")
+        self._out.write(b"".join(self.pending))
+        self.pending.clear()
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+        elif self.path is not None:
+            self.path.touch()  # an empty file part
+
+
+async def _receive(request: Request, folder: Path, limit: int) -> _Upload:
+    """Read the multipart body of `request` into an _Upload (400, 413 or 415 as soon as it goes wrong)."""
+    ctype, params = parse_options_header(request.headers.get("content-type"))
+    upload = _Upload(folder, limit)
+    if ctype != b"multipart/form-data":
+        return upload  # no file: _form answers 422, and the body is never read
+    if b"boundary" not in params:
+        raise HTTPException(400, "invalid multipart upload: no boundary in its Content-Type")
+    try:
+        parser = MultipartParser(params[b"boundary"], upload.callbacks())
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if upload.pending:
+                await run_in_threadpool(upload.write_pending)
+        parser.finalize()
+    except (FormParserError, ValueError):
+        raise HTTPException(400, "invalid multipart upload: the body is not a well-formed multipart form") \
+            from None
+    except OSError as e:  # the server's temporary folder (a full disk): paths stay in the log
+        raise HTTPException(503, f"the server has no room for the upload now: {e.strerror}",
+                            headers={"Retry-After": "5"}) from None
+    finally:
+        await run_in_threadpool(upload.close)
+    return upload
+
+
+def _form(upload: _Upload) -> UploadForm:
+    """The form fields, checked; 422 in FastAPI's validation shape (an empty field counts as absent)."""
+    if upload.path is None:
+        raise RequestValidationError([{"type": "missing", "loc": ("body", "file"), "msg": "Field required",
+                                       "input": None}])
+    try:
+        return UploadForm.model_validate({k: v for k, v in upload.fields.items() if v != ""})
+    except ValidationError as e:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])}
+                                      for err in e.errors(include_url=False)]) from None
+
+
+def _temporary_folders() -> re.Pattern[str]:
+    """qualkg's own temporary folders ("qualkg-upload-…", and "qualkg-coded-…" that a reader unpacks a
+    package's coded data into), with the separator after one when a file inside it is named."""
+    roots = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
+    return re.compile("|".join(re.escape(r.rstrip("/\\")) + r"[/\\]qualkg-[a-z]+-[^/\\\s'\"]+[/\\]?"
+                               for r in roots))
+
+
+def _cut_folders(value: Any) -> Any:
+    """`value` (a JSON answer) with every server-side temporary folder cut from its strings, so a file is
+    named by its own name only ("/tmp/qualkg-upload-x1y2/study.xlsx" becomes "study.xlsx")."""
+    if isinstance(value, str):
+        return _temporary_folders().sub("", value)
+    if isinstance(value, dict):
+        return {k: _cut_folders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cut_folders(v) for v in value]
+    return value
+
+
+def _named(problem: Problem) -> Problem:
+    where = problem.where
+    return replace(problem, message=_cut_folders(problem.message), value=_cut_folders(problem.value),
+                   where=replace(where, file=_cut_folders(where.file), element=_cut_folders(where.element)))
 
 
 def _sync_neo4j(request: Request, graphs: list[str]) -> dict[str, object]:
