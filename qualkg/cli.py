@@ -21,6 +21,7 @@ from qualkg.store.base import MEDIA_TYPES, ExportFormat, StoreError
 if TYPE_CHECKING:
     from qualkg.ingest.pipeline import IngestReport
     from qualkg.ingest.problems import Problem
+    from qualkg.ontology.iris import IriScheme
     from qualkg.store.base import GraphStore
 
 # Commands import the pipeline, the store and the wiring when they run: `qualkg --help` stays light.
@@ -182,28 +183,51 @@ def load_bundled(ctx: typer.Context,
                       "give; `qualkg validate PACKAGE` lists them.")
 
 
+QDPX = "qdpx"  # not an RDF serialisation: a REFI-QDA project for QDA tools (ingest.writers.qdpx)
+EXPORT_FORMATS = (*(f.value for f in ExportFormat), QDPX)
+
+
 @app.command("export")
 def export_cmd(ctx: typer.Context, study: str,
-               fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.turtle,
+               fmt: Annotated[str, typer.Option("--format", "-f", help=f"{', '.join(EXPORT_FORMATS)}")] = "ttl",
                out: Annotated[Path | None, typer.Option("--out", "-o")] = None) -> None:
-    """Write one study graph as Turtle, N-Quads or JSON-LD (to stdout or --out)."""
+    """Write one study graph as Turtle, N-Quads or JSON-LD, or as a REFI-QDA project (qdpx, needs --out)."""
     from qualkg.wiring import build_iris
 
     run = invocation(ctx)
+    if fmt not in EXPORT_FORMATS:
+        run.err.print(f"unknown export format '{fmt}': choose one of {', '.join(EXPORT_FORMATS)}")
+        raise typer.Exit(code=2)
+    if fmt == QDPX and out is None:
+        run.err.print("a .qdpx is a ZIP archive: give --out FILE.qdpx")
+        raise typer.Exit(code=2)
     store = _open_store(run)
     try:
-        graph = build_iris(run.settings).graph(study)
-        if graph not in store.graphs():
+        iris = build_iris(run.settings)
+        if iris.graph(study) not in store.graphs():
             run.err.print(f"no study '{study}' in the store")
             raise typer.Exit(code=1)
-        data = store.export(graph, fmt)
+        data, media = _export(store, iris, study, fmt, run)
     finally:
         _close(run, store)
     if out:
         out.write_bytes(data)
-        run.err.print(f"wrote {len(data)} bytes of {MEDIA_TYPES[fmt]} to {out}")
+        run.err.print(f"wrote {len(data)} bytes of {media} to {out}")
     else:
         typer.echo(data.decode("utf-8"), nl=False)
+
+
+def _export(store: GraphStore, iris: IriScheme, study: str, fmt: str, run: Invocation) -> tuple[bytes, str]:
+    if fmt != QDPX:
+        return store.export(iris.graph(study), ExportFormat(fmt)), MEDIA_TYPES[ExportFormat(fmt)]
+    from qualkg.ingest.writers import export_qdpx
+
+    result = export_qdpx(store, iris, study)
+    for line in result.skipped:
+        run.err.print(f"not exported: {line}")
+    run.err.print(f"{result.transcripts} source(s), {result.excerpts} excerpt(s), {result.codings} coding(s), "
+                  f"{result.codes} code(s), {result.coders} coder(s), {result.cases} case(s)")
+    return result.data, "application/vnd.refi-qda+zip"
 
 
 @app.command("studies")
