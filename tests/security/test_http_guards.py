@@ -457,15 +457,20 @@ def failing_port() -> Iterator[int]:
 NESTED = "SELECT * WHERE " + "{" * 300 + " ?s ?p ?o " + "}" * 300  # found by probing /sparql: RecursionError
 
 
-@pytest.mark.parametrize("failing", ["GET /boom", "POST /sparql nested"])
+@pytest.mark.parametrize("failing", ["GET /boom", "POST /sparql nested", "POST /studies unread"])
 def test_after_an_unhandled_error_the_connection_still_answers(failing_port: int, failing: str) -> None:
     """One client, one connection: the failing request is answered (500, JSON, no internals), and the next
-    request on the same connection is answered too (before, uvicorn closed it: the next one was reset)."""
+    request on the same connection is answered too (before, uvicorn closed it: the next one was reset).
+    So is the next request after an upload refused without reading its 5 MiB body."""
     with httpx.Client(base_url=f"http://127.0.0.1:{failing_port}", timeout=30,
                       headers={"Authorization": f"Bearer {SPARQL_KEY}"}) as c:
         if failing == "GET /boom":
             first = c.get("/boom")
             assert first.status_code == 500
+        elif failing == "POST /studies unread":
+            head, size, tail = _upload_parts(5 * 1024 * 1024)
+            first = c.post("/studies", content=head + b"x" * size + tail, headers={"Content-Type": CTYPE})
+            assert first.status_code == 403
         else:  # a 500 until the endpoint's check stops recursing; either way never a cut connection
             first = c.post("/sparql", content=NESTED.encode(), headers={"Content-Type": "application/sparql-query"})
         peers = {first.extensions["network_stream"].get_extra_info("client_addr")}
