@@ -27,6 +27,7 @@ from qualkg.ontology.iris import IriScheme
 from qualkg.store.base import GraphStore, Row
 
 NS = "urn:QDA-XML:project:1.0"
+SYNTHETIC = "qualkg:synthetic"  # a Boolean variable: true on a TextSource or Case whose content is synthetic
 ORIGIN = "qualkg"
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -52,12 +53,14 @@ CODES_Q = PREFIXES + """SELECT ?code ?label ?parent ?definition ?colour WHERE {
   OPTIONAL { ?code skos:prefLabel ?label } OPTIONAL { ?code skos:broader ?parent }
   OPTIONAL { ?code skos:definition ?definition } OPTIONAL { ?code qk:colour ?colour }
 } ORDER BY ?code ?parent"""
-TRANSCRIPTS_Q = PREFIXES + """SELECT ?transcript ?label ?text WHERE {
+TRANSCRIPTS_Q = PREFIXES + """SELECT ?transcript ?label ?text ?synthetic WHERE {
   ?transcript a qk:Transcript ; qk:inStudy ?study .
   OPTIONAL { ?transcript rdfs:label ?label } OPTIONAL { ?transcript qk:plainText ?text }
+  OPTIONAL { ?transcript qk:isSynthetic ?synthetic }
 } ORDER BY ?transcript"""
-PARTICIPANTS_Q = PREFIXES + """SELECT ?participant ?pseudonym ?role ?team WHERE {
+PARTICIPANTS_Q = PREFIXES + """SELECT ?participant ?pseudonym ?synthetic ?role ?team WHERE {
   ?participant a qk:Participant ; qk:inStudy ?study . OPTIONAL { ?participant qk:pseudonym ?pseudonym }
+  OPTIONAL { ?participant qk:isSynthetic ?synthetic }
   OPTIONAL { ?m org:member ?participant . OPTIONAL { ?m org:role ?role }
              OPTIONAL { ?m org:organization ?t . ?t skos:prefLabel ?team } }
 } ORDER BY ?participant ?role ?team"""
@@ -236,7 +239,10 @@ def _sources_and_cases(root: ET.Element, store: GraphStore, bind: dict[str, Name
             _selection(el, x_iri, x, users, codes, result)
             if x.speaker:
                 spoken.setdefault(x.speaker, []).append(_guid(x_iri))
-    _cases(root, _participant_rows(store, bind), spoken, result)
+        if _v(row, "synthetic") == "true":
+            _synthetic_value(el)
+    _cases(root, _participant_rows(store, bind), spoken, result,
+           synthetic=_any_synthetic(sources_el))
     if len(sources_el):
         root.append(sources_el)
     return files
@@ -259,9 +265,20 @@ def _selection(source_el: ET.Element, iri: str, x: _Excerpt, users: dict[str, st
     result.excerpts += 1
 
 
+def _synthetic_value(el: ET.Element) -> None:
+    vv = _el(el, "VariableValue")
+    _el(vv, "VariableRef", targetGUID=_guid("variable", SYNTHETIC))
+    _text_el(vv, "BooleanValue", "true")
+
+
+def _any_synthetic(sources_el: ET.Element) -> bool:
+    return sources_el.find(f"*/{{{NS}}}VariableValue") is not None
+
+
 @dataclass(slots=True)
 class _Participant:
     pseudonym: str
+    synthetic: bool = False
     values: dict[str, list[str]] = field(default_factory=dict)  # variable name → values, in order
 
 
@@ -269,7 +286,8 @@ def _participant_rows(store: GraphStore, bind: dict[str, NamedNode]) -> dict[str
     out: dict[str, _Participant] = {}
     for row in store.select(PARTICIPANTS_Q, bind):
         iri = _v(row, "participant") or ""
-        p = out.setdefault(iri, _Participant(_v(row, "pseudonym") or iri.rsplit("/", 1)[-1]))
+        p = out.setdefault(iri, _Participant(_v(row, "pseudonym") or iri.rsplit("/", 1)[-1],
+                                             _v(row, "synthetic") == "true"))
         if role := _v(row, "role"):
             _add(p.values, "Role", role.rsplit("/", 1)[-1])
         if team := _v(row, "team"):
@@ -287,15 +305,18 @@ def _add(values: dict[str, list[str]], name: str, value: str) -> None:
 
 
 def _cases(root: ET.Element, participants: dict[str, _Participant], spoken: dict[str, list[str]],
-           result: QdpxExport) -> None:
-    """Text variables (a variable with several values for one case: one VariableValue each) and one Case per
-    participant, its excerpts as SelectionRefs."""
+           result: QdpxExport, *, synthetic: bool) -> None:
+    """Text variables (a variable with several values for one case: one VariableValue each), the Boolean
+    SYNTHETIC variable when anything is synthetic, and one Case per participant, its excerpts as SelectionRefs."""
     names = sorted({n for p in participants.values() for n in p.values})
     variables = {n: _guid("variable", n) for n in names}
-    if names:
+    synthetic = synthetic or any(p.synthetic for p in participants.values())
+    if names or synthetic:
         vars_el = _el(root, "Variables")
         for n in names:
             _el(vars_el, "Variable", guid=variables[n], name=n, typeOfVariable="Text")
+        if synthetic:
+            _el(vars_el, "Variable", guid=_guid("variable", SYNTHETIC), name=SYNTHETIC, typeOfVariable="Boolean")
     if not participants:
         return
     cases_el = _el(root, "Cases")
@@ -306,6 +327,8 @@ def _cases(root: ET.Element, participants: dict[str, _Participant], spoken: dict
                 vv = _el(case, "VariableValue")
                 _el(vv, "VariableRef", targetGUID=variables[n])
                 _text_el(vv, "TextValue", value)
+        if p.synthetic:
+            _synthetic_value(case)
         for sel in spoken.get(iri, []):
             _el(case, "SelectionRef", targetGUID=sel)
         result.cases += 1

@@ -115,3 +115,20 @@ def test_export_is_deterministic(iris: IriScheme) -> None:
 def test_unknown_study_is_refused(iris: IriScheme) -> None:
     with pytest.raises(StudyNotFound):
         export_qdpx(new_store(), iris, "no-such-study")
+
+
+def test_synthetic_content_stays_synthetic(iris: IriScheme, tmp_path: Path) -> None:
+    """The fixture package is SYNTHETIC throughout: its re-import must say so for every transcript, excerpt and
+    participant, or invented quotes would come back as real ones."""
+    _, after, _ = exported(MINIMAL, iris, tmp_path)
+    assert after.study.synthetic
+    assert all(t.synthetic for t in after.transcripts) and all(x.synthetic for x in after.excerpts)
+    assert all(p.synthetic for p in after.participants)
+    assert all(name != "qualkg:synthetic" for p in after.participants for name, _ in p.attributes)
+
+
+def test_real_export_is_not_marked_synthetic(iris: IriScheme, tmp_path: Path) -> None:
+    _, after, data = exported(NVIVO, iris, tmp_path)
+    assert not after.study.synthetic and not any(x.synthetic for x in after.excerpts)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert b"qualkg:synthetic" not in zf.read("project.qde")

@@ -8,6 +8,7 @@ refused all the same).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -19,10 +20,12 @@ from qualkg.ingest.readers.refi.codes import read_codes
 from qualkg.ingest.readers.refi.document import Document, child_text, guid, load, locate, target
 from qualkg.ingest.readers.refi.sets import check_sets
 from qualkg.ingest.readers.refi.sources import Source, TextFiles, read_excerpts, read_sources
-from qualkg.ingest.records import Coder, Note, Participant, Problem, Study, StudyRecords, Where
+from qualkg.ingest.records import Coder, Excerpt, Note, Participant, Problem, Study, StudyRecords, Transcript, Where
 from qualkg.ingest.safe_io import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits
 
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
+SYNTHETIC = "qualkg:synthetic"  # qualkg's own export marks synthetic sources and cases so (ingest.writers.qdpx)
+TRUE_VALUES = ("true", "1")
 
 
 def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> StudyRecords:
@@ -50,12 +53,34 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
                               speakers=speakers, tool=root.get("origin"))
         notes = found.notes + _notes(doc, files, found.targets, study_id)
     doc.raise_errors()
+    transcripts, excerpts = _synthetic_sources(doc, sources, found.excerpts)
     if root.find("Links/Link") is not None:
         doc.warn("links-unsupported", "Links (NVivo's annotations, relations) are not read.",
                  value=str(len(root.findall("Links/Link"))))
-    study = Study(id=study_id, title=root.get("name") or path.stem, description=child_text(root, "Description"))
-    return StudyRecords(study=study, participants=participants, transcripts=[s.transcript for s in sources],
-                        codes=codes, coders=coders, excerpts=found.excerpts, notes=notes, warnings=doc.warnings)
+    synthetic = any(t.synthetic for t in transcripts) or any(p.synthetic for p in participants)
+    study = Study(id=study_id, title=root.get("name") or path.stem, description=child_text(root, "Description"),
+                  synthetic=synthetic)
+    return StudyRecords(study=study, participants=participants, transcripts=transcripts,
+                        codes=codes, coders=coders, excerpts=excerpts, notes=notes, warnings=doc.warnings)
+
+
+def _variables(doc: Document) -> dict[str, str]:
+    """Variable GUID → its name."""
+    return {guid(doc, v): v.get("name") or guid(doc, v) for v in doc.root.findall("Variables/Variable")}
+
+
+def _synthetic_sources(doc: Document, sources: list[Source], excerpts: list[Excerpt]
+                       ) -> tuple[list[Transcript], list[Excerpt]]:
+    """Transcripts, and their excerpts, marked synthetic when their source has SYNTHETIC true."""
+    variables = _variables(doc)
+    flagged = {s.transcript.id for s in sources
+               if any(a[0] == SYNTHETIC and a[1].lower() in TRUE_VALUES
+                      for vv in s.el.findall("VariableValue") if (a := _variable_value(doc, vv, variables)))}
+    if not flagged:
+        return [s.transcript for s in sources], excerpts
+    transcripts = [replace(s.transcript, synthetic=True) if s.transcript.id in flagged else s.transcript
+                   for s in sources]
+    return transcripts, [replace(x, synthetic=True) if x.transcript in flagged else x for x in excerpts]
 
 
 def _project_member(archive: SafeZip, problems: list[Problem]) -> str:
@@ -79,7 +104,7 @@ def _project_member(archive: SafeZip, problems: list[Problem]) -> str:
 def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participant], dict[str, str]]:
     """Participants, and speakers: source or selection GUID -> the one case that references it."""
     root = doc.root
-    variables = {guid(doc, v): v.get("name") or guid(doc, v) for v in root.findall("Variables/Variable")}
+    variables = _variables(doc)
     for v in root.findall("Variables/Variable"):
         if identifier_column(variables[guid(doc, v)]):
             doc.error("direct-identifier", "Participants are pseudonymised: this case variable holds a direct "
@@ -93,13 +118,15 @@ def _participants(doc: Document, sources: list[Source]) -> tuple[list[Participan
     participants: list[Participant] = []
     for n, case in enumerate(root.findall("Cases/Case"), start=1):
         cid = guid(doc, case)
-        attributes = tuple(a for vv in case.findall("VariableValue") if (a := _variable_value(doc, vv, variables)))
+        values = [a for vv in case.findall("VariableValue") if (a := _variable_value(doc, vv, variables))]
+        synthetic = any(name == SYNTHETIC and value.lower() in TRUE_VALUES for name, value in values)
+        attributes = tuple(a for a in values if a[0] != SYNTHETIC)
         for fld, value in [("name", case.get("name") or ""), *attributes]:
             if kind := identifier_value(value):
                 doc.error("direct-identifier", f"Participants are pseudonymised: this value looks like {kind}.",
                           element=locate(case), field=fld, value=value)
         participants.append(Participant(id=cid, pseudonym=case.get("name") or f"Case {n}",
-                                        attributes=attributes, where=doc.where(case)))
+                                        attributes=attributes, synthetic=synthetic, where=doc.where(case)))
         for tag, ids in known.items():
             for ref in case.findall(tag):
                 tid = target(ref)
