@@ -33,10 +33,11 @@ def isolate_from_network() -> None:
     """Move this process into a new, empty network namespace (no interface, not even loopback), and check
     that neither 127.0.0.1 nor ::1 can be reached from it.
 
-    :raises OSError: the kernel refuses both a network namespace and a user + network namespace.
+    :raises OSError: the kernel refuses a network namespace, with or without a user namespace first.
     """
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(_CLONE_NEWNET) != 0 and libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+    if (libc.unshare(_CLONE_NEWNET) != 0 and libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0
+            and not (libc.unshare(_CLONE_NEWUSER) == 0 and libc.unshare(_CLONE_NEWNET) == 0)):
         code = ctypes.get_errno()
         raise OSError(code, f"cannot leave the network: unshare: {os.strerror(code)}")
     for family, address in ((socket.AF_INET, ("127.0.0.1", 9)), (socket.AF_INET6, ("::1", 9))):
