@@ -15,6 +15,7 @@ from rich.table import Table
 from qualkg.cli_projection import sync_app
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
 from qualkg.ingest.readers import READERS, ReadOptions
+from qualkg.ingest.readers.presets import PRESET_CHOICES
 from qualkg.invocation import Invocation, invocation
 from qualkg.store.base import MEDIA_TYPES, ExportFormat, StoreError
 
@@ -35,7 +36,12 @@ T = TypeVar("T")
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help=f"auto, {', '.join(READERS)}")]
 StudyOpt = Annotated[str | None, typer.Option("--study", help="Study id (default: from the package or the file name).")]
-PresetOpt = Annotated[str, typer.Option("--preset", help="Tabular preset: auto, taguette, maxqda, generic.")]
+PresetOpt = Annotated[str, typer.Option("--preset", help=f"Tabular preset: {', '.join(PRESET_CHOICES)} "
+                                        "(generic = use --mapping).")]
+MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="Tabular: a YAML/JSON file naming which column "
+                                                 "is document, code, text, parent, speaker, coder, start, end …")]
+CodebookOpt = Annotated[Path | None, typer.Option("--codebook", help="Tabular: the tool's codebook table "
+                                                  "(ATLAS.ti Code Manager CSV, Taguette codebook CSV).")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write the report (or the problems) as JSON here.")]
 COUNTS = ("participants", "events", "transcripts", "excerpts", "codes", "themes", "triples")
 STUDY_COLUMNS = ("title", "doi", "participants", "events", "excerpts")
@@ -143,18 +149,19 @@ def _run_ingest(run: Invocation, path: Path, fmt: str, options: ReadOptions, dry
 
 @app.command("ingest")
 def ingest_cmd(ctx: typer.Context, path: Path, fmt: FormatOpt = "auto", study: StudyOpt = None,
-               preset: PresetOpt = "auto",
+               preset: PresetOpt = "auto", mapping: MappingOpt = None, codebook: CodebookOpt = None,
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and validate only.")] = False,
                report: ReportOpt = None) -> None:
     """Read PATH, map it to RDF, validate it with the SHACL shapes and replace its study graph."""
-    _run_ingest(invocation(ctx), path, fmt, ReadOptions(study, preset), dry_run, report)
+    _run_ingest(invocation(ctx), path, fmt, ReadOptions(study, preset, mapping, codebook), dry_run, report)
 
 
 @app.command("validate")
 def validate_cmd(ctx: typer.Context, path: Path, fmt: FormatOpt = "auto", study: StudyOpt = None,
-                 preset: PresetOpt = "auto", report: ReportOpt = None) -> None:
+                 preset: PresetOpt = "auto", mapping: MappingOpt = None, codebook: CodebookOpt = None,
+                 report: ReportOpt = None) -> None:
     """Read and validate PATH without writing anything (exit 1 when it does not conform)."""
-    _run_ingest(invocation(ctx), path, fmt, ReadOptions(study, preset), True, report)
+    _run_ingest(invocation(ctx), path, fmt, ReadOptions(study, preset, mapping, codebook), True, report)
 
 
 @app.command("load-bundled")

@@ -19,7 +19,9 @@ from qualkg.ontology.iris import slug
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
     study_id: str | None = None  # default: a slug of the file name
-    preset: str = "auto"  # tabular presets: auto | taguette | maxqda | generic
+    preset: str = "auto"  # tabular presets: one of presets.PRESET_CHOICES
+    mapping: Path | None = None  # tabular: a YAML/JSON column-mapping file (preset "generic" or "auto")
+    codebook: Path | None = None  # tabular: a codebook table (ATLAS.ti Code Manager, Taguette codebook CSV)
 
 
 Reader = Callable[[Path, ReadOptions], list[StudyRecords]]
@@ -37,7 +39,8 @@ def _qdc(path: Path, opts: ReadOptions) -> list[StudyRecords]:
 
 def _tabular(path: Path, opts: ReadOptions) -> list[StudyRecords]:
     tabular = import_module("qualkg.ingest.readers.tabular")
-    return [tabular.read_tabular(path, study_id=opts.study_id or slug(path.stem), preset=opts.preset)]
+    return [tabular.read_tabular(path, study_id=opts.study_id or slug(path.stem), preset=opts.preset,
+                                 mapping=opts.mapping, codebook=opts.codebook)]
 
 
 def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
@@ -59,7 +62,8 @@ def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
 
 
 READERS: dict[str, Reader] = {"qdpx": _qdpx, "qdc": _qdc, "tabular": _tabular, "package": _package}
-EXTENSIONS: dict[str, str] = {".qdpx": "qdpx", ".qdc": "qdc", ".csv": "tabular", ".xlsx": "tabular",
+EXTENSIONS: dict[str, str] = {".qdpx": "qdpx", ".qdc": "qdc", ".csv": "tabular", ".tsv": "tabular",
+                              ".xlsx": "tabular", ".xls": "tabular",
                               ".zip": "package", ".yaml": "package", ".yml": "package"}
 
 

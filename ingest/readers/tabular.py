@@ -8,19 +8,26 @@ dropped with a warning. Transcript texts are rebuilt from the segments (offset_c
 from __future__ import annotations
 
 import difflib
-import io
 import re
-import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pandas as pd
-
 from qualkg.ingest.errors import ReaderError, fail
 from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_POSITION, shown, whole_number
+from qualkg.ingest.readers.codebooks import add_code, detect_codebook, read_codebook
 from qualkg.ingest.readers.identifiers import identifier_value
-from qualkg.ingest.readers.presets import TAGUETTE, ColumnMapping, PresetName, detect, maxqda
+from qualkg.ingest.readers.presets import (
+    GENERIC,
+    PRESET_CHOICES,
+    PRESETS,
+    ColumnMapping,
+    PresetName,
+    detect,
+    load_mapping,
+)
+from qualkg.ingest.readers.tables import XLSX_LIMITS, Table, delimiter_name, load_table
 from qualkg.ingest.records import (
     Code,
     Coder,
@@ -33,106 +40,54 @@ from qualkg.ingest.records import (
     Transcript,
     Where,
 )
-from qualkg.ingest.safe_io import SafeZip, ZipLimits
 
-__all__ = ["MAX_FIELD_CHARS", "OFFSET_CONVENTION", "ColumnMapping", "read_tabular"]
+__all__ = ["MAX_FIELD_CHARS", "OFFSET_CONVENTION", "XLSX_LIMITS", "ColumnMapping", "read_tabular"]
 
-XLSX_LIMITS = ZipLimits(max_total_bytes=500 * 1024**2)  # what openpyxl would hold in memory
 MAX_FIELD_CHARS = 1_000_000  # a longer cell is not a coded segment; refuse it rather than load it
 OFFSET_CONVENTION = "reconstructed"
 SEGMENT_JOINER = "\n\n"
 _FORMULA_START = ("=", "+", "-", "@")
-_ZIP_MAGIC = b"PK\x03\x04"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _REQUIRED = ("document", "code", "text")  # cells that must not be empty
-_CHECKED_FOR_FORMULAS = ("document", "group", "code", "text", "participant", "role", "coder")
+_CHECKED_FOR_FORMULAS = ("document", "group", "code", "parent", "text", "participant", "role", "coder")
 
 
 def read_tabular(path: Path, *, study_id: str, preset: PresetName = "auto",
-                 mapping: ColumnMapping | None = None, max_field_chars: int = MAX_FIELD_CHARS) -> StudyRecords:
-    """Read a coded-segments table into records; raise ReaderError listing every located problem.
+                 mapping: ColumnMapping | Path | None = None, codebook: Path | None = None,
+                 max_field_chars: int = MAX_FIELD_CHARS) -> StudyRecords:
+    """Read a coded-segments table (or a codebook table) into records; raise ReaderError listing every problem.
 
-    `preset` "auto" picks Taguette or MAXQDA by header; "generic" (or "auto" with a `mapping`)
-    uses the caller's mapping.
+    `preset` is one of PRESET_CHOICES: "auto" picks a preset by header (or uses `mapping` when given);
+    "generic" needs `mapping` (a ColumnMapping or a YAML/JSON mapping file). `codebook` is a codebook table
+    (ATLAS.ti Code Manager or Taguette CSV) whose codes join the study and confirm the code names.
     """
     file = path.name
-    table = _load(path, file)
+    if isinstance(mapping, Path):
+        mapping = load_mapping(mapping)
+    table = load_table(path, file)
     _check_field_sizes(table, file, max_field_chars)
     header = [h.replace("\ufeff", "").strip() for h in table[0]]
     _check_header(header, file)
-    chosen = _choose_mapping(preset, mapping, header, file)
+    known: list[Code] = read_codebook(codebook)[0] if codebook is not None else []
+    if mapping is None and preset in ("auto", *PRESETS) and (layout := detect_codebook(header)):
+        if preset in ("auto", layout.name) and detect(header) is None:
+            return _codebook_only(path, study_id)
+    chosen = _choose_mapping(preset, mapping, header, file, table)
     positions = _column_positions(chosen, header, file)
     data = [(n, r) for n, r in enumerate(table[1:], start=2) if any(c.strip() for c in r)]
     if not data:
         raise fail(file, "no-rows", "no coded segments: the table has a header but no data rows", row=1)
-    rows, problems = _parse_rows(data, chosen, positions, file)
+    rows, problems = _parse_rows(data, chosen, positions, file, {c.original_name for c in known if c.original_name})
     if any(p.severity == "error" for p in problems):
         raise ReaderError([p for p in problems if p.severity == "error"])
-    records = _assemble(rows, chosen, file, study_id)
+    records = _assemble(rows, chosen, file, study_id, known)
     records.warnings = sorted(problems + records.warnings, key=lambda p: p.where.row or 0)
     return records
 
 
-# ---------------------------------------------------------------- loading
-
-
-def _load(path: Path, file: str) -> list[list[str]]:
-    """All cells as LF-normalised strings, header row first; checks the file is what it claims."""
-    data = path.read_bytes()
-    if not data.strip():
-        raise fail(file, "empty-file", "the file is empty")
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        frame = _read_xlsx(path, data, file)
-    elif suffix == ".csv":
-        frame = _read_csv(data, file)
-    else:
-        raise fail(file, "file-type", f"unsupported extension {suffix!r}: expected .csv or .xlsx", value=suffix)
-    if frame.empty:
-        raise fail(file, "empty-file", "the file has no cells")
-    return [[_lf(c) for c in row] for row in frame.to_numpy().tolist()]
-
-
-def _read_xlsx(path: Path, data: bytes, file: str) -> pd.DataFrame:
-    if not data.startswith(_ZIP_MAGIC):
-        raise fail(file, "file-type", "named .xlsx but is not an Excel workbook (an .xlsx is a ZIP "
-                   "archive; this looks like text - a CSV renamed?)", value=data[:16].hex(" "))
-    with SafeZip(path, XLSX_LIMITS):  # a workbook is a ZIP: bombs, zip-slip and symlinks are refused first
-        pass
-    try:  # first sheet only: a coded-segments export has one
-        return pd.read_excel(path, header=None, dtype=str, keep_default_na=False, engine="openpyxl")
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-        raise fail(file, "file-type", f"named .xlsx but is not a readable Excel workbook: {e}") from None
-
-
-def _read_csv(data: bytes, file: str) -> pd.DataFrame:
-    if data.startswith(_UTF16_BOMS):
-        raise fail(file, "encoding", "the file is UTF-16; save it as UTF-8 (Excel: 'CSV UTF-8')",
-                   value=data[:2].hex(" "))
-    if data.startswith(_ZIP_MAGIC) or b"\x00" in data:
-        raise fail(file, "file-type", "named .csv but is binary (a ZIP archive such as an .xlsx or "
-                   ".qdpx?)", value=data[:16].hex(" "))
-    try:
-        text = data.decode("utf-8-sig")  # drops a leading BOM
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise fail(file, "encoding", f"not UTF-8: byte 0x{data[e.start]:02X} at line {line} (byte offset "
-                   f"{e.start}); save the file as UTF-8 (Excel: 'CSV UTF-8')", element=f"line {line}",
-                   value=data[e.start:e.end].hex(" ")) from None
-    try:  # keep blank lines so that row numbers match the file's records
-        return pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                           skip_blank_lines=False)
-    except pd.errors.EmptyDataError:  # e.g. only a BOM, or only blank lines
-        raise fail(file, "empty-file", "the file has no cells") from None
-    except pd.errors.ParserError as e:
-        m = re.search(r"line (\d+)", str(e))
-        raise fail(file, "csv-syntax", f"not a well-formed CSV table: {e}",
-                   row=int(m.group(1)) if m else None) from None
-
-
-def _lf(cell: object) -> str:
-    """A cell as text with LF line ends (pandas fills short rows with '' when keep_default_na=False)."""
-    return str(cell).replace("\r\n", "\n").replace("\r", "\n")
+def _codebook_only(path: Path, study_id: str) -> StudyRecords:
+    """A codebook table read alone: the study's codes, no excerpts (like a `.qdc`)."""
+    codes, _ = read_codebook(path)
+    return StudyRecords(study=Study(id=study_id, title=study_id), codes=codes)
 
 
 # ---------------------------------------------------------------- header and mapping
@@ -140,7 +95,7 @@ def _lf(cell: object) -> str:
 
 def _check_field_sizes(table: list[list[str]], file: str, cap: int) -> None:
     header = table[0]
-    problems = [Problem(Where(file, row=n, field=header[i] if n > 1 else None), "field-size",
+    problems = [Problem(Where(file, row=n, field=header[i] if n > 1 and i < len(header) else None), "field-size",
                         f"cell has {len(c)} characters, over the limit of {cap}", value=c[:40] + "…")
                 for n, row in enumerate(table, start=1) for i, c in enumerate(row) if len(c) > cap]
     if problems:
@@ -161,24 +116,38 @@ def _check_header(header: list[str], file: str) -> None:
 
 
 def _choose_mapping(preset: PresetName, mapping: ColumnMapping | None, header: list[str],
-                    file: str) -> ColumnMapping:
+                    file: str, table: Table) -> ColumnMapping:
+    if preset not in PRESET_CHOICES:
+        raise fail(file, "preset", f"unknown preset {preset!r}: expected one of {', '.join(PRESET_CHOICES)}",
+                   value=str(preset))
     if mapping is not None:
-        if preset not in ("auto", "generic"):
-            raise ValueError(f"a mapping goes with preset 'generic' or 'auto', not {preset!r}")
+        if preset not in ("auto", GENERIC):
+            raise fail(file, "preset", f"a mapping goes with preset 'generic' or 'auto', not {preset!r}: the "
+                       "preset already says which column is which", value=preset)
         return mapping
-    if preset == "generic":
-        raise ValueError("preset 'generic' needs a ColumnMapping")
-    name = detect(header) if preset == "auto" else preset
-    if name == "taguette":
-        return TAGUETTE
-    if name == "maxqda":
-        return maxqda(header)
+    if preset == GENERIC:
+        raise fail(file, "preset", "preset 'generic' needs a column mapping (a YAML or JSON file: --mapping FILE) "
+                   "that says which column is the document, the code and the text", value=preset)
+    if preset != "auto":
+        return PRESETS[preset].mapping(header)
+    name = detect(header)
     if name is None:
         raise fail(file, "unknown-layout", f"cannot tell which tool wrote this table; columns found: "
-                   f"{_names(header)}; a Taguette export has {_names(TAGUETTE.columns().values())}, a "
-                   f"MAXQDA export has {_names(maxqda([]).columns().values())}; otherwise pass a "
-                   "ColumnMapping", row=1)
-    raise ValueError(f"unknown preset {preset!r}: expected auto, taguette, maxqda or generic")
+                   f"{_names(header)}{_delimiter_hint(header, table)}; expected one of: "
+                   + "; ".join(f"{p.tool} ({_names(p.headers())})" for p in PRESETS.values())
+                   + "; otherwise pass a column mapping (--mapping FILE)", row=1)
+    return PRESETS[name].mapping(header)
+
+
+def _delimiter_hint(header: list[str], table: Table) -> str:
+    """Say which delimiter the file looks like, when the header is one cell holding another delimiter."""
+    if table.delimiter is None:
+        return ""
+    inside = [d for d in (",", ";", "\t", "|") if d != table.delimiter and any(d in h for h in header)]
+    if len(header) == 1 and inside:
+        return (f" (one column: this file looks {delimiter_name(inside[0])}-separated, but was read as "
+                f"{delimiter_name(table.delimiter)}-separated; quote or re-export it)")
+    return f" (read as {delimiter_name(table.delimiter)}-separated)" if len(header) == 1 else ""
 
 
 def _column_positions(mapping: ColumnMapping, header: list[str], file: str) -> dict[str, int]:
@@ -218,41 +187,107 @@ class _Row:
     start: int | None
     end: int | None
     segment_id: str | None
+    occurrence: int = 0  # the how-manieth repeat of this segment, code and coder (a separate span when > 0)
 
     @property
     def segment(self) -> tuple[object, ...]:
         """What identifies one span of the reconstructed text."""
-        return (self.transcript, self.speaker, self.text, self.start, self.end)
+        return (self.transcript, self.speaker, self.text, self.start, self.end, self.occurrence)
 
 
 def _parse_rows(data: list[tuple[int, list[str]]], mapping: ColumnMapping, positions: dict[str, int],
-                file: str) -> tuple[list[_Row], list[Problem]]:
-    """Typed rows plus every problem found (errors and warnings), in row order."""
-    separators = re.compile("|".join(re.escape(s) for s in sorted(mapping.separators, key=len, reverse=True)))
+                file: str, known: set[str]) -> tuple[list[_Row], list[Problem]]:
+    """Typed rows (one per code) plus every problem found (errors and warnings), in row order."""
     columns = mapping.columns()
     rows: list[_Row] = []
     problems: list[Problem] = []
     for n, cells in data:
         raw = {fld: cells[i] for fld, i in positions.items()}
         row_problems = _cell_problems(raw, columns, n, file)
-        code = tuple(p.strip() for p in separators.split(raw["code"]))
-        if raw["code"].strip() and not all(code):
-            row_problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-path",
-                                        f"code path has an empty part (separators {_names(mapping.separators)})",
-                                        value=shown(raw["code"])))
-        elif len(code) > MAX_CODE_DEPTH:  # each level's id is its whole path: a deep path costs its square
-            row_problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-depth",
-                                        f"code path has more than {MAX_CODE_DEPTH} levels; no codebook needs so "
-                                        "many, and deeper ones are refused", value=shown(raw["code"])))
+        names = _code_names(raw, mapping, columns, n, file, known, row_problems)
+        paths = [_code_path(name, raw, mapping, columns, n, file, row_problems) for name in names]
         start, end = (_integer(raw, fld, columns, n, file, row_problems) for fld in ("start", "end"))
         problems += row_problems
         if any(p.severity == "error" for p in row_problems):
             continue
-        name, group = raw["document"].strip(), _optional(raw, "group")
-        rows.append(_Row(n, f"{group} / {name}" if group else name, raw["text"], code, raw["code"].strip(),
-                         _optional(raw, "participant"), _optional(raw, "role"), _optional(raw, "coder"),
-                         start, end, _optional(raw, "segment_id")))
+        doc, group = raw["document"].strip(), _optional(raw, "group")
+        for name, path in zip(names, paths, strict=True):
+            rows.append(_Row(n, f"{group} / {doc}" if group else doc, raw["text"], path, name,
+                             _optional(raw, "participant"), _optional(raw, "role"), _optional(raw, "coder"),
+                             start, end, _optional(raw, "segment_id")))
     return rows, problems
+
+
+def _code_names(raw: dict[str, str], mapping: ColumnMapping, columns: dict[str, str], n: int, file: str,
+                known: set[str], problems: list[Problem]) -> list[str]:
+    """The code names in the row's code cell: one, or (ATLAS.ti) a list checked against its count."""
+    cell = raw["code"].strip()
+    if not cell:
+        return []
+    if mapping.code_list is None:
+        return [cell]
+    names = split_code_list(cell, mapping.code_list, known)
+    if names is None:
+        problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-list",
+                                f"cannot split the codes at the names of the codebook ({len(known)} codes): a "
+                                "code in this cell is not in it", value=shown(cell)))
+        return []
+    count = _optional(raw, "code_count")
+    if count is not None and whole_number(count) != len(names):
+        hint = "" if known else "; pass the codebook (--codebook FILE) so that code names holding " \
+               f"{mapping.code_list!r} are not split"
+        problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-count",
+                                f"the cell splits into {len(names)} codes but {columns['code_count']!r} says "
+                                f"{count}{hint}", value=shown(cell)))
+    return names
+
+
+def split_code_list(cell: str, joiner: str, known: set[str]) -> list[str] | None:
+    """Split `cell` at `joiner` into code names: quoted (in-vivo) names whole, else the longest known name.
+
+    Without known names every joiner splits. None when a part is not a known name.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(cell):
+        if cell.startswith('"', i):  # an in-vivo code: its quoted text, up to a quote before a joiner or the end
+            j = cell.find('"' + joiner, i + 1)
+            end = j + 1 if j >= 0 else len(cell)
+        elif known:
+            hits = [k for k in known if cell.startswith(k, i) and (i + len(k) == len(cell)
+                                                                  or cell.startswith(joiner, i + len(k)))]
+            if not hits:
+                return None
+            end = i + len(max(hits, key=len))
+        else:
+            j = cell.find(joiner, i)
+            end = j if j >= 0 else len(cell)
+        out.append(cell[i:end].strip())
+        i = end + len(joiner)
+    return [name for name in out if name]
+
+
+def _code_path(name: str, raw: dict[str, str], mapping: ColumnMapping, columns: dict[str, str], n: int,
+               file: str, problems: list[Problem]) -> tuple[str, ...]:
+    parts: list[str] = []  # the parent cell (QualCoder's Category) is one level above the code
+    parent = _optional(raw, "parent")
+    if parent:
+        parts += _split_path(parent, mapping.separators)
+    parts += [name] if parent or name.startswith('"') else _split_path(name, mapping.separators)
+    if not all(parts):
+        problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-path",
+                                f"code path has an empty part (separators {_names(mapping.separators)})",
+                                value=shown(raw["code"])))
+    elif len(parts) > MAX_CODE_DEPTH:  # each level's id is its whole path: a deep path costs its square
+        problems.append(Problem(Where(file, row=n, field=columns["code"]), "code-depth",
+                                f"code path has more than {MAX_CODE_DEPTH} levels; no codebook needs so "
+                                "many, and deeper ones are refused", value=shown(raw["code"])))
+    return tuple(parts)
+
+
+def _split_path(name: str, separators: tuple[str, ...]) -> list[str]:
+    pattern = "|".join(re.escape(s) for s in sorted(separators, key=len, reverse=True))
+    return [p.strip() for p in re.split(pattern, name)]
 
 
 def _cell_problems(raw: dict[str, str], columns: dict[str, str], n: int, file: str) -> list[Problem]:
@@ -291,21 +326,27 @@ def _integer(raw: dict[str, str], fld: str, columns: dict[str, str], n: int, fil
 # ---------------------------------------------------------------- records
 
 
-def _assemble(rows: list[_Row], mapping: ColumnMapping, file: str, study_id: str) -> StudyRecords:
+def _assemble(rows: list[_Row], mapping: ColumnMapping, file: str, study_id: str,
+              known: list[Code]) -> StudyRecords:
     records = StudyRecords(study=Study(id=study_id, title=study_id))
+    rows = rows if mapping.merge_repeats else _number_repeats(rows)
     spans = _reconstruct(rows, records, file)
-    codes: dict[str, Code] = {}
+    codes: dict[str, Code] = {c.id: c for c in known}
     coders: dict[str, Coder] = {}
     participants: dict[str, Participant] = {}
     excerpts: dict[tuple[object, ...], tuple[_Row, list[str]]] = {}
     for r in rows:
-        leaf = _add_code_path(r, codes)
+        if known and " > ".join(r.code) not in codes and not r.code_as_written.startswith('"'):
+            records.warnings.append(Problem(Where(file, row=r.row), "code-not-in-codebook",
+                                            f"code {r.code_as_written!r} is not in the codebook; added",
+                                            value=shown(r.code_as_written), severity="warning"))
+        leaf = add_code(codes, r.code, r.code_as_written)
         if r.coder:
             coders.setdefault(r.coder, Coder(id=r.coder, name=r.coder))
         if r.speaker:
             _add_participant(r, r.speaker, participants, file)
         first, excerpt_codes = excerpts.setdefault((r.segment, r.coder), (r, []))
-        if leaf in excerpt_codes:
+        if leaf in excerpt_codes:  # only with merge_repeats: otherwise a repeat is a new occurrence
             records.warnings.append(Problem(
                 Where(file, row=r.row), "duplicate-row",
                 f"repeats row {first.row} (same segment and code); ignored - Taguette 1.5.2 repeats rows "
@@ -317,6 +358,20 @@ def _assemble(rows: list[_Row], mapping: ColumnMapping, file: str, study_id: str
     records.participants = list(participants.values())
     records.excerpts = [_excerpt(r, tuple(cs), spans[r.segment], mapping, file) for r, cs in excerpts.values()]
     return records
+
+
+def _number_repeats(rows: list[_Row]) -> list[_Row]:
+    """Two rows with the same segment, code and coder are two codings: the second gets a span of its own.
+
+    The k-th repeat of a (segment, code, coder) is occurrence k; the rows of one occurrence form one excerpt.
+    """
+    seen: Counter[tuple[object, ...]] = Counter()
+    out = []
+    for r in rows:
+        key = (r.segment, r.code, r.coder)
+        out.append(replace(r, occurrence=seen[key]) if seen[key] else r)
+        seen[key] += 1
+    return out
 
 
 def _reconstruct(rows: list[_Row], records: StudyRecords, file: str) -> dict[tuple[object, ...], int]:
@@ -333,21 +388,6 @@ def _reconstruct(rows: list[_Row], records: StudyRecords, file: str) -> dict[tup
         records.transcripts.append(Transcript(id=transcript, label=transcript, source_file=file,
                                               text=SEGMENT_JOINER.join(texts.values())))
     return starts
-
-
-def _add_code_path(r: _Row, codes: dict[str, Code]) -> str:
-    """Add the code and its ancestors (ids are the path joined by ' > '); return the leaf's id."""
-    parent = None
-    for depth, label in enumerate(r.code, start=1):
-        code_id = " > ".join(r.code[:depth])
-        written = r.code_as_written if depth == len(r.code) else None
-        known = codes.get(code_id)
-        if known is None:
-            codes[code_id] = Code(id=code_id, label=label, parent=parent, original_name=written)
-        elif known.original_name is None and written:  # first seen as an ancestor, now used itself
-            codes[code_id] = replace(known, original_name=written)
-        parent = code_id
-    return " > ".join(r.code)
 
 
 def _add_participant(r: _Row, speaker: str, participants: dict[str, Participant], file: str) -> None:

@@ -213,13 +213,14 @@ def test_column_mapping_rejects_bad_declarations(bad: dict[str, object]) -> None
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"preset": "generic"}, "needs a ColumnMapping"),
+    ({"preset": "generic"}, "needs a column mapping"),
     ({"preset": "taguette", "mapping": ColumnMapping(document="d", code="c", text="t")}, "goes with preset"),
     ({"preset": "nvivo"}, "unknown preset 'nvivo'"),
 ], ids=["generic-without-mapping", "preset-with-mapping", "unknown-preset"])
-def test_caller_errors_are_value_errors(kwargs: dict[str, object], match: str) -> None:
-    with pytest.raises(ValueError, match=match):
+def test_caller_errors_are_located_reader_errors(kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ReaderError, match=match) as caught:
         read_tabular(DATA / "generic_segments.csv", study_id="demo", **kwargs)  # type: ignore[arg-type]
+    assert [(p.where.file, p.rule) for p in caught.value.problems] == [("generic_segments.csv", "preset")]
 
 
 # ---------------------------------------------------------------- cell hygiene
@@ -283,7 +284,7 @@ BAD = [  # id, file name, content (bytes, or a callable of tmp_path), read_tabul
     ("unsupported-extension", "t.txt", b"id,document,tag,content\n", {},
      ("file-type", None, None, ".txt", [".csv or .xlsx"])),
     ("ragged-csv", "t.csv", b"id,document,tag,content\n1,d,t,SYNTHETIC: x\n2,d,t,SYNTHETIC: y,extra\n", {},
-     ("csv-syntax", 3, None, None, ["Expected 4 fields"])),
+     ("csv-syntax", 3, None, None, ["record 3 has 5 fields but the header has 4", "`,`-separated"])),
     ("huge-field", "t.csv", b"id,document,tag,content\n1,d,t,SYNTHETIC: " + b"x" * 100 + b"\n",
      {"max_field_chars": 100},
      ("field-size", 2, "content", "SYNTHETIC: " + "x" * 29 + "…", ["111 characters", "limit of 100"])),
