@@ -3,6 +3,7 @@ bind → run → disclosure control → notices → JSON / CSV / XLSX (decision 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from functools import partial
 
@@ -14,7 +15,7 @@ from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 from starlette.datastructures import State
 
 from qualkg.api.answer_cache import AnswerCache, Work
-from qualkg.api.disclosure import disclose
+from qualkg.api.disclosure import MAX_NOISE, CellKeys, Disclosed, configured_keys, disclose, ephemeral_keys
 from qualkg.api.security import Principal
 from qualkg.api.tables import Table, choose_format, render_table
 from qualkg.queries.catalog import Catalog, ParameterError, Question
@@ -75,20 +76,46 @@ def _kept_as(question: Question, raw: Mapping[str, str | None], page: int | None
     return question.id, question.sparql, tuple(sorted(raw.items())), page, offset, fmt, may_read_excerpts
 
 
+_KEYS_LOCK = threading.Lock()
+
+
+def cell_keys(state: State) -> CellKeys:
+    """The app's cell keys (api/disclosure.py): `state.cell_keys` when set, else made once from the
+    config's secret (configured_keys), else under a random secret for this app's life (logged)."""
+    keys = getattr(state, "cell_keys", None)
+    if keys is None:
+        with _KEYS_LOCK:
+            keys = getattr(state, "cell_keys", None)
+            if keys is None:
+                keys = configured_keys(state.config) or ephemeral_keys()
+                state.cell_keys = keys
+    return keys
+
+
+def disclosed(state: State, question: Question, df: pd.DataFrame, may_read_excerpts: bool) -> Disclosed:
+    """`disclose` with the app's threshold and cell keys; `df` holds the record columns (`records=True`)."""
+    return disclose(df, question, may_read_excerpts=may_read_excerpts, k=state.config.min_cell_count,
+                    keys=None if may_read_excerpts else cell_keys(state))
+
+
 def _render(state: State, catalog: Catalog, question: Question, engine: str, raw: Mapping[str, str | None],
             page: int | None, offset: int, fmt: str, may_read_excerpts: bool) -> Table:
-    """Run → disclosure control → notices → the table in `fmt`."""
+    """Run → disclosure control → notices → the table in `fmt`. Rows are cut to `max_rows` after disclosure
+    control, which may order them again: a cut by the exact order would say which cells are largest."""
     config = state.config
-    df = _run(state, catalog, engine, question.id, raw, page, offset)
-    truncated = len(df) > config.max_rows
-    df = df.head(config.max_rows)
-    shown = disclose(df, question, may_read_excerpts=may_read_excerpts, k=config.min_cell_count)
+    df = _run(state, catalog, engine, question.id, raw, page, offset, records=not may_read_excerpts)
+    shown = disclosed(state, question, df, may_read_excerpts)
+    truncated = len(shown.frame) > config.max_rows
     notices = []
     if _has_synthetic(df):
         notices.append(SYNTHETIC_NOTICE)
+    if shown.perturbed:
+        notices.append(f"Counts of persons' records are perturbed by a small amount (at most {MAX_NOISE}, the same "
+                       "amount wherever the same records are counted); counts below "
+                       f"{config.min_cell_count}, before or after perturbation, are null. Exact counts need the "
+                       "'excerpts' scope.")
     if shown.suppressed:
-        notices.append(f"{shown.suppressed} count(s) below {config.min_cell_count} suppressed: "
-                       "reading them needs the 'excerpts' scope.")
+        notices.append(f"{shown.suppressed} count(s) hidden (null).")
     if shown.text_removed:
         notices.append("Excerpt text omitted: it needs the 'excerpts' scope.")
     if truncated:
@@ -96,7 +123,7 @@ def _render(state: State, catalog: Catalog, question: Question, engine: str, raw
     payload = {"question": question.id, "title": question.title,
                "params": {k: v for k, v in raw.items() if v not in (None, "")},
                "suppressed": shown.suppressed, "notices": notices}
-    return render_table(shown.frame, fmt, payload, question.id)
+    return render_table(shown.frame.head(config.max_rows), fmt, payload, question.id)
 
 
 def _has_synthetic(df: pd.DataFrame) -> bool:
@@ -105,16 +132,17 @@ def _has_synthetic(df: pd.DataFrame) -> bool:
 
 
 def _run(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str, str | None],
-         limit: int | None, offset: int) -> pd.DataFrame:
-    """The question on the chosen engine: the RDF store, or its Neo4j projection (Cypher twin)."""
+         limit: int | None, offset: int, *, records: bool) -> pd.DataFrame:
+    """The question on the chosen engine: the RDF store, or its Neo4j projection (Cypher twin); with the
+    hidden record columns when `records` (for disclosure control)."""
     config = state.config
     if engine == "store":
-        return catalog.run(state.store, qid, raw, limit=limit, offset=offset)
+        return catalog.run(state.store, qid, raw, limit=limit, offset=offset, records=records)
     if state.neo4j is None:
         raise HTTPException(400, "this server has no Neo4j projection configured (QUALKG_NEO4J_URI)")
     try:
         return state.cypher.run(state.neo4j, qid, raw, limit, offset, database=config.neo4j_database,
-                                timeout_s=config.query_timeout_s)
+                                timeout_s=config.query_timeout_s, records=records)
     except (ServiceUnavailable, SessionExpired) as e:
         raise HTTPException(503, f"Neo4j is unavailable: {e}") from None
     except ClientError as e:

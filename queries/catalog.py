@@ -165,6 +165,10 @@ class Question(BaseModel):
         for c in self.columns:
             if c.records is not None and c.records not in hidden:
                 raise ValueError(f"column '{c.name}' lists its records in '{c.records}', not a hidden column")
+            if c.about_persons and c.records is None and self.scope != "excerpts":
+                raise ValueError(f"column '{c.name}' counts records about persons for '{self.scope}' callers: "
+                                 "name the hidden column that lists them (`records: NAME`), which disclosure "
+                                 "control perturbs it by (decision 0070)")
             if c.derived is not None and not set(c.derived.of) <= counts:
                 raise ValueError(f"derived column '{c.name}' is computed from {c.derived.of}, "
                                  f"not all declared counts ({sorted(counts)})")
@@ -313,7 +317,8 @@ class Catalog:
 
 def _numeric(values: pd.Series) -> bool:
     """Whether a result column holds numbers (booleans and columns without a value are not numbers)."""
-    return pd.api.types.infer_dtype(values, skipna=True) in {
+    values = values.dropna()
+    return not values.empty and pd.api.types.infer_dtype(values, skipna=True) in {
         "integer", "floating", "mixed-integer", "mixed-integer-float", "decimal", "complex"}
 
 

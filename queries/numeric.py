@@ -178,3 +178,32 @@ def count_like_columns(sparql: str) -> list[str]:
     """The outer SELECT's columns that are numbers or that a count feeds: each must be declared."""
     numeric, counted = typed_variables(sparql)
     return [v for v in projected(sparql) if v in numeric or v in counted]
+
+
+def order_by(sparql: str) -> list[tuple[str, bool]]:
+    """The outer query's ORDER BY as (variable, descending) pairs; a key that is not a plain variable
+    (an expression) is left out."""
+    toks = tokens(sparql)
+    depth, start = 0, None
+    for k, t in enumerate(toks):
+        if t in _OPEN:
+            depth += 1
+        elif t in _CLOSE:
+            depth -= 1
+        elif depth == 0 and t.upper() == "ORDER" and k + 1 < len(toks) and toks[k + 1].upper() == "BY":
+            start = k + 2
+    if start is None:
+        return []
+    keys: list[tuple[str, bool]] = []
+    k = start
+    while k < len(toks) and toks[k].upper() not in {"LIMIT", "OFFSET", "VALUES", "}"}:
+        t = toks[k]
+        if t.upper() in {"ASC", "DESC"} and k + 3 < len(toks) and toks[k + 1] == "(" and toks[k + 3] == ")":
+            if toks[k + 2][0] in "?$":
+                keys.append((toks[k + 2][1:], t.upper() == "DESC"))
+            k += 4
+            continue
+        if t[0] in "?$":
+            keys.append((t[1:], False))
+        k += 1
+    return keys

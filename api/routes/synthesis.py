@@ -1,5 +1,6 @@
 """Cross-study synthesis feeds: review findings, CERQual evidence-profile drafts, SoQF, JBI, references,
-alignment suggestions. Tables come as JSON, CSV or XLSX (api/tables.py); counts pass disclosure control."""
+alignment suggestions. Tables come as JSON, CSV or XLSX (api/tables.py); counts pass disclosure control
+(a CERQual profile's counts are those of /synthesis/findings, perturbed alike)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from qualkg.api.answer import answer
-from qualkg.api.deps import CatalogDep, ConfigDep, StoreDep
-from qualkg.api.disclosure import disclose
+from qualkg.api.answer import answer, disclosed
+from qualkg.api.deps import CatalogDep, StoreDep
 from qualkg.api.security import PrincipalDep, require
 from qualkg.api.tables import choose_format, table_response
 from qualkg.synthesis import feeds
@@ -29,15 +29,15 @@ async def findings(request: Request, catalog: CatalogDep, principal: PrincipalDe
 
 
 @router.get("/findings/{finding}/cerqual", summary="GRADE-CERQual evidence-profile draft of one finding (iSoQ codes)")
-def cerqual(finding: str, request: Request, store: StoreDep, catalog: CatalogDep, config: ConfigDep,
-            principal: PrincipalDep, format: FormatQ = None) -> Response:
+def cerqual(finding: str, request: Request, store: StoreDep, catalog: CatalogDep, principal: PrincipalDep,
+            format: FormatQ = None) -> Response:
     try:
         detail = feeds.finding_detail(store, catalog, finding)
     except feeds.UnknownFinding:
         raise HTTPException(404, f"no review finding '{finding}'") from None
-    support = catalog.run(store, "recurring-findings", {"finding": finding})
-    shown = disclose(support, catalog.get("recurring-findings"), may_read_excerpts=principal.can("excerpts"),
-                     k=config.min_cell_count)
+    may_read_excerpts = principal.can("excerpts")
+    support = catalog.run(store, "recurring-findings", {"finding": finding}, records=not may_read_excerpts)
+    shown = disclosed(request.app.state, catalog.get("recurring-findings"), support, may_read_excerpts)
     profile = feeds.evidence_profile({str(column): v for column, v in shown.frame.iloc[0].items()}, detail)
     fmt = choose_format(request, format)
     if fmt == "json":

@@ -1,8 +1,7 @@
 //+ id: challenges-by-context
 //+ sampled: [example]
-// One row per (excerpt, speaker, code, subtheme, theme) before grouping, as in the SPARQL, so that
-// the synthetic column (a SUM, not a distinct count) adds up the same. `example` is SAMPLE() in
-// SPARQL (any excerpt of the group); here it is the alphabetically first one.
+// `example` is SAMPLE() in SPARQL (any excerpt of the group); here it is the alphabetically first one.
+// The *_records columns list what each count counts, for disclosure control only (never published).
 MATCH (p)-[:HOLDS_ROLE]->(r) WHERE EXISTS { (r)-[:BROADER*0..]->(:Resource {iri: $role}) }
 MATCH (p)-[:MEMBER_OF]->(team) WHERE EXISTS { (team)-[:HAS_FEATURE]->(:Resource {iri: $feature}) }
 MATCH (p)-[:SPOKE]->(x)-[:CODED_AS]->(c:Code)
@@ -14,5 +13,7 @@ OPTIONAL MATCH (c)-[:BROADER]->(sub:Subtheme) WHERE sub.label IS NOT NULL
 CALL (c) { OPTIONAL MATCH (c)-[:BROADER*1..]->(th:Theme) WHERE th.label IS NOT NULL RETURN DISTINCT th }
 RETURN th.label AS theme, sub.label AS subtheme, c.label AS code,
        count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants, count(DISTINCT s) AS studies,
-       sum(CASE WHEN x.synthetic THEN 1 ELSE 0 END) AS synthetic, min(x.text) AS example
+       count(DISTINCT CASE WHEN x.synthetic THEN x END) AS synthetic, min(x.text) AS example,
+       collect(DISTINCT x.iri) AS excerpts_records, collect(DISTINCT p.iri) AS participants_records,
+       collect(DISTINCT CASE WHEN x.synthetic THEN x.iri END) AS synthetic_records
 ORDER BY excerpts DESC, theme IS NOT NULL, theme, subtheme IS NOT NULL, subtheme, code

@@ -7,5 +7,6 @@ OPTIONAL MATCH (concept)-[:BROADER]->(parent) WHERE parent.label IS NOT NULL
 OPTIONAL MATCH (x:Excerpt)-[:CODED_AS]->()-[:BROADER*0..]->(concept)
 RETURN concept.iri AS concept, concept.label AS label, level[1] AS kind, parent.label AS parent,
        concept.definition AS definition, coalesce(concept.placeholder, false) AS placeholder,
-       last(split(s.iri, '/study/')) AS study_id, count(DISTINCT x) AS excerpts
+       last(split(s.iri, '/study/')) AS study_id, count(DISTINCT x) AS excerpts,
+       collect(DISTINCT x.iri) AS excerpts_records  // for disclosure control only: never published
 ORDER BY study_id, kind, label

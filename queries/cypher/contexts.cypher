@@ -10,5 +10,6 @@ OPTIONAL MATCH (p)-[:MEMBER_OF]->(t), (p)-[:SPOKE]->(x)-[:CODED_AS]->()-[:BROADE
 // No feature: null, as the SPARQL GROUP_CONCAT over an unbound value is an error, hence unbound.
 RETURN t.label AS team, o.label AS organisation, CASE size(features) WHEN 0 THEN null ELSE features END AS features,
        th.label AS theme,
-       count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants
+       count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants,
+       collect(DISTINCT x.iri) AS excerpts_records, collect(DISTINCT p.iri) AS participants_records  // never published
 ORDER BY team, theme IS NOT NULL, theme

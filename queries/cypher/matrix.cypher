@@ -26,5 +26,6 @@ CALL (x) {
   WHERE $rows = 'attribute' AND a.value IS NOT NULL AND a.name IS NOT NULL AND ($attribute IS NULL OR a.name = $attribute)
   RETURN a.value AS row
 }
-RETURN row, column, count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants, count(DISTINCT s) AS studies
+RETURN row, column, count(DISTINCT x) AS excerpts, count(DISTINCT p) AS participants, count(DISTINCT s) AS studies,
+       collect(DISTINCT x.iri) AS excerpts_records, collect(DISTINCT p.iri) AS participants_records  // never published
 ORDER BY row, column

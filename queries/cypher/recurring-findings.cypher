@@ -22,7 +22,9 @@ CALL (f) {
   MATCH (code)-[:BROADER*0..]->(concept)
   MATCH (x:Excerpt)-[:CODED_AS]->(code)
   OPTIONAL MATCH (p)-[:SPOKE]->(x)
-  RETURN count(DISTINCT x) AS nx, count(DISTINCT p) AS npart, count(DISTINCT CASE WHEN x.synthetic = true THEN x END) AS nsyn
+  RETURN count(DISTINCT x) AS nx, count(DISTINCT p) AS npart, count(DISTINCT CASE WHEN x.synthetic = true THEN x END) AS nsyn,
+         collect(DISTINCT x.iri) AS xr, collect(DISTINCT p.iri) AS pr,
+         collect(DISTINCT CASE WHEN x.synthetic = true THEN x.iri END) AS sr
 }
 CALL (f) {
   MATCH (f)-[:DERIVED_FROM*1..]->()-[:IN_STUDY]->(study)
@@ -56,5 +58,6 @@ CALL (f) {
 }
 RETURN f.notation AS finding, f.label AS label, CASE WHEN f:AnalyticalTheme THEN 'analytical' ELSE 'descriptive' END AS kind,
        ns AS studies, np AS primary_studies, nr AS reviews, npart AS participants, nx AS excerpts, nsyn AS synthetic,
-       countries, settings, roles, features, nref AS refuting_studies, nunv AS unverified_studies, cites AS citations
+       countries, settings, roles, features, nref AS refuting_studies, nunv AS unverified_studies, cites AS citations,
+       pr AS participants_records, xr AS excerpts_records, sr AS synthetic_records  // never published
 ORDER BY studies DESC, finding

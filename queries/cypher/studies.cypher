@@ -5,5 +5,9 @@ OPTIONAL MATCH (s)-[:REPORTED_IN]->(pub) WHERE pub.doi IS NOT NULL
 RETURN s.iri AS study, s.title AS title, pub.doi AS doi, pub.citation AS citation,
        COUNT { (p:Participant)-[:IN_STUDY]->(s) } AS participants,
        COUNT { MATCH (e)-[:IN_STUDY]->(s) MATCH (e)-[:HAS_MODE]->() } AS events,
-       COUNT { (x:Excerpt)-[:IN_STUDY]->(s) } AS excerpts
+       COUNT { (x:Excerpt)-[:IN_STUDY]->(s) } AS excerpts,
+       // The records each count counts, for disclosure control only: never published.
+       COLLECT { MATCH (p:Participant)-[:IN_STUDY]->(s) RETURN DISTINCT p.iri } AS participants_records,
+       COLLECT { MATCH (e)-[:IN_STUDY]->(s) MATCH (e)-[:HAS_MODE]->() RETURN DISTINCT e.iri } AS events_records,
+       COLLECT { MATCH (x:Excerpt)-[:IN_STUDY]->(s) RETURN DISTINCT x.iri } AS excerpts_records
 ORDER BY title

@@ -1,65 +1,115 @@
-"""The disclosure rule on hand-made tables (api/disclosure.py)."""
+"""The disclosure rule on hand-made tables (api/disclosure.py, decision 0070), and on the live fixture study."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from qualkg.api.disclosure import disclose
+from qualkg.api.disclosure import MAX_NOISE, PTABLE, CellKeys, disclose, load_or_create_secret, noise
 from qualkg.queries.catalog import Column, Question
 from tests.conftest import LiveServer
 
-Q = Question(id="q", title="t", description="d", sparql="",
-             columns=[Column(name="label"), Column(name="n", count="excerpt"), Column(name="text", text=True)])
+KEYS = CellKeys(b"test secret, 16+ bytes")
+Q = Question(id="q", title="t", description="d", sparql="", columns=[
+    Column(name="label"), Column(name="n", count="excerpt", records="n_records"), Column(name="text", text=True),
+    Column(name="n_records", hidden=True)])
 
 
-def test_primary_and_secondary_suppression() -> None:
-    """k = 3: the lone 1 is suppressed, and so is the next-smallest non-zero cell (4), so 10 − (5 + 0) won't
-    reveal it; 0 is kept (an empty cell discloses nobody); text is dropped."""
-    df = pd.DataFrame({"label": list("abcd"), "n": [1, 4, 5, 0], "text": ["w", "x", "y", "z"]})
-    out = disclose(df, Q, may_read_excerpts=False, k=3)
-    assert list(out.frame["n"]) == [None, None, 5, 0]
-    assert out.suppressed == 2 and "text" not in out.frame.columns
+def records(n: int, prefix: str = "x") -> str:
+    return " ".join(f"https://w3id.org/qualkg/id/fx/excerpt/{prefix}{i}" for i in range(n))
 
 
-def test_no_secondary_when_two_cells_are_already_suppressed() -> None:
-    df = pd.DataFrame({"label": list("abc"), "n": [1, 2, 9], "text": ["", "", ""]})
-    assert list(disclose(df, Q, may_read_excerpts=False, k=3).frame["n"]) == [None, None, 9]
+def frame(counts: list[int], prefix: str = "x") -> pd.DataFrame:
+    return pd.DataFrame({"label": [f"{prefix}{i}" for i in range(len(counts))], "n": counts,
+                         "text": ["t"] * len(counts),
+                         "n_records": [records(c, f"{prefix}{i}-") for i, c in enumerate(counts)]})
+
+
+def test_the_perturbation_table() -> None:
+    """Zero mean, weights adding up to 2**16, noise at most MAX_NOISE, zero the likeliest."""
+    weights = dict(PTABLE)
+    assert sum(weights.values()) == 1 << 16 and max(map(abs, weights)) == MAX_NOISE == 4
+    assert sum(n * w for n, w in PTABLE) == 0 and weights[0] == max(weights.values())
+    assert [noise(k << 48) for k in (0, 196, 197, 32767, 65535)] == [-4, -4, -3, 0, 4]
+
+
+def test_small_counts_are_never_published_as_such() -> None:
+    """k = 3: 0 stays 0; 1 and 2 are null; c ≥ 3 is published within c ± 4, and never below 3."""
+    counts = list(range(0, 40)) * 5
+    out = disclose(frame(counts), Q, may_read_excerpts=False, k=3, keys=KEYS)
+    for c, p in zip(counts, out.frame["n"], strict=True):
+        if c == 0:
+            assert p == 0
+        elif c < 3:
+            assert p is None
+        else:
+            assert p is None or (p >= 3 and abs(p - c) <= MAX_NOISE)
+    assert out.suppressed == sum(1 for c, p in zip(counts, out.frame["n"], strict=True) if c and p is None)
+    assert {"text", "n_records"}.isdisjoint(out.frame.columns) and out.text_removed and out.perturbed
+
+
+def test_the_same_records_get_the_same_noise_anywhere() -> None:
+    """A cell's noise depends on its set of records only: another question, another row, the records in
+    another order or listed twice — the same published value; one record more — another key."""
+    other = Question(id="o", title="t", description="d", sparql="", columns=[
+        Column(name="row"), Column(name="col"), Column(name="m", count="participant", records="m_records"),
+        Column(name="m_records", hidden=True)])
+    sets = [records(c, f"s{c}-") for c in range(3, 60)]
+    a = disclose(pd.DataFrame({"label": range(len(sets)), "n": range(3, 60), "text": "", "n_records": sets}),
+                 Q, may_read_excerpts=False, k=3, keys=KEYS).frame["n"]
+    shuffled = [" ".join(reversed(r.split() * 2)) for r in sets]
+    b = disclose(pd.DataFrame({"row": "r", "col": range(len(sets)), "m": range(3, 60), "m_records": shuffled}),
+                 other, may_read_excerpts=False, k=3, keys=KEYS).frame["m"]
+    assert list(a) == list(b)
+    keys = [KEYS.cell_key(r.split()) for r in sets]
+    assert len(set(keys)) == len(keys)
+    assert KEYS.cell_key([*sets[10].split(), "one more"]) != keys[10]
+
+
+def test_the_noise_follows_the_table_and_the_secret() -> None:
+    """Over 20 000 sets of records the noise is distributed as the table says; under another secret the
+    same cells get other noise (nobody without the secret can tell a cell's noise from its records)."""
+    sets = [[f"r{i}", f"r{i}b", f"r{i}c"] for i in range(20_000)]
+    drawn = [noise(KEYS.cell_key(s)) for s in sets]
+    for n, w in PTABLE:
+        assert abs(drawn.count(n) / len(drawn) - w / (1 << 16)) < 0.01
+    other = CellKeys(b"another secret of 16+ bytes")
+    assert sum(noise(other.cell_key(s)) != d for s, d in zip(sets, drawn, strict=True)) > 0.4 * len(sets)
+    assert "secret" not in repr(KEYS).replace("<secret>", "")
+
+
+def test_without_records_every_count_is_hidden() -> None:
+    """A frame without its record columns (a bug) cannot be perturbed: disclosure control fails closed."""
+    out = disclose(frame([0, 1, 5, 9]).drop(columns="n_records"), Q, may_read_excerpts=False, k=3, keys=KEYS)
+    assert list(out.frame["n"]) == [0, None, None, None] and out.suppressed == 3
+    assert list(disclose(frame([0, 5]), Q, may_read_excerpts=False, k=3).frame["n"]) == [0, None]
 
 
 def test_everything_shown_with_the_excerpts_scope() -> None:
-    df = pd.DataFrame({"label": ["a"], "n": [1], "text": ["x"]})
-    out = disclose(df, Q, may_read_excerpts=True, k=3)
-    assert out.frame.equals(df) and out.suppressed == 0
+    df = frame([1, 4])
+    out = disclose(df, Q, may_read_excerpts=True, k=3, keys=KEYS)
+    assert out.frame.equals(df.drop(columns="n_records")) and out.suppressed == 0 and not out.perturbed
 
 
-M = Question(id="m", title="t", description="d", sparql="",
-             columns=[Column(name="row"), Column(name="column"), Column(name="n", count="excerpt")])
+def test_an_answer_ordered_by_a_count_is_ordered_by_the_published_counts() -> None:
+    """ORDER BY DESC(?n): the exact order would rank the hidden and the perturbed cells; the published one
+    ranks what is shown, nulls last, labels breaking ties."""
+    ordered = Question(id="o", title="t", description="d", columns=Q.columns,
+                       sparql="SELECT ?label ?n ?text ?n_records WHERE { } ORDER BY DESC(?n) ?label")
+    counts = sorted(range(1, 30), reverse=True)
+    out = disclose(frame(counts), ordered, may_read_excerpts=False, k=3, keys=KEYS).frame
+    shown = [(-(v if v is not None else -1), label) for v, label in zip(out["n"], out["label"], strict=True)]
+    assert shown == sorted(shown)
+    assert out["n"].iloc[-1] is None
 
 
-def test_secondary_suppression_per_group_of_a_matrix() -> None:
-    """k = 3. Theme A: peer 4, nurse 1 (hidden) → A's other cell, peer 4, is hidden too, so A's total
-    (5, published by another question) minus the visible cells gives 1 + 4, not 1. Theme B: 6 and 7,
-    nothing small. The peer row then holds one hidden cell (A) → its smallest other cell (B, 6) hides
-    too, which leaves theme B with one hidden cell → B's nurse 7 hides as well."""
-    df = pd.DataFrame({"row": ["peer", "nurse", "peer", "nurse"], "column": ["A", "A", "B", "B"], "n": [4, 1, 6, 7]})
-    out = disclose(df, M, may_read_excerpts=False, k=3)
-    assert list(out.frame["n"]) == [None, None, None, None]
-    assert out.suppressed == 4
-
-
-def test_rows_are_groups_too() -> None:
-    """Column A holds two hidden cells (1, 2): enough for A. But row "peer" then has one hidden cell
-    beside 6, and a peer total published elsewhere minus 6 would give 1 → 6 hides; likewise 9."""
-    df = pd.DataFrame({"row": ["peer", "nurse", "peer", "nurse"], "column": ["A", "A", "B", "B"], "n": [1, 2, 6, 9]})
-    assert list(disclose(df, M, may_read_excerpts=False, k=3).frame["n"]) == [None, None, None, None]
-
-
-def test_groups_with_two_hidden_cells_need_nothing_more() -> None:
-    """Rows a/b each hold two hidden cells, and so does each column: nothing else hides."""
-    df = pd.DataFrame({"row": ["a", "a", "b", "b", "c"], "column": ["A", "B", "A", "B", "C"], "n": [1, 2, 2, 1, 8]})
-    out = disclose(df, M, may_read_excerpts=False, k=3)
-    assert list(out.frame["n"]) == [None, None, None, None, 8]
+def test_the_secret_is_kept_in_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "cell-key"
+    secret = load_or_create_secret(path)
+    assert len(secret) == 32 and load_or_create_secret(path) == secret
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 # -- listings with a row per person or excerpt (decision 0070) ------------------------------------------
@@ -96,9 +146,10 @@ def test_questions_list_no_hidden_column(live: LiveServer) -> None:
 # -- derived statistics (decision 0070) -------------------------------------------------------------------
 
 CO = Question(id="co", title="t", description="d", sparql="", columns=[
-    Column(name="code1"), Column(name="code2"), Column(name="n12", count="pair"), Column(name="n1", count="excerpt"),
-    Column(name="n2", count="excerpt"),
-    Column(name="c", derived={"formula": "c-coefficient", "of": ["n12", "n1", "n2"]})])
+    Column(name="code1"), Column(name="code2"), Column(name="n12", count="pair", records="r12"),
+    Column(name="n1", count="excerpt", records="r1"), Column(name="n2", count="excerpt", records="r2"),
+    Column(name="c", derived={"formula": "c-coefficient", "of": ["n12", "n1", "n2"]}),
+    Column(name="r12", hidden=True), Column(name="r1", hidden=True), Column(name="r2", hidden=True)])
 
 
 def test_the_c_coefficient_is_hidden_whenever_an_input_is() -> None:
@@ -107,7 +158,9 @@ def test_the_c_coefficient_is_hidden_whenever_an_input_is() -> None:
     counts, or hidden."""
     df = pd.DataFrame({"code1": ["A", "A", "B"], "code2": ["B", "C", "C"], "n12": [1, 3, 4], "n1": [5, 2, 6],
                        "n2": [5, 4, 8], "c": [0.111, 1.0, 0.4]})
-    out = disclose(df, CO, may_read_excerpts=False, k=3).frame
+    for name, col in (("r12", "n12"), ("r1", "n1"), ("r2", "n2")):
+        df[name] = [records(n, f"{name}{i}-") for i, n in enumerate(df[col])]
+    out = disclose(df, CO, may_read_excerpts=False, k=3, keys=KEYS).frame
     assert list(out["c"])[:2] == [None, None]
     for r in out.itertuples():
         shown = None not in (r.n12, r.n1, r.n2)

@@ -1,7 +1,10 @@
-"""Differencing attacks on small-cell suppression, by a caller with the `aggregate` scope only (k = 3).
+"""Differencing attacks on disclosure control, by a caller with the `aggregate` scope only (k = 3).
 
-Safe outcome: every group of cells whose total is published elsewhere has either no suppressed cell
-or at least two. The study is built so that the attack can be worked out by hand (comment at LINES).
+Safe outcome (cell-key perturbation, decision 0070): a published total minus the visible cells of its
+group leaves the hidden cell plus the noise of every cell involved, so more than one value of the hidden
+cell fits what was published; and a total published by two questions over the same records is the same
+number in both (no second, independent noise to average). The study is built so that the attack can be
+worked out by hand (comment at LINES); tests/security/test_disclosure_attacks.py tries every question.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from qualkg.api.disclosure import MAX_NOISE
 from qualkg.ingest.mapping import map_study
 from qualkg.ingest.records import Code, Excerpt, Participant, Provenance, Study, StudyRecords, Transcript
 from tests.badinputs.conftest import AGGREGATE_KEY, EXCERPTS_KEY, empty_store, hardened_app
@@ -21,11 +25,11 @@ STUDY = "synthetic-differencing"
 # The study, worked out by hand (all SYNTHETIC):
 #     Theme A ← code CA: 4 excerpts by P1 (peer practitioner), 1 by N1 (mental-health nurse)
 #     Theme B ← code CB: 1 excerpt by P1, 1 by X1 (psychiatrist)
-# The study overview (/studies/{id}) publishes Theme A's total, 5 (≥ k, shown; /themes happens to hide it
-# by secondary suppression, as Theme B's 2 is that column's only small cell, but one publication is
-# enough). The role × theme matrix shows peer × A = 4 and suppresses nurse × A = 1; its count column also
-# holds peer × B = 1 and psychiatrist × B = 1, so the column has three small cells and the current rule
-# adds no secondary suppression. Then 5 − 4 = 1 would give the suppressed cell exactly.
+# The study overview (/studies/{id}) and /themes publish Theme A's total, 5; the role × theme matrix shows
+# peer × A = 4 and hides nurse × A = 1; its count column also holds peer × B = 1 and psychiatrist × B = 1.
+# Under plain small-cell suppression 5 − 4 = 1 gave the hidden cell exactly (the earlier per-column rule);
+# secondary suppression closed this pair but not pairs across questions (issue 16); perturbation adds to
+# both 5 and 4 a noise of at most MAX_NOISE, keyed on their records.
 LINES = [("P1", "CA")] * 4 + [("N1", "CA"), ("P1", "CB"), ("X1", "CB")]
 
 
@@ -72,14 +76,39 @@ def test_the_fixture_is_what_the_comment_says(url: str) -> None:
     assert sorted(cells.values()) == [1, 1, 1, 4]
 
 
+def feasible(published: int | None) -> set[int]:
+    """Every true count that could have been published as `published` (k = 3; api/disclosure.py)."""
+    if published is None:
+        return set(range(1, 3 + MAX_NOISE))
+    if published == 0:
+        return {0}
+    return {c for c in range(published - MAX_NOISE, published + MAX_NOISE + 1) if c >= 3}
+
+
 def test_theme_total_minus_the_visible_cells_reveals_nothing(url: str) -> None:
-    """Theme totals from every question that publishes them, against the role × theme matrix."""
-    totals = {r["label"]: r["excerpts"] for r in rows(url, AGGREGATE_KEY, "/themes") if r["excerpts"] is not None}
-    overview = rows(url, AGGREGATE_KEY, f"/studies/{STUDY}")
-    totals |= {r["item"]: r["n"] for r in overview if r["item"] in ("Theme A", "Theme B") and r["n"] is not None}
+    """Theme totals from every question that publishes them, against the role × theme matrix: the values of
+    the hidden cell that fit the published numbers are never fewer than two."""
+    totals = {r["label"]: [r["excerpts"]] for r in rows(url, AGGREGATE_KEY, "/themes")}
+    for r in rows(url, AGGREGATE_KEY, f"/studies/{STUDY}"):
+        if r["item"] in totals:
+            totals[r["item"]].append(r["n"])
+    assert all(len(set(v)) == 1 for v in totals.values()), f"one total, two published values: {totals}"
     matrix = rows(url, AGGREGATE_KEY, "/questions/matrix", rows="role")
-    for theme, total in totals.items():
+    exact = {(r["row"], r["column"]): r["excerpts"] for r in rows(url, EXCERPTS_KEY, "/questions/matrix", rows="role")}
+    for theme, (total, *_) in totals.items():
         cells = [r for r in matrix if r["column"] == theme]
         hidden = [r["row"] for r in cells if r["excerpts"] is None]
-        visible = sum(int(r["excerpts"]) for r in cells if r["excerpts"] is not None)
-        assert len(hidden) != 1, f"{theme} × {hidden[0]} = {total} − {visible} = {total - visible} is revealed"
+        if len(hidden) != 1:
+            continue
+        fits = {t - sum(v) for t in feasible(total)
+                for v in _sums([feasible(r["excerpts"]) for r in cells if r["excerpts"] is not None])}
+        fits &= feasible(None)
+        assert exact[(hidden[0], theme)] in fits and len(fits) >= 2, f"{theme} × {hidden[0]}: only {fits} fit"
+
+
+def _sums(sets: list[set[int]]) -> list[list[int]]:
+    """Every choice of one value from each set."""
+    out: list[list[int]] = [[]]
+    for values in sets:
+        out = [[*chosen, v] for chosen in out for v in values]
+    return out

@@ -11,12 +11,12 @@ from qualkg.queries.numeric import count_like_columns, projected
 from qualkg.store.base import GraphStore, QueryError
 from qualkg.synthesis.questions import synthesis_catalog
 
-HEAD = "#+ id: bad\n#+ title: t\n#+ description: d\n"
+HEAD = "#+ id: bad\n#+ title: t\n#+ description: d\n#+ scope: excerpts\n"  # no records needed (below)
 PREFIXES = "PREFIX qk: <https://w3id.org/qualkg/ns#>\nPREFIX oa: <http://www.w3.org/ns/oa#>\n"
 
 
-def question_text(columns: str, select: str) -> str:
-    return HEAD + "#+ columns:\n" + "".join(f"#+   - {c}\n" for c in columns.split("|")) + PREFIXES + select
+def question_text(columns: str, select: str, head: str = HEAD) -> str:
+    return head + "#+ columns:\n" + "".join(f"#+   - {c}\n" for c in columns.split("|")) + PREFIXES + select
 
 
 def all_questions(catalog: Catalog) -> list:
@@ -75,6 +75,29 @@ def test_a_bad_header_is_refused(columns: str, select: str, message: str) -> Non
         parse_question(question_text(columns, select), "bad.rq")
 
 
+def test_a_person_count_for_aggregate_callers_names_its_records() -> None:
+    """Disclosure control keys a count's noise on the records it counts: the question must list them."""
+    aggregate = HEAD.replace("excerpts", "aggregate")
+    select = "SELECT ?x (COUNT(?y) AS ?n) WHERE { ?x qk:p ?y } GROUP BY ?x"
+    with pytest.raises(ValueError, match=r"column 'n' counts records about persons for 'aggregate' callers"):
+        parse_question(question_text("{name: x}|{name: n, count: excerpt}", select, aggregate), "bad.rq")
+    listed = ('SELECT ?x (COUNT(?y) AS ?n) (GROUP_CONCAT(DISTINCT STR(?y); SEPARATOR=" ") AS ?n_records) '
+              "WHERE { ?x qk:p ?y } GROUP BY ?x")
+    columns = "{name: x}|{name: n, count: excerpt, records: n_records}|{name: n_records, hidden: true}"
+    q = parse_question(question_text(columns, listed, aggregate), "ok.rq")
+    assert [c.name for c in q.published] == ["x", "n"]
+    studies = parse_question(question_text("{name: x}|{name: n, count: study}", select, aggregate), "ok.rq")
+    assert studies.column("n") is not None  # counts of studies are not about persons: no records
+
+
+def test_every_person_count_for_aggregate_callers_lists_its_records(catalog: Catalog) -> None:
+    for q in all_questions(catalog):
+        for c in q.columns:
+            if c.about_persons and q.scope != "excerpts":
+                records = q.column(c.records or "")
+                assert records is not None and records.hidden, (q.id, c.name)
+
+
 def test_comments_strings_and_iris_are_not_syntax() -> None:
     text = question_text("{name: x}|{name: label}", 'SELECT ?x ("COUNT(?y) AS ?n" AS ?label) WHERE {\n'
                          "  # (COUNT(?y) AS ?n)\n  ?x <http://e/COUNT(x)> ?y }")
@@ -111,7 +134,7 @@ def test_no_aggregate_answer_lists_persons_or_excerpts(catalog: Catalog, fx_stor
             continue
         for raw in ASKED.get(q.id, [{}]):
             df = catalog.run(fx_store, q.id, raw)
-            shown = df[[c.name for c in q.columns if not c.text]]
+            shown = df[[c.name for c in q.published if not c.text]]
             cells = {str(v) for v in shown.to_numpy().ravel() if isinstance(v, str)}
             assert not cells & identifiers, (q.id, raw, cells & identifiers)
     assert {q.id for q in all_questions(catalog) if q.scope == "excerpts"} == {"excerpts", "participants", "jbi"}
