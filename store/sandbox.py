@@ -162,7 +162,7 @@ class SparqlSandbox:
             self._closed = True
             for worker in self._busy:
                 worker.stop()
-        self._spawner.shutdown(wait=False)
+        self._spawner.shutdown(wait=False)  # its thread's end would also kill the workers (PR_SET_PDEATHSIG)
         while True:
             try:
                 self._idle.get_nowait().kill()
@@ -201,12 +201,12 @@ class SparqlSandbox:
 
     def _give_back(self, worker: _Worker) -> None:
         """Keep the worker for the next query, unless the sandbox closed or the worker holds on to much memory."""
-        with self._lock:
+        with self._lock:  # as one step with `close` marking the sandbox closed, so no worker is left behind
             self._busy.discard(worker)
             keep = not self._closed and worker.rss() < self.limits.memory_bytes // 4
-        if keep:
-            self._idle.put(worker)
-        else:
+            if keep:
+                self._idle.put(worker)
+        if not keep:
             worker.kill()
 
     def _evaluate(self, snapshot: str, query: str, media_type: str, timeout_s: float | None) -> bytes:
