@@ -1,8 +1,11 @@
-"""Selection offsets: detect how a tool counted them, and convert to qualkg's convention (decision 0024).
+"""Selection offsets: detect how a tool counted them, and convert to qualkg's convention (decisions 0024, 0080).
 
 A convention is a unit (codepoint | utf16 | utf8), line ends (lf: CRLF counted as one | crlf-raw: as
-stored) and an end (exclusive | inclusive), written "utf16/crlf-raw/exclusive". qualkg's own: code points
-over the LF-normalised text, end exclusive (Web Annotation's).
+stored) and an end (exclusive | inclusive), written "unit/line-ends/end", e.g. "utf16/crlf-raw/exclusive":
+the one spelling that `qk:offsetConvention` carries (`Convention.parse` reads it back). qualkg's own,
+`QUALKG`, is "codepoint/lf/exclusive": code points over the LF-normalised text, end exclusive (Web
+Annotation's). Offsets that no tool wrote are marked `SEARCHED` (found by searching the text) or
+`RECONSTRUCTED` (the text was rebuilt from the excerpts).
 """
 
 from __future__ import annotations
@@ -30,8 +33,23 @@ class Convention:
     def __str__(self) -> str:
         return f"{self.unit}/{self.line_ends}/{self.end}"
 
+    @classmethod
+    def parse(cls, spelling: str) -> Convention:
+        """The convention `str(convention)` wrote; ValueError for any other spelling."""
+        unit, _, rest = spelling.partition("/")
+        line_ends, _, end = rest.partition("/")
+        if unit not in UNITS or line_ends not in LINE_ENDS or end not in ENDS:
+            raise ValueError(f"not an offset convention: {spelling!r} (expected unit/line-ends/end, "
+                             f"e.g. {QUALKG})")
+        return cls(unit, line_ends, end)
+
 
 CANDIDATES = tuple(Convention(unit, line_ends, end) for unit in UNITS for line_ends in LINE_ENDS for end in ENDS)
+QUALKG = Convention("codepoint", "lf", "exclusive")  # what oa:start/oa:end count; CANDIDATES[0]
+SEARCHED = "located-by-search"  # qk:offsetConvention of offsets qualkg found by searching the text
+RECONSTRUCTED = "reconstructed"  # ... of offsets into a text rebuilt from the excerpts (decision 0026)
+SPLIT_PENALTY = 2  # a position between the CR and LF of one line break costs more than an unclean end earns
+CLOSE_SHARE = 20  # the best two candidates are close when they differ by at most 1 point per 20 selections
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +62,43 @@ class Span:
     where: Where
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Score:
+    """How well a candidate reads a source's selections; compared in this order."""
+
+    names: int  # selection names (quoted text) reproduced
+    boundaries: int  # clean starts + clean ends - SPLIT_PENALTY x positions inside a CRLF pair
+    placed: int  # selections it can place at all
+
+    def __str__(self) -> str:
+        return f"{self.boundaries}" if not self.names else f"{self.names} names, {self.boundaries}"
+
+
 @dataclass(frozen=True, slots=True)
 class Detection:
     convention: Convention
     ambiguous_with: tuple[Convention, ...]  # equally scored candidates that place spans differently
+    scores: tuple[tuple[Convention, Score], ...] = ()  # every candidate, best first (ties in CANDIDATES order)
+    runner_up: Convention | None = None  # the best candidate that places some selection differently
+    differs_at: int | None = None  # index of the first selection the two place differently
+
+    @property
+    def close(self) -> bool:
+        """The runner-up reproduces as many names, places as many selections (one that cannot place them all
+        would be refused anyway) and scores at most one boundary point per CLOSE_SHARE selections fewer (an
+        exact tie included): the choice rests on little evidence."""
+        if self.runner_up is None:
+            return False
+        score = dict(self.scores)
+        best, second = score[self.convention], score[self.runner_up]
+        margin = max(1, best.placed // CLOSE_SHARE)
+        return ((best.names, best.placed) == (second.names, second.placed)
+                and best.boundaries - second.boundaries <= margin)
+
+    def describe(self) -> str:
+        """Every candidate's score, best first: "utf16/crlf-raw/exclusive 598, … " (boundary points; names
+        reproduced first when there are any)."""
+        return ", ".join(f"{conv} {score}" for conv, score in self.scores)
 
 
 def normalise_line_ends(text: str) -> str:
@@ -65,6 +116,8 @@ class SourceText:
         lf_next = np.frombuffer((raw[1:] + " ").encode("utf-32-le"), dtype="<u4") == 10
         # crlf_before[i]: how many CRs of CRLF pairs lie before raw index i (raw -> LF-normalised).
         self._crlf_before = np.concatenate(([0], np.cumsum(is_crlf & lf_next)))
+        # inside_crlf[i]: raw index i lies between the CR and the LF of one line break.
+        self._inside_crlf = np.concatenate(([False], is_crlf & lf_next))
         self._tables: dict[tuple[str, str], np.ndarray] = {}
 
     def _units_before(self, unit: str, line_ends: str) -> np.ndarray:
@@ -102,18 +155,31 @@ class SourceText:
             return chars
         return np.where(chars >= 0, chars - self._crlf_before[np.maximum(chars, 0)], -1)
 
-    def place(self, conv: Convention, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Start/end in qualkg's convention for every selection; -1 where `conv` cannot place it."""
+    def _counted(self, conv: Convention, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start/end as character indices of the counted text, end exclusive; -1 where there is none."""
         s = self._chars(conv, starts)
         if conv.end == "exclusive":
-            e = self._chars(conv, ends)
-        else:  # the end names the last character: move one character on
-            last = self._chars(conv, ends)
-            n = len(self.raw if conv.line_ends == "crlf-raw" else self.text)
-            e = np.where((last >= 0) & (last < n), last + 1, -1)
+            return s, self._chars(conv, ends)
+        last = self._chars(conv, ends)  # the end names the last character: move one character on
+        n = len(self.raw if conv.line_ends == "crlf-raw" else self.text)
+        return s, np.where((last >= 0) & (last < n), last + 1, -1)
+
+    def place(self, conv: Convention, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Start/end in qualkg's convention for every selection; -1 where `conv` cannot place it."""
+        s, e = self._counted(conv, starts, ends)
         s, e = self._to_lf(conv, s), self._to_lf(conv, e)
         bad = (s < 0) | (e < 0) | (e < s)
         return np.where(bad, -1, s), np.where(bad, -1, e)
+
+    def splits_line_breaks(self, conv: Convention, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Per selection, how many of its start and end fall between the CR and LF of one CRLF: a selection
+        ending on the CR (or starting on the LF) of a line break, which no tool means. Only a crlf-raw
+        reading can say so; the LF-normalised text has one character per line break."""
+        if conv.line_ends != "crlf-raw":
+            return np.zeros(len(starts), dtype=np.int64)
+        s, e = self._counted(conv, starts, ends)
+        inside = self._inside_crlf
+        return (inside[np.maximum(s, 0)] & (s >= 0)).astype(np.int64) + (inside[np.maximum(e, 0)] & (e >= 0))
 
     def starts_cleanly(self, pos: int) -> bool:
         """A plausible selection start: it cuts no word in two and does not begin on whitespace."""
@@ -122,12 +188,17 @@ class SourceText:
             return True
         return not t[pos].isspace() and (pos == 0 or not (t[pos - 1].isalnum() and t[pos].isalnum()))
 
-    def ends_cleanly(self, pos: int) -> bool:
-        """A plausible exclusive end: it cuts no word in two and does not end on whitespace (which is
-        what an inclusive reading of exclusive ends produces: the space after the last word)."""
+    def ends_cleanly(self, pos: int, start: int = 0) -> bool:
+        """A plausible exclusive end: just after a line break (a whole paragraph, as NVivo selects it), or
+        cutting no word in two and not ending on other whitespace (which is what an inclusive reading of
+        exclusive ends produces: the space after the last word). A selection from `start` that crosses a
+        line break only to take the next line's first character is not plausible either: that is what an
+        inclusive reading of a whole paragraph's exclusive end produces."""
         t = self.text
-        if pos <= 0:
+        if pos <= 0 or t[pos - 1] == "\n":
             return True
+        if pos >= 2 and t[pos - 2] == "\n" and start < pos - 1:
+            return False
         return not t[pos - 1].isspace() and (pos >= len(t) or not (t[pos - 1].isalnum() and t[pos].isalnum()))
 
 
@@ -135,27 +206,35 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def score(source: SourceText, conv: Convention, spans: Sequence[Span]) -> tuple[Score, tuple[np.ndarray, np.ndarray]]:
+    """`conv`'s score on `spans` and where it places them (`SourceText.place`)."""
+    starts, ends = _offsets(sp.start for sp in spans), _offsets(sp.end for sp in spans)
+    s, e = source.place(conv, starts, ends)
+    split = source.splits_line_breaks(conv, starts, ends)
+    names = boundaries = placed = 0
+    for sp, a, b, n_split in zip(spans, s.tolist(), e.tolist(), split.tolist(), strict=True):
+        if a < 0:
+            continue
+        placed += 1
+        if sp.name and _squash(source.text[a:b]) == _squash(normalise_line_ends(sp.name)):
+            names += 1
+        boundaries += source.starts_cleanly(a) + source.ends_cleanly(b, a) - SPLIT_PENALTY * n_split
+    return Score(names, boundaries, placed), (s, e)
+
+
 def detect(source: SourceText, spans: Sequence[Span]) -> Detection:
     """The candidate that reproduces most selection names, then puts most starts and ends on word
-    boundaries, then places most selections; ties go to the earlier one in `CANDIDATES`."""
-    starts, ends = _offsets(sp.start for sp in spans), _offsets(sp.end for sp in spans)
-    scored: list[tuple[tuple[int, int, int], Convention, tuple[np.ndarray, np.ndarray]]] = []
-    for conv in CANDIDATES:
-        s, e = source.place(conv, starts, ends)
-        names = boundaries = placed = 0
-        for sp, a, b in zip(spans, s.tolist(), e.tolist(), strict=True):
-            if a < 0:
-                continue
-            placed += 1
-            if sp.name and _squash(source.text[a:b]) == _squash(normalise_line_ends(sp.name)):
-                names += 1
-            boundaries += source.starts_cleanly(a) + source.ends_cleanly(b)
-        scored.append(((names, boundaries, placed), conv, (s, e)))
-    best_key = max(key for key, _, _ in scored)
-    winners = [(conv, placed) for key, conv, placed in scored if key == best_key]
-    chosen, (s0, e0) = winners[0]
-    differing = tuple(conv for conv, (s, e) in winners[1:] if not (np.array_equal(s, s0) and np.array_equal(e, e0)))
-    return Detection(chosen, differing)
+    boundaries or just after line breaks (and fewest inside a CRLF pair), then places most selections;
+    ties go to the earlier one in `CANDIDATES`. The runner-up is the best candidate that places some
+    selection differently; `Detection.close` says whether it came near."""
+    scored = [(conv, *score(source, conv, spans)) for conv in CANDIDATES]
+    ranked = sorted(scored, key=lambda item: item[1], reverse=True)  # stable: ties keep CANDIDATES order
+    chosen, best, (s0, e0) = ranked[0]
+    differing = [(conv, key, int(np.flatnonzero((s != s0) | (e != e0))[0])) for conv, key, (s, e) in ranked[1:]
+                 if not (np.array_equal(s, s0) and np.array_equal(e, e0))]
+    tied = tuple(conv for conv, key, _ in differing if key == best)
+    runner_up, differs_at = (differing[0][0], differing[0][2]) if differing else (None, None)
+    return Detection(chosen, tied, tuple((conv, key) for conv, key, _ in ranked), runner_up, differs_at)
 
 
 def check_span(span: Span) -> None:

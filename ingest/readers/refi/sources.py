@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from qualkg.ingest.limits import whole_number
-from qualkg.ingest.offsets import SourceText, Span, detect, place_all
+import numpy as np
+
+from qualkg.ingest.limits import shown, whole_number
+from qualkg.ingest.offsets import Detection, SourceText, Span, detect, place_all
 from qualkg.ingest.readers.refi.document import Document, child_text, guid, locate, norm_id, target
 from qualkg.ingest.records import Excerpt, Note, Provenance, Transcript
 from qualkg.ingest.safe_io import SafeZip
@@ -104,6 +106,24 @@ def read_sources(doc: Document, files: TextFiles) -> list[Source]:
     return out
 
 
+def _warn_close(doc: Document, source: Source, detection: Detection, spans: list[Span]) -> None:
+    """The best two readings scored the same or nearly: say so at the source, with every candidate's score
+    and the first selection they place differently, with the text each gives it."""
+    assert source.text is not None and detection.runner_up is not None and detection.differs_at is not None
+    text, span = source.text, spans[detection.differs_at]
+    gives = []
+    for conv in (detection.convention, detection.runner_up):
+        (start,), (end,) = text.place(conv, np.array([span.start]), np.array([span.end]))
+        gives.append(f"{conv} gives {shown(text.text[start:end])!r}" if start >= 0 else f"{conv} cannot place it")
+    tied = detection.ambiguous_with
+    rule, how = (("offset-convention-ambiguous", "scored the same as") if tied
+                 else ("offset-convention-close", "scored nearly as well as"))
+    doc.warn(rule, f"Offsets read as {detection.convention}, but {detection.runner_up} {how} it and places "
+             f"spans differently, first at {span.where.element} ({span.start}-{span.end}): {'; '.join(gives)}. "
+             f"Scores (boundary points, higher is better): {detection.describe()}.",
+             element=locate(source.el), value=str(detection.convention))
+
+
 @dataclass(slots=True)
 class ExcerptResult:
     excerpts: list[Excerpt]
@@ -135,10 +155,8 @@ def read_excerpts(doc: Document, sources: list[Source], *, codes: set[str], code
             continue
         spans = [span for _, span in readable]
         detection = detect(source.text, spans)
-        if detection.ambiguous_with:
-            doc.warn("offset-convention-ambiguous", f"Offsets read as {detection.convention}; "
-                     f"{', '.join(map(str, detection.ambiguous_with))} scored the same but place spans differently.",
-                     element=locate(source.el), value=str(detection.convention))
+        if detection.close:
+            _warn_close(doc, source, detection, spans)
         placed, problems = place_all(source.text, detection.convention, spans)
         doc.errors += problems
         groups: dict[tuple[int, int, str | None], _Group] = {}
