@@ -126,3 +126,93 @@ def test_detection_scores_on_the_nvivo_export(raw: tuple[ET.Element, dict[str, s
     assert len(selections) == 303
     assert [clean_starts(c) for c in ("utf16/crlf-raw/exclusive", "codepoint/crlf-raw/exclusive",
                                       "codepoint/lf/exclusive")] == [302, 87, 61]
+
+
+MAC = DATA / "nvivo-mac-style-handmade.qdpx"
+
+
+def _selections_sliced(qdpx: Path) -> list[tuple[str, int, int, str, int, int, str]]:
+    """Every PlainTextSelection of `qdpx`, sliced here: (source GUID, startPosition, endPosition, code GUID,
+    expected start and end as code points over the LF-normalised text, expected text). NVivo counts UTF-16
+    units over the text as stored (docs/qda-formats.md §2), so the slice is of the UTF-16 encoding."""
+    out = []
+    with zipfile.ZipFile(qdpx) as z:
+        members = {n.lower(): n for n in z.namelist()}
+        root = ET.fromstring(z.read("project.qde"))
+        for src in root.iter(f"{NS}TextSource"):
+            name = "sources/" + src.get("plainTextPath").removeprefix("internal://")
+            units = z.read(members[name]).decode("utf-8-sig").encode("utf-16-le")
+            for sel in src.iter(f"{NS}PlainTextSelection"):
+                a, b = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                before = units[:2 * a].decode("utf-16-le").replace("\r\n", "\n")
+                text = units[2 * a:2 * b].decode("utf-16-le").replace("\r\n", "\n")
+                for coding in sel.iter(f"{NS}Coding"):
+                    code = coding.find(f"{NS}CodeRef").get("targetGUID")
+                    out.append((src.get("guid"), a, b, code, len(before), len(before) + len(text), text))
+    return out
+
+
+@pytest.mark.parametrize("qdpx", [NVIVO, MAC], ids=["nvivo-win", "nvivo-mac"])
+def test_every_selection_is_ingested_as_its_own_slice(qdpx: Path) -> None:
+    """For every selection of the file: one excerpt at its numbers, with the text and offsets cut here, and
+    its code among the excerpt's."""
+    records = read_qdpx(qdpx, study_id="sample")
+    by_numbers = {(e.transcript, e.provenance.original_start, e.provenance.original_end): e
+                  for e in records.excerpts if e.provenance is not None}
+    selections = _selections_sliced(qdpx)
+    assert len(selections) == {NVIVO: 303, MAC: 9}[qdpx]  # one Coding per selection
+    for source, a, b, code, start, end, text in selections:
+        e = by_numbers[(source, a, b)]
+        assert (e.start, e.end, e.text) == (start, end, text), (a, b)
+        assert code in e.codes
+    assert len(by_numbers) == len({(s, a, b) for s, a, b, *_ in selections}) == len(records.excerpts)
+
+
+def test_nvivo_whole_paragraph_selections_keep_their_line_break(nvivo: StudyRecords) -> None:
+    """The one range of the export that is a whole paragraph (4 selections, one per code) ends with the
+    paragraph's line break, not with the first letter of the next line."""
+    selections = _selections_sliced(NVIVO)
+    paragraphs = {(s, a, b) for s, a, b, _, _, _, text in selections if text.endswith("\n")}
+    assert (len(paragraphs), sum(text.endswith("\n") for *_, text in selections)) == (1, 4)
+    ends = {(e.transcript, e.provenance.original_start, e.provenance.original_end): e.text for e in nvivo.excerpts}
+    assert all(ends[p].endswith("\n") for p in paragraphs)
+
+
+def test_nvivo_mac_style_source_is_detected_as_utf16() -> None:
+    """sources/ in lower case, LF only, no BOM, stored entries, an emoji before the selections."""
+    with zipfile.ZipFile(MAC) as z:
+        infos = z.infolist()
+        [txt] = [i for i in infos if i.filename.endswith(".txt")]
+        data = z.read(txt)
+    assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
+    assert txt.filename.startswith("sources/") and b"\r" not in data and not data.startswith(b"\xef\xbb\xbf")
+    records = read_qdpx(MAC, study_id="mac")
+    assert {e.provenance.offset_convention for e in records.excerpts} == {"utf16/lf/exclusive"}
+    assert sum(e.text.endswith("\n") for e in records.excerpts) == 3
+    assert records.warnings == []
+
+
+def test_close_readings_are_warned_at_the_source_with_every_score(tmp_path: Path) -> None:
+    """One nameless selection followed by ',': exclusive and inclusive readings tie."""
+    text = "SYNTHETIC: we decide, together."
+    project = (f'<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="p">'
+               '<Users><User guid="00000000-0000-4000-8000-000000000001" name="u"/></Users>'
+               '<CodeBook><Codes><Code guid="00000000-0000-4000-8000-000000000002" name="c" isCodable="true"/>'
+               '</Codes></CodeBook><Sources><TextSource guid="00000000-0000-4000-8000-000000000003" name="t">'
+               f'<PlainTextContent>{text}</PlainTextContent>'
+               '<PlainTextSelection guid="00000000-0000-4000-8000-000000000004" name="" startPosition="14" '
+               'endPosition="20"><Coding guid="00000000-0000-4000-8000-000000000005">'
+               '<CodeRef targetGUID="00000000-0000-4000-8000-000000000002"/></Coding></PlainTextSelection>'
+               '</TextSource></Sources></Project>')
+    path = tmp_path / "close.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", project)
+    records = read_qdpx(path, study_id="close")
+    [warning] = [w for w in records.warnings if w.rule.startswith("offset-convention")]
+    assert warning.rule == "offset-convention-ambiguous"
+    assert warning.where.element == "TextSource[@guid='00000000-0000-4000-8000-000000000003']"
+    assert warning.value == "codepoint/lf/exclusive"
+    assert "PlainTextSelection[@guid='00000000-0000-4000-8000-000000000004']" in warning.message
+    assert "'decide'" in warning.message and "'decide,'" in warning.message
+    assert all(str(c) in warning.message for c in CANDIDATES)
+    assert [e.text for e in records.excerpts] == ["decide"]
