@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib import namespace as std
 
-from qualkg.ingest.records import Code, Excerpt, Publication, StudyRecords
+from qualkg.ingest.records import Code, Excerpt, Publication, SourceProject, StudyRecords
 from qualkg.ontology import namespaces as ns
 from qualkg.ontology.iris import IriScheme, part, source_iri
 
@@ -198,6 +198,26 @@ class StudyMapper:
         yield Triple(self.activity, QK.inStudy, st)
         if s.publication:
             yield from self._publication(s.publication)
+        if s.source_project:
+            yield from self._source_project(s.source_project)
+
+    def _source_project(self, p: SourceProject) -> Iterator[Triple]:
+        """The tool's project as provenance: name, tool, dates, creating and modifying users (decision 0091)."""
+        node = _n(self.iris.scoped(self.sid, "source", "project"))
+        yield Triple(self.study, PROV.wasDerivedFrom, node)
+        yield Triple(node, A, QK.SourceProject)
+        yield Triple(node, A, PROV.Entity)
+        yield Triple(node, DCTERMS.title, _s(p.name))
+        if p.tool:
+            yield Triple(node, QK.sourceTool, _s(p.tool))
+        if p.created:
+            yield Triple(node, DCTERMS.created, Literal(p.created, datatype=XSD.dateTime))
+        if p.modified:
+            yield Triple(node, DCTERMS.modified, Literal(p.modified, datatype=XSD.dateTime))
+        if p.creator:
+            yield Triple(node, DCTERMS.creator, self.coder(p.creator))
+        if p.modifier:
+            yield Triple(node, DCTERMS.contributor, self.coder(p.modifier))
 
     def _publication(self, p: Publication) -> Iterator[Triple]:
         pub = _n(self.iris.publication(self.sid, p.doi, p.title))
@@ -270,6 +290,8 @@ class StudyMapper:
                 yield Triple(node, PROV.wasGeneratedBy, self.event(t.event))
             if t.source_file:
                 yield Triple(node, QK.sourceFile, _s(t.source_file))
+            if t.created:
+                yield Triple(node, DCTERMS.created, Literal(t.created, datatype=XSD.dateTime))
 
     def _codes(self) -> Iterator[Triple]:
         if not self.r.codes:
@@ -301,6 +323,8 @@ class StudyMapper:
             yield Triple(node, DCTERMS.source, _n(source_iri(c.source)))
         if c.original_name and c.original_name != c.label:
             yield Triple(node, SKOS.hiddenLabel, _s(c.original_name))
+        if not c.codable:
+            yield Triple(node, QK.isCodable, FALSE)
 
     def _excerpt(self, x: Excerpt) -> Iterator[Triple]:
         node = self.excerpt(x)

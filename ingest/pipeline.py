@@ -120,12 +120,32 @@ def _reserved(path: Path, options: ReadOptions | None, study: str, named: str) -
                    message + " Ingesting it would replace that graph.", study)
 
 
+DIGEST_QUERY = f"""PREFIX qk: <{QK}>
+SELECT DISTINCT ?study WHERE {{ ?activity qk:inputDigest ?digest ; qk:inStudy ?study . }} ORDER BY ?study"""
+
+
+def _duplicates(store: GraphStore | None, iris: IriScheme, path: Path, digest: str, ids: set[str]) -> list[Problem]:
+    """The same input already stored under other study ids (decision 0091): a second copy would count every
+    excerpt, participant and code twice in every cross-study answer."""
+    if store is None:
+        return []
+    rows = store.select(DIGEST_QUERY, {"digest": Literal(digest)})
+    stored = [sid for row in rows if isinstance(term := row.get("study"), NamedNode)
+              and (sid := (iris.study_scoped(term.value) or ("",))[0]) and sid not in ids]
+    return [Problem(Where(path.name), "duplicate-input",
+                    f"This input (SHA-256 {digest[:12]}…) is already in the store as study '{sid}'. Ingesting it "
+                    f"again as '{', '.join(sorted(ids))}' would count its excerpts twice in every cross-study "
+                    f"answer. Ingest it as '{sid}' to replace that study, or allow the copy (library: "
+                    "allow_duplicate=True; CLI: --allow-duplicate).", sid) for sid in stored]
+
+
 def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = "auto",
            options: ReadOptions | None = None, dry_run: bool = False,
-           progress: Progress = iter, now: datetime | None = None) -> IngestReport:
+           progress: Progress = iter, now: datetime | None = None, allow_duplicate: bool = False) -> IngestReport:
     """Ingest one input (file or study package). Raises IngestError with located problems, writing nothing.
 
-    With `dry_run` (or no store) the input is read, mapped and validated but not written.
+    With `dry_run` (or no store) the input is read, mapped and validated but not written. An input whose
+    digest the store already holds under another study id is refused unless `allow_duplicate`.
     """
     batch = read(path, fmt, options)
     report = IngestReport(source=path.name)
@@ -151,6 +171,8 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
         graphs[graph] = triples
         graphs[log_graph(iris, rec.study.id)] = _log_triples(mapper, when)
         report.studies.append(_summary(mapper, graph, len(triples)))
+    if not allow_duplicate:
+        errors += _duplicates(store, iris, path, digest, seen)
     if errors:
         shapes_only = all(p.rule.startswith("shacl:") for p in errors)
         raise (ShapeViolation if shapes_only else IngestError)(errors)

@@ -12,7 +12,7 @@ from qualkg.ingest.problems import Problem, Where
 
 __all__ = [
     "Code", "Coder", "Event", "Excerpt", "Note", "Organisation", "Participant", "Problem", "Provenance",
-    "Publication", "Study", "StudyRecords", "Team", "Transcript", "Where",
+    "Publication", "SourceProject", "Study", "StudyRecords", "Team", "Transcript", "Where",
 ]
 
 
@@ -25,6 +25,18 @@ class Publication:
     authors: tuple[str, ...] = ()
     kind: str = "JournalArticle"  # fabio class local name: JournalArticle, SystematicReview, ReviewArticle, Preprint …
     licence: str | None = None  # IRI, e.g. https://creativecommons.org/licenses/by/4.0/
+
+
+@dataclass(frozen=True, slots=True)
+class SourceProject:
+    """The QDA project the study was read from, as the tool describes it (decision 0091)."""
+
+    name: str
+    tool: str | None = None  # the export's origin, e.g. "NVivo for Windows 12.6"
+    created: str | None = None  # xsd:dateTime as the tool wrote it
+    modified: str | None = None
+    creator: str | None = None  # coder id (a <User>)
+    modifier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +53,7 @@ class Study:
     published_themes: tuple[str, ...] = ()  # verbatim from the publication, for study-level records
     synthetic: bool = False  # the study's participant-level content is synthetic
     verification: str | None = None  # None = verified; "unverified" kept from the sources
+    source_project: SourceProject | None = None  # the QDA project it was read from
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,7 @@ class Transcript:
     event: str | None = None
     synthetic: bool = False
     source_file: str | None = None
+    created: str | None = None  # xsd:dateTime the tool gives for the source
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +115,7 @@ class Code:
     placeholder_label: bool = False  # label assigned by the project, not the published name
     source: str | None = None  # DOI or IRI the definition comes from
     original_name: str | None = None  # name as the tool wrote it (e.g. "Parent::Child")
+    codable: bool = True  # False: a category that groups codes (REFI isCodable="false")
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,10 +48,11 @@ STUDY_Q = PREFIXES + """SELECT ?title ?description WHERE {
 CODERS_Q = PREFIXES + """SELECT ?coder ?name WHERE {
   ?coder a qk:Coder ; qk:inStudy ?study . OPTIONAL { ?coder rdfs:label ?name }
 } ORDER BY ?coder"""
-CODES_Q = PREFIXES + """SELECT ?code ?label ?parent ?definition ?colour WHERE {
+CODES_Q = PREFIXES + """SELECT ?code ?label ?parent ?definition ?colour ?codable WHERE {
   ?code qk:inStudy ?study ; skos:inScheme ?scheme . ?scheme a qk:Codebook .
   OPTIONAL { ?code skos:prefLabel ?label } OPTIONAL { ?code skos:broader ?parent }
   OPTIONAL { ?code skos:definition ?definition } OPTIONAL { ?code qk:colour ?colour }
+  OPTIONAL { ?code qk:isCodable ?codable }
 } ORDER BY ?code ?parent"""
 TRANSCRIPTS_Q = PREFIXES + """SELECT ?transcript ?label ?text ?synthetic WHERE {
   ?transcript a qk:Transcript ; qk:inStudy ?study .
@@ -186,7 +187,8 @@ def _codebook(root: ET.Element, rows: list[Row], result: QdpxExport) -> dict[str
         guids[iri] = _guid(iri)
         colour = _v(row, "colour")
         el = _el(parent_el, "Code", guid=guids[iri], name=_v(row, "label") or iri.rsplit("/", 1)[-1],
-                 isCodable="true", color=colour if colour and _HEX.match(colour) else None)
+                 isCodable="false" if _v(row, "codable") == "false" else "true",
+                 color=colour if colour and _HEX.match(colour) else None)
         if definition := _v(row, "definition"):
             _text_el(el, "Description", definition)
         stack.extend((el, child) for child in reversed(children.get(iri, [])))

@@ -6,12 +6,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from pyoxigraph import NamedNode
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from qualkg.ingest.errors import ReaderError
+from qualkg.ingest.errors import IngestError, ReaderError
 from qualkg.ingest.mapping import map_study
 from qualkg.ingest.pipeline import ingest, log_graph
+from qualkg.ingest.readers import ReadOptions
 from qualkg.ingest.records import StudyRecords
 from qualkg.ingest.validate import gate
 from qualkg.ontology.iris import IriScheme
@@ -112,3 +114,55 @@ def test_batch_is_all_or_nothing(tmp_path: Path, iris: IriScheme) -> None:
     assert [(p.rule, p.where.file, p.value) for p in caught.value.problems] == [
         ("vocabulary", "bad/study.yaml", "no-such-feature")]
     assert store.graphs() == before
+
+
+NVIVO = Path(__file__).parent / "data" / "refi" / "nvivo12.6-win-oltas0517.qdpx"
+
+
+def test_the_same_input_under_another_id_is_refused(iris: IriScheme) -> None:
+    """Decision 0091: a second copy of one input would double every cross-study count."""
+    store = new_store()
+    ingest(NVIVO, store, iris, options=ReadOptions(study_id="first"))
+    with pytest.raises(IngestError) as exc:
+        ingest(NVIVO, store, iris, options=ReadOptions(study_id="second"))
+    [problem] = exc.value.problems
+    assert problem.rule == "duplicate-input" and problem.value == "first" and problem.where.file == NVIVO.name
+    assert "--allow-duplicate" in problem.message
+    assert iris.graph("second") not in store.graphs()
+
+
+def test_the_same_input_again_under_its_id_replaces_it(iris: IriScheme) -> None:
+    store = new_store()
+    ingest(NVIVO, store, iris, options=ReadOptions(study_id="first"))
+    assert ingest(NVIVO, store, iris, options=ReadOptions(study_id="first")).written
+
+
+def test_a_duplicate_is_kept_when_asked_for(iris: IriScheme) -> None:
+    store = new_store()
+    ingest(NVIVO, store, iris, options=ReadOptions(study_id="first"))
+    assert ingest(NVIVO, store, iris, options=ReadOptions(study_id="second"), allow_duplicate=True).written
+    assert {iris.graph("first"), iris.graph("second")} <= set(store.graphs())
+
+
+def test_a_dry_run_reports_the_duplicate_too(iris: IriScheme) -> None:
+    store = new_store()
+    ingest(NVIVO, store, iris, options=ReadOptions(study_id="first"))
+    with pytest.raises(IngestError):
+        ingest(NVIVO, store, iris, options=ReadOptions(study_id="second"), dry_run=True)
+
+
+def test_project_provenance_is_kept(iris: IriScheme) -> None:
+    """project.qde's root: name="Untitled", origin="NVivo for Windows 12.6", created 2025-02-21T15:09:07Z by
+    floriansipos, modified 2025-06-18T02:18:21Z by Gergo (read off the XML by hand)."""
+    store = new_store()
+    ingest(NVIVO, store, iris, options=ReadOptions(study_id="nv"))
+    rows = store.select("""PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX dcterms: <http://purl.org/dc/terms/>
+        PREFIX qk: <https://w3id.org/qualkg/ns#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?name ?tool ?created ?modified ?creator ?modifier WHERE {
+          ?study prov:wasDerivedFrom ?p . ?p a qk:SourceProject ; dcterms:title ?name ; qk:sourceTool ?tool ;
+            dcterms:created ?created ; dcterms:modified ?modified ;
+            dcterms:creator/rdfs:label ?creator ; dcterms:contributor/rdfs:label ?modifier }""",
+                        {"study": NamedNode(iris.study("nv"))})
+    [row] = [{k: v.value for k, v in r.items() if v is not None} for r in rows]
+    assert row == {"name": "Untitled", "tool": "NVivo for Windows 12.6", "created": "2025-02-21T15:09:07Z",
+                   "modified": "2025-06-18T02:18:21Z", "creator": "floriansipos", "modifier": "Gergo"}

@@ -46,7 +46,8 @@ def _walk(doc: Document, codes_el: Element, out: list[Code]) -> None:
     while stack:
         el, parent, depth = stack.pop()
         code = Code(id=guid(doc, el), label=el.get("name") or "", parent=parent,
-                    description=child_text(el, "Description"), colour=_colour(doc, el))
+                    description=child_text(el, "Description"), colour=_colour(doc, el),
+                    codable=(el.get("isCodable") or "true").strip().lower() not in ("false", "0"))
         if depth > MAX_CODE_DEPTH:
             _too_deep(doc, el, "Code", depth)
             continue
@@ -90,7 +91,7 @@ def _hierarchy_from_names(doc: Document, codes: list[Code]) -> list[Code]:
                 created += 1
             parent = by_path[prefix]
         out.append(Code(id=code.id, label=parts[-1], parent=parent, description=code.description,
-                        colour=code.colour, original_name=code.label))
+                        colour=code.colour, original_name=code.label, codable=code.codable))
     if created:
         doc.warn("code-hierarchy-from-names", f"{created} parent code(s) exist only inside code names "
                  f"(separators {', '.join(map(repr, NAME_SEPARATORS))}) and were created.", value=str(created))

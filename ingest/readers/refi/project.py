@@ -9,6 +9,7 @@ refused all the same).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -17,10 +18,21 @@ from qualkg.ingest.limits import shown
 from qualkg.ingest.offsets import normalise_line_ends
 from qualkg.ingest.readers.identifiers import identifier_column, identifier_value
 from qualkg.ingest.readers.refi.codes import read_codes
-from qualkg.ingest.readers.refi.document import Document, child_text, guid, load, locate, target
+from qualkg.ingest.readers.refi.document import Document, child_text, guid, load, locate, norm_id, target
 from qualkg.ingest.readers.refi.sets import check_sets
 from qualkg.ingest.readers.refi.sources import Source, TextFiles, read_excerpts, read_sources
-from qualkg.ingest.records import Coder, Excerpt, Note, Participant, Problem, Study, StudyRecords, Transcript, Where
+from qualkg.ingest.records import (
+    Coder,
+    Excerpt,
+    Note,
+    Participant,
+    Problem,
+    SourceProject,
+    Study,
+    StudyRecords,
+    Transcript,
+    Where,
+)
 from qualkg.ingest.safe_io import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits
 
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
@@ -59,9 +71,36 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
                  value=str(len(root.findall("Links/Link"))))
     synthetic = any(t.synthetic for t in transcripts) or any(p.synthetic for p in participants)
     study = Study(id=study_id, title=root.get("name") or path.stem, description=child_text(root, "Description"),
-                  synthetic=synthetic)
+                  synthetic=synthetic, source_project=_source_project(doc, {c.id for c in coders}, path))
     return StudyRecords(study=study, participants=participants, transcripts=transcripts,
                         codes=codes, coders=coders, excerpts=excerpts, notes=notes, warnings=doc.warnings)
+
+
+def _source_project(doc: Document, coders: set[str], path: Path) -> SourceProject:
+    """The project's name, tool, dates and users as the tool wrote them (decision 0091)."""
+    root = doc.root
+
+    def user(attr: str) -> str | None:
+        value = root.get(attr)
+        return uid if value and (uid := norm_id(value)) in coders else None
+
+    return SourceProject(name=root.get("name") or path.stem, tool=root.get("origin"),
+                         created=date_time(doc, root, "creationDateTime"),
+                         modified=date_time(doc, root, "modifiedDateTime"),
+                         creator=user("creatingUserGUID"), modifier=user("modifyingUserGUID"))
+
+
+def date_time(doc: Document, el: Element, attr: str) -> str | None:
+    """An xsd:dateTime attribute in its canonical ISO form; one that does not parse is warned about and dropped."""
+    value = (el.get(attr) or "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        doc.warn("date-time", "A date is not an ISO 8601 date and time; it is not kept.", element=locate(el),
+                 field=attr, value=value)
+        return None
 
 
 def _variables(doc: Document) -> dict[str, str]:
@@ -71,15 +110,16 @@ def _variables(doc: Document) -> dict[str, str]:
 
 def _synthetic_sources(doc: Document, sources: list[Source], excerpts: list[Excerpt]
                        ) -> tuple[list[Transcript], list[Excerpt]]:
-    """Transcripts, and their excerpts, marked synthetic when their source has SYNTHETIC true."""
+    """Transcripts with their creation dates; they and their excerpts marked synthetic when their source has
+    SYNTHETIC true."""
     variables = _variables(doc)
     flagged = {s.transcript.id for s in sources
                if any(a[0] == SYNTHETIC and a[1].lower() in TRUE_VALUES
                       for vv in s.el.findall("VariableValue") if (a := _variable_value(doc, vv, variables)))}
+    transcripts = [replace(s.transcript, synthetic=s.transcript.id in flagged,
+                           created=date_time(doc, s.el, "creationDateTime")) for s in sources]
     if not flagged:
-        return [s.transcript for s in sources], excerpts
-    transcripts = [replace(s.transcript, synthetic=True) if s.transcript.id in flagged else s.transcript
-                   for s in sources]
+        return transcripts, excerpts
     return transcripts, [replace(x, synthetic=True) if x.transcript in flagged else x for x in excerpts]
 
 
