@@ -19,7 +19,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from qualkg.ingest.errors import ReaderError
-from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_YAML_DEPTH
+from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_YAML_DEPTH, shown
+from qualkg.ingest.offsets import QUALKG, RECONSTRUCTED, SEARCHED
 from qualkg.ingest.problems import HEADER_ROW, yaml_location
 from qualkg.ingest.readers.identifiers import identifier_column, identifier_value
 from qualkg.ingest.records import (
@@ -86,10 +87,11 @@ PACKAGE_ZIP_LIMITS = ZipLimits(max_total_bytes=500 * 1024**2, max_ratio=200.0)
 
 STUDY_FILE = "study.yaml"
 PACKAGE_TOOL = "qualkg study package"
-# Offset conventions recorded on excerpt provenance.
-OFFSETS_GIVEN = "codepoints/exclusive/lf"
-OFFSETS_SEARCHED = "located-by-search"
-OFFSETS_RECONSTRUCTED = "reconstructed"
+# Offset conventions recorded on excerpt provenance, spelled as ingest.offsets spells them.
+OFFSETS_GIVEN = str(QUALKG)  # "codepoint/lf/exclusive"
+OFFSETS_SEARCHED = SEARCHED
+OFFSETS_RECONSTRUCTED = RECONSTRUCTED
+MAX_OCCURRENCES_SHOWN = 5  # where an excerpt's text does occur, in a mismatch problem
 RECONSTRUCTION_SEPARATOR = "\n\n"  # as the tabular reader joins excerpts into a transcript
 
 LocalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
@@ -403,6 +405,7 @@ class _Reader:
         self.package = package
         self.prefix = prefix  # sub-folder label for packages in a collection
         self.problems: list[Problem] = []
+        self.invalid: dict[str, set[str]] = {}  # CSV file -> ids of rows refused (not reported again as unknown)
 
     def where(self, file: str, **kw: Any) -> Where:
         return Where(self.prefix + file, **kw)
@@ -494,6 +497,8 @@ class _Reader:
         try:
             return _Located(where, CSV_FILES[name].model_validate(values))
         except ValidationError as e:
+            if isinstance(values.get("id"), str):
+                self.invalid.setdefault(name, set()).add(values["id"])
             for err in e.errors():
                 self._validation_problem(replace(where, field=str(err["loc"][0]) if err["loc"] else None), err)
             return None
@@ -534,15 +539,20 @@ class _Reader:
         return seen
 
     def refs(self, where: Where, field_name: str, values: Iterable[str | None], known: Mapping[str, object],
-             what: str) -> None:
+             what: str, file: str | None = None) -> None:
+        """Report each value that names nothing in `known`; one naming a row of `file` that was refused
+        already is not reported again."""
+        refused = self.invalid.get(file, set()) if file else set()
         for value in values:
-            if value is not None and value not in known:
+            if value is not None and value not in known and value not in refused:
                 self.problem(replace(where, field=field_name), "unknown-reference", f"no {what} with this id", value)
 
 
 def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
+    """One package, every problem at once: a refused study.yaml still has its CSV files checked, and a
+    problem in one part (a role, a reference) does not hide those of the next (the excerpts' offsets)."""
     r = _Reader(read, package, prefix)
-    meta = r.study_file()
+    meta = _study_file(r)
     _check_study_id(r, meta)
 
     def yaml_items(name: str, items: list[Any]) -> list[_Located]:
@@ -559,7 +569,6 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
     codes = r.unique(r.csv_rows("codebook.csv"))
     transcripts = r.unique(r.csv_rows("transcripts.csv"))
     excerpt_rows = r.csv_rows("excerpts.csv")
-    r.raise_if_any()
 
     for t in teams.values():
         r.refs(t.where, "organisation", [t.item.organisation], orgs, "organisation")
@@ -569,27 +578,30 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
             r.problem(replace(p.where, field="role"), "role-not-declared", "role not in study.yaml roles", p.item.role)
         _check_identifiers(r, p)
     for e in events.values():
-        r.refs(e.where, "participants", e.item.participants, participants, "participant")
+        r.refs(e.where, "participants", e.item.participants, participants, "participant", "participants.csv")
     for case, participant in meta.cases.items():
-        r.refs(r.where(STUDY_FILE, element=f"cases[{case}]"), "cases", [participant], participants, "participant")
+        r.refs(r.where(STUDY_FILE, element=f"cases[{case}]"), "cases", [participant], participants, "participant",
+               "participants.csv")
     for t in transcripts.values():
-        r.refs(t.where, "event", [t.item.event], events, "event")
+        r.refs(t.where, "event", [t.item.event], events, "event", "events.csv")
         if t.item.text is not None and t.item.text_file is not None:
             r.problem(replace(t.where, field="text_file"), "one-text-source", "give text or text_file, not both")
     _check_code_tree(r, codes)
     for x in excerpt_rows:
-        r.refs(x.where, "transcript", [x.item.transcript], transcripts, "transcript")
-        r.refs(x.where, "speaker", [x.item.speaker], participants, "participant")
-        r.refs(x.where, "codes", x.item.codes, codes, "code")
+        r.refs(x.where, "transcript", [x.item.transcript], transcripts, "transcript", "transcripts.csv")
+        r.refs(x.where, "speaker", [x.item.speaker], participants, "participant", "participants.csv")
+        r.refs(x.where, "codes", x.item.codes, codes, "code", "codebook.csv")
         transcript = transcripts.get(x.item.transcript)
         if transcript is not None and transcript.item.synthetic != x.item.synthetic:
             r.problem(replace(x.where, field="synthetic"), "synthetic-consistency",
                       "an excerpt and its transcript must both be synthetic or both real", x.item.synthetic)
     coded = _coded_data(r, meta)
     texts = {tid: _transcript_text(r, t) for tid, t in transcripts.items()}
-    r.raise_if_any()
+    readable = {tid: text for tid, text in texts.items()  # a refused text file: its excerpts are not checked
+                if text is not None or transcripts[tid].item.text_file is None}
 
-    excerpts, texts = _locate_excerpts(r, excerpt_rows, texts)
+    excerpts, located = _locate_excerpts(r, excerpt_rows, readable)
+    texts.update(located)
     r.raise_if_any()
     return PackageRecords(
         study=_study(meta),
@@ -609,6 +621,18 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
         coded_data=coded,
         cases=dict(meta.cases),
     )
+
+
+def _study_file(r: _Reader) -> StudyFile:
+    """study.yaml; when it is refused, its problems come with those of every CSV file."""
+    try:
+        return r.study_file()
+    except ReaderError as e:
+        found = list(e.problems)
+        r.problems = []
+        for name in CSV_FILES:
+            r.csv_rows(name)
+        raise ReaderError(found + r.problems) from None
 
 
 def _check_study_id(r: _Reader, meta: StudyFile) -> None:
@@ -653,7 +677,7 @@ def _check_code_tree(r: _Reader, codes: dict[str, _Located]) -> None:
     """Every parent exists, no code is its own ancestor (skos:broader must not loop), and no chain of parents
     is longer than MAX_CODE_DEPTH (reported once, at the first code too deep)."""
     for cid, located in codes.items():
-        r.refs(located.where, "parent", [located.item.parent], codes, "code")
+        r.refs(located.where, "parent", [located.item.parent], codes, "code", "codebook.csv")
         match _ancestry(codes, cid):
             case ("cycle", parent):
                 r.problem(replace(located.where, field="parent"), "codebook-cycle",
@@ -728,6 +752,8 @@ def _locate_excerpts(r: _Reader, rows: list[_Located],
     excerpts: list[Excerpt] = []
     for located in rows:
         x: ExcerptRow = located.item
+        if x.transcript not in texts:  # an unknown or refused transcript: reported already
+            continue
         text = _lf(x.text)
         full = texts[x.transcript]
         if (x.start is None) != (x.end is None):
@@ -743,7 +769,7 @@ def _locate_excerpts(r: _Reader, rows: list[_Located],
             start, end = x.start, x.end
             if not (start < end <= len(full)) or full[start:end] != text:
                 r.problem(replace(located.where, field="text"), "excerpt-text-mismatch",
-                          f"the transcript text at {start}:{end} is not this excerpt text", x.text)
+                          f"{_at(full, start, end)}, not this excerpt text; {_occurs(full, text)}", x.text)
                 continue
         elif full is None or x.transcript in reconstructed:
             convention = OFFSETS_RECONSTRUCTED
@@ -756,10 +782,12 @@ def _locate_excerpts(r: _Reader, rows: list[_Located],
             end = start + len(text)
         else:
             convention = OFFSETS_SEARCHED
-            start = full.find(text, last_start.get(x.transcript, 0))
+            after = last_start.get(x.transcript, 0)
+            start = full.find(text, after)
             if start < 0:
                 r.problem(replace(located.where, field="text"), "excerpt-not-in-transcript",
-                          "excerpt text not found in the transcript after the previous excerpt", x.text)
+                          f"excerpt text not found in the transcript at or after character {after} (where the "
+                          f"previous excerpt starts); {_occurs(full, text)}", x.text)
                 continue
             end = start + len(text)
         last_start[x.transcript] = start
@@ -767,6 +795,30 @@ def _locate_excerpts(r: _Reader, rows: list[_Located],
         excerpts.append(Excerpt(x.transcript, start, end, text, tuple(x.codes), x.speaker, x.coder, x.synthetic,
                                 provenance))
     return excerpts, texts
+
+
+def _at(full: str, start: int, end: int) -> str:
+    """What the transcript holds at start:end, said in a problem message."""
+    if start >= end:
+        return f"the offsets {start}:{end} select nothing (end must be after start)"
+    if end > len(full):
+        return f"the transcript has {len(full)} characters, so {start}:{end} runs past its end"
+    return f"the transcript text at {start}:{end} is {shown(full[start:end])!r}"
+
+
+def _occurs(full: str, text: str) -> str:
+    """Where `text` occurs in `full` (character offsets, code points over the LF-normalised text), or that
+    it occurs nowhere."""
+    found: list[int] = []
+    at = full.find(text)
+    while at >= 0 and len(found) <= MAX_OCCURRENCES_SHOWN:
+        found.append(at)
+        at = full.find(text, at + 1)
+    if not found:
+        return "the excerpt text occurs nowhere in the transcript"
+    more = ", …" if len(found) > MAX_OCCURRENCES_SHOWN else ""
+    shown_at = ", ".join(f"{a}:{a + len(text)}" for a in found[:MAX_OCCURRENCES_SHOWN])
+    return f"the excerpt text occurs at {shown_at}{more}"
 
 
 def _check_unique(pairs: Iterable[tuple[str, Where]]) -> None:
