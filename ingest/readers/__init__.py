@@ -56,9 +56,24 @@ def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
         with tempfile.TemporaryDirectory(prefix="qualkg-coded-") as tmp:
             coded_path = package.materialise_coded_data(pointer, Path(tmp))
             reader = _qdpx if pointer.kind == "qdpx" else _tabular
-            coded = reader(coded_path, ReadOptions(rec.study.id, pointer.preset or "auto"))[0]
+            options = ReadOptions(rec.study.id, pointer.preset or "auto", _pointed(pointer, "mapping", tmp),
+                                  _pointed(pointer, "codebook", tmp))
+            coded = reader(coded_path, options)[0]
         out.append(merge.merge_coded(rec, coded))
     return out
+
+
+def _pointed(pointer: object, name: str, folder: str) -> Path | None:
+    """A package's mapping or codebook file for its tabular coded data, once package.py provides one.
+
+    The package reader materialises it like the table (`materialise_<name>(pointer, folder)`), or gives a path.
+    """
+    value = getattr(pointer, name, None)
+    if value is None or isinstance(value, Path):
+        return value
+    package = import_module("qualkg.ingest.package")
+    materialise = getattr(package, f"materialise_{name}", None)
+    return materialise(pointer, Path(folder)) if materialise is not None else Path(str(value))
 
 
 READERS: dict[str, Reader] = {"qdpx": _qdpx, "qdc": _qdc, "tabular": _tabular, "package": _package}
