@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ class Snapshots:
         self._names = count(1)
         self._current: tuple[int, Path] | None = None
         self._held: Counter[Path] = Counter()
+        self._remove: weakref.finalize[..., Snapshots] | None = None  # a temporary folder's removal, at close or exit
         self.made = 0  # copies made so far
 
     @property
@@ -69,6 +71,8 @@ class Snapshots:
             self._ready, self._current = False, None
             if self._temporary:
                 self._folder = None
+            if self._remove is not None:
+                self._remove.detach()
 
     def _current_copy(self, generation: int) -> Path:
         """The lock is held."""
@@ -90,6 +94,8 @@ class Snapshots:
         if not self._ready:
             if self._folder is None:
                 self._folder = Path(tempfile.mkdtemp(prefix="qualkg-sparql-"))
+                # also when the store is dropped without close, or the process exits (tests do both)
+                self._remove = weakref.finalize(self, shutil.rmtree, str(self._folder), True)
             else:
                 shutil.rmtree(self._folder, ignore_errors=True)
                 self._folder.mkdir(parents=True)

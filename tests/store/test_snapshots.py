@@ -94,3 +94,16 @@ def test_a_store_opened_read_only_is_queried_as_it_is(tmp_path: Path) -> None:
         assert count(reader) == 3
     finally:
         reader.close()
+
+
+def test_a_memory_store_dropped_without_close_leaves_no_folder() -> None:
+    import gc
+
+    store = OxigraphStore()
+    store.replace_graph(G1, people())
+    assert count(store) == 3
+    assert store.snapshots is not None and store.snapshots.folder is not None
+    folder = store.snapshots.folder
+    del store
+    gc.collect()
+    assert not folder.exists()
