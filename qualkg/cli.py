@@ -42,6 +42,8 @@ MappingOpt = Annotated[Path | None, typer.Option("--mapping", help="Tabular: a Y
                                                  "is document, code, text, parent, speaker, coder, start, end …")]
 CodebookOpt = Annotated[Path | None, typer.Option("--codebook", help="Tabular: the tool's codebook table "
                                                   "(ATLAS.ti Code Manager CSV, Taguette codebook CSV).")]
+AllowDuplicateOpt = Annotated[bool, typer.Option(
+    "--allow-duplicate", help="Ingest an input the store already holds under another study id (counted twice).")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="Write the report (or the problems) as JSON here.")]
 COUNTS = ("participants", "events", "transcripts", "excerpts", "codes", "themes", "triples")
 STUDY_COLUMNS = ("title", "doi", "participants", "events", "excerpts")
@@ -87,7 +89,7 @@ def _summary_table(report: IngestReport) -> Table:
 
 
 def _ingest_one(run: Invocation, path: Path, store: GraphStore | None, fmt: str, options: ReadOptions,
-                dry_run: bool, report_file: Path | None) -> IngestReport:
+                dry_run: bool, report_file: Path | None, allow_duplicate: bool = False) -> IngestReport:
     """Ingest one input; on failure print the located problems (and write them to --report) and exit 1."""
     from qualkg.ingest.errors import IngestError
     from qualkg.ingest.pipeline import ingest
@@ -95,7 +97,7 @@ def _ingest_one(run: Invocation, path: Path, store: GraphStore | None, fmt: str,
 
     try:
         report = ingest(path, store, build_iris(run.settings), fmt=fmt, options=options, dry_run=dry_run,
-                        progress=_progress(run))
+                        progress=_progress(run), allow_duplicate=allow_duplicate)
     except IngestError as e:
         run.err.print(_problems_table(e.problems, f"Not ingested: {len(e.problems)} problem(s) in {path}"))
         if report_file:
@@ -135,10 +137,10 @@ def _close(run: Invocation, store: GraphStore) -> None:
 
 
 def _run_ingest(run: Invocation, path: Path, fmt: str, options: ReadOptions, dry_run: bool,
-                report_file: Path | None) -> None:
+                report_file: Path | None, allow_duplicate: bool = False) -> None:
     store = None if dry_run else _open_store(run)
     try:
-        report = _ingest_one(run, path, store, fmt, options, dry_run, report_file)
+        report = _ingest_one(run, path, store, fmt, options, dry_run, report_file, allow_duplicate)
     finally:
         if store is not None:
             _close(run, store)
@@ -151,9 +153,10 @@ def _run_ingest(run: Invocation, path: Path, fmt: str, options: ReadOptions, dry
 def ingest_cmd(ctx: typer.Context, path: Path, fmt: FormatOpt = "auto", study: StudyOpt = None,
                preset: PresetOpt = "auto", mapping: MappingOpt = None, codebook: CodebookOpt = None,
                dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and validate only.")] = False,
-               report: ReportOpt = None) -> None:
+               report: ReportOpt = None, allow_duplicate: AllowDuplicateOpt = False) -> None:
     """Read PATH, map it to RDF, validate it with the SHACL shapes and replace its study graph."""
-    _run_ingest(invocation(ctx), path, fmt, ReadOptions(study, preset, mapping, codebook), dry_run, report)
+    _run_ingest(invocation(ctx), path, fmt, ReadOptions(study, preset, mapping, codebook), dry_run, report,
+                allow_duplicate)
 
 
 @app.command("validate")
