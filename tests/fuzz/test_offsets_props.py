@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qualkg.ingest.errors import ReaderError
-from qualkg.ingest.offsets import CANDIDATES, Convention, SourceText, Span, convert, convert_all, detect
+from qualkg.ingest.offsets import CANDIDATES, Convention, SourceText, Span, convert, convert_all, detect, score
 from qualkg.ingest.records import Where
 
 FAST = settings(max_examples=60, deadline=None, database=None)  # no .hypothesis/ folder in the repo
@@ -109,3 +109,25 @@ def test_detection_never_fails(raw: str, spans: list[tuple[int, int, str]]) -> N
     s, e = source.place(found.convention, np.array([a for a, _, _ in spans]), np.array([b for _, b, _ in spans]))
     assert all((x == -1 and y == -1) or 0 <= x <= y <= len(source.text)
                for x, y in zip(s.tolist(), e.tolist(), strict=True))
+
+
+WORD = st.lists(st.sampled_from(["a", "b", "I", "\u00e9", "\U0001F600", ".", ","]), min_size=1, max_size=6).map("".join)
+LINE = st.lists(WORD, min_size=1, max_size=5).map(" ".join)  # never empty, never opens with a space
+
+
+@FAST
+@given(st.lists(LINE, min_size=2, max_size=6), st.data())
+def test_a_whole_paragraph_reads_best_with_its_own_end(lines: list[str], data: st.DataObject) -> None:
+    """Whole paragraphs selected with their CRLF, as an exclusive tool (NVivo) writes them and as an
+    inclusive one would (naming the LF): of the two readings of the end, the tool's own scores higher, and
+    it cuts each paragraph with its line break, never with the next line's first character."""
+    raw = "\r\n".join(lines) + "\r\n"
+    source = SourceText(raw)
+    picked = sorted(data.draw(st.sets(st.integers(0, len(lines) - 2), min_size=1)))  # each has a next line
+    bounds = [(sum(len(line) + 1 for line in lines[:i]), sum(len(line) + 1 for line in lines[:i + 1]))
+              for i in picked]  # [start, end) over the LF-normalised text, the LF included
+    exclusive, inclusive = Convention("utf16", "crlf-raw", "exclusive"), Convention("utf16", "crlf-raw", "inclusive")
+    for tool, other in ((exclusive, inclusive), (inclusive, exclusive)):
+        spans = [Span(*tool_offsets(raw, a, b, tool), "", WHERE) for a, b in bounds]
+        assert score(source, tool, spans)[0] > score(source, other, spans)[0]
+        assert [source.text[a:b] for a, b in convert_all(source, tool, spans)] == [f"{lines[i]}\n" for i in picked]
