@@ -23,7 +23,7 @@ ENDPOINTS: dict[str, str | None] = {
     "GET /questions/matrix?rows=team&columns=code": "aggregate",
     "GET /studies": "aggregate",
     "GET /studies/fx": "aggregate",
-    "GET /participants": "aggregate",
+    "GET /participants": "excerpts",  # one row per person: counting rows would undo disclosure control
     "GET /teams": "aggregate",
     "GET /themes": "aggregate",
     "GET /codes": "aggregate",
@@ -78,14 +78,13 @@ def test_excerpt_text_with_the_excerpts_scope(live: LiveServer) -> None:
     assert any("SYNTHETIC" in n for n in data["notices"])  # synthetic excerpts are announced
 
 
-def test_small_counts_suppressed_without_excerpts(live: LiveServer) -> None:
-    """Participants' excerpt counts are P1 2, P2 1, N1 1, N2 1; below k = 2 → null for aggregate-only callers.
-    P1's 2 hides too (secondary suppression): the peer-practitioner group would otherwise hold one lone
-    hidden cell (P2), and a peer total published elsewhere minus 2 would give P2's count."""
-    agg = {r["pseudonym"]: r["excerpts"] for r in call(live, "aggregate", "GET /participants").json()["rows"]}
+def test_per_person_listing_needs_the_excerpts_scope(live: LiveServer) -> None:
+    """Participants' excerpt counts are P1 2, P2 1, N1 1, N2 1 (tests/fixture_study.py); an aggregate-only
+    caller may not list persons at all, since counting the rows by role undoes any protection of the
+    role counts."""
+    assert call(live, "aggregate", "GET /participants").status_code == 403
     full = {r["pseudonym"]: r["excerpts"] for r in call(live, "excerpts", "GET /participants").json()["rows"]}
     assert full == {"P1": 2, "P2": 1, "N1": 1, "N2": 1}
-    assert agg == {"P1": None, "P2": None, "N1": None, "N2": None}
 
 
 def test_secondary_suppression_protects_a_lone_small_cell(live: LiveServer) -> None:
