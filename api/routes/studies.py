@@ -53,7 +53,7 @@ async def list_studies(request: Request, catalog: CatalogDep, principal: Princip
 async def study_overview(study: str, request: Request, catalog: CatalogDep, principal: PrincipalDep,
                          format: FormatQ = None) -> Response:
     graphs = await run_in_threadpool(request.app.state.store.graphs)
-    if not _STUDY_ID.match(study) or catalog.iris.graph(study) not in graphs:
+    if not _STUDY_ID.match(study) or catalog.iris.reserved_study(study) or catalog.iris.graph(study) not in graphs:
         raise HTTPException(404, f"no study '{study}'")
     return await answer(request, catalog, "study-overview", {"study": study}, principal, fmt=format)
 

@@ -11,22 +11,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pyoxigraph
 import pytest
 from pyoxigraph import Literal, NamedNode
 from typer.testing import CliRunner
 
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig
 from qualkg.cli import app
 from qualkg.ingest.errors import IngestError
 from qualkg.ingest.pipeline import ingest
 from qualkg.ingest.readers import ReadOptions
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import ONTOLOGY_GRAPH, QKDATA
+from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
 from tests.badinputs.make_corpus import PACKAGE, STUDY_YAML, TAGUETTE, zip_bytes
-from tests.conftest import LiveServer, one_line
+from tests.conftest import LiveServer, one_line, serve
 
 IRIS = IriScheme(str(QKDATA))
 CSV = TAGUETTE + "1,doc1,pay,SYNTHETIC: the pay is low.\n"
@@ -146,3 +150,21 @@ def test_the_same_upload_with_a_free_id_is_accepted(live: LiveServer) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["studies"][0]["graph"] == IRIS.graph("synthesis-review-notes")
 
+
+
+# ---------------------------------------------------------------- reading routes
+
+
+@pytest.mark.parametrize("name", ["synthesis", "model", "log"])
+def test_reading_routes_do_not_serve_internal_graphs_as_studies(store: GraphStore, name: str) -> None:
+    """The synthesis graph is in the store (the fixture's marker triple), yet it is no study."""
+    config = ApiConfig(keys=[], open_scopes=frozenset({"aggregate", "excerpts"}))
+    server, thread = serve(create_app(config, store, default_catalog()))
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.config.port}", timeout=30) as client:
+            answer = client.get(f"/studies/{name}")
+            assert answer.status_code == 404, answer.text
+            assert name in answer.json()["detail"]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
