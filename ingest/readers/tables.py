@@ -108,12 +108,17 @@ def _read_csv(data: bytes, file: str) -> Table:
     delimiter = sniff_delimiter(text)
     table = Table()
     table.delimiter = delimiter
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         table.extend([_lf(c) for c in row] for row in reader)
-    except csv.Error as e:  # e.g. a NUL byte or an over-long field
-        raise fail(file, "csv-syntax", f"not a well-formed CSV table near record {reader.line_num}: {e}",
-                   row=reader.line_num) from None
+    except csv.Error as e:
+        if "field limit" in str(e):  # csv.field_size_limit() is process-wide: left as it is (131 072 by default)
+            raise fail(file, "field-size", f"record {len(table) + 1} (line {reader.line_num}) has a cell over "
+                       f"{csv.field_size_limit()} characters; no coded segment is so long", row=len(table) + 1,
+                       element=f"line {reader.line_num}") from None
+        raise fail(file, "csv-syntax", f"record {len(table) + 1} (line {reader.line_num}) is not well-formed "
+                   f"CSV: {_quoting_problem(str(e), delimiter)}", row=len(table) + 1,
+                   element=f"line {reader.line_num}") from None
     if not table:
         raise fail(file, "empty-file", "the file has no cells")
     _check_widths(table, file, delimiter, text)
@@ -138,6 +143,16 @@ def _decode(data: bytes, file: str) -> str:
         raise fail(file, "encoding", f"not UTF-8: byte 0x{data[e.start]:02X} at line {line} (byte offset "
                    f"{e.start}){guess}; save the file as UTF-8 (Excel: 'CSV UTF-8')", element=f"line {line}",
                    value=data[e.start:e.end].hex(" ")) from None
+
+
+def _quoting_problem(message: str, delimiter: str) -> str:
+    """The csv module's complaint in words that say what to fix."""
+    if "unexpected end of data" in message:
+        return 'a quoted cell is never closed: its opening `"` runs to the end of the file'
+    if "expected after" in message:
+        return (f"a quoted cell's closing `\"` is followed by more text instead of {delimiter_name(delimiter)} or "
+                'a line end; a quote inside a quoted cell is written twice (`""`)')
+    return "the cells cannot be split (is it a text table?)"
 
 
 def _guess_encoding(data: bytes) -> str:

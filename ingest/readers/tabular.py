@@ -140,14 +140,14 @@ def _choose_mapping(preset: PresetName, mapping: ColumnMapping | None, header: l
 
 
 def _delimiter_hint(header: list[str], table: Table) -> str:
-    """Say which delimiter the file looks like, when the header is one cell holding another delimiter."""
-    if table.delimiter is None:
+    """Say which delimiter a one-column table looks like it uses."""
+    if table.delimiter is None or len(header) != 1:
         return ""
-    inside = [d for d in (",", ";", "\t", "|") if d != table.delimiter and any(d in h for h in header)]
-    if len(header) == 1 and inside:
-        return (f" (one column: this file looks {delimiter_name(inside[0])}-separated, but was read as "
-                f"{delimiter_name(table.delimiter)}-separated; quote or re-export it)")
-    return f" (read as {delimiter_name(table.delimiter)}-separated)" if len(header) == 1 else ""
+    inside = [d for d in (",", ";", "\t", "|") if d in header[0]]
+    if not inside:
+        return f" (one column, read as {delimiter_name(table.delimiter)}-separated)"
+    return (f" (one column: this file looks {delimiter_name(inside[0])}-separated, but each line is one quoted "
+            "cell; re-export it without quoting whole lines)")
 
 
 def _column_positions(mapping: ColumnMapping, header: list[str], file: str) -> dict[str, int]:

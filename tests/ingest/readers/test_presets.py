@@ -319,3 +319,19 @@ def test_a_too_wide_record_names_the_widths_and_the_delimiter(tmp_path: Path) ->
     [problem] = caught.value.problems
     assert problem.rule == "csv-syntax" and problem.where.row == 2
     assert "record 2 has 5 fields but the header has 4 (read as `;`-separated)" in problem.message
+
+
+@pytest.mark.parametrize(("content", "rule", "fragment"), [
+    (b'id,document,tag,content\n1,d,t,"SYNTHETIC: never closed\n2,d,t,x\n', "csv-syntax", "never closed"),
+    (b'id,document,tag,content\n1,d,t,"SYNTHETIC" said\n', "csv-syntax", "written twice"),
+    (b'"id;document;tag;content"\n"1;d;t;SYNTHETIC: x"\n', "unknown-layout", "this file looks `;`-separated"),
+    (b"id,document,tag,content\n1,d,t," + b"x" * 140_000 + b"\n", "field-size", "over 131072 characters"),
+], ids=["unclosed-quote", "text-after-quote", "quoted-lines", "csv-field-limit"])
+def test_unparseable_tables_say_what_was_found(tmp_path: Path, content: bytes, rule: str, fragment: str) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    with pytest.raises(ReaderError) as caught:
+        read_tabular(path, study_id="t")
+    problem = caught.value.problems[0]
+    assert (problem.where.file, problem.rule) == ("t.csv", rule) and fragment in problem.message
+    assert "Error" not in problem.message  # never the parser's own words
