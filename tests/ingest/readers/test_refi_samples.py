@@ -94,7 +94,8 @@ def test_convention_and_provenance(nvivo: StudyRecords) -> None:
 
 def test_nvivo_sample_is_schema_valid_and_needs_no_warnings(nvivo: StudyRecords) -> None:
     assert nvivo.study.title == "Untitled"  # Project@name
-    assert nvivo.warnings == []
+    # The export has no <Cases>: the one warning says once how to add participants (issue 17, item 3).
+    assert [w.rule for w in nvivo.warnings if w.rule != "no-cases"] == []
 
 
 def test_atlasti_codebook() -> None:
@@ -189,7 +190,7 @@ def test_nvivo_mac_style_source_is_detected_as_utf16() -> None:
     records = read_qdpx(MAC, study_id="mac")
     assert {e.provenance.offset_convention for e in records.excerpts} == {"utf16/lf/exclusive"}
     assert sum(e.text.endswith("\n") for e in records.excerpts) == 3
-    assert records.warnings == []
+    assert [w.rule for w in records.warnings if w.rule != "no-cases"] == []  # no offset warning, no XSD one
 
 
 def test_close_readings_are_warned_at_the_source_with_every_score(tmp_path: Path) -> None:
