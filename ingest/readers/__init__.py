@@ -5,6 +5,7 @@ Readers import lazily so that, for example, reading a CSV never loads the XML sc
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,11 +67,16 @@ def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
 def _pointed(pointer: object, name: str, folder: str) -> Path | None:
     """A package's mapping or codebook file for its tabular coded data, once package.py provides one.
 
-    The package reader materialises it like the table (`materialise_<name>(pointer, folder)`), or gives a path.
+    The package reader gives a path, an inline mapping (a dict), or materialises the file like the table
+    (`materialise_<name>(pointer, folder)`).
     """
     value = getattr(pointer, name, None)
     if value is None or isinstance(value, Path):
         return value
+    if isinstance(value, dict):  # a mapping written inline in study.yaml
+        inline = Path(folder) / f"{name}.json"
+        inline.write_text(json.dumps(value), encoding="utf-8")
+        return inline
     package = import_module("qualkg.ingest.package")
     materialise = getattr(package, f"materialise_{name}", None)
     return materialise(pointer, Path(folder)) if materialise is not None else Path(str(value))

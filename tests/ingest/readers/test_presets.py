@@ -335,3 +335,15 @@ def test_unparseable_tables_say_what_was_found(tmp_path: Path, content: bytes, r
     problem = caught.value.problems[0]
     assert (problem.where.file, problem.rule) == ("t.csv", rule) and fragment in problem.message
     assert "Error" not in problem.message  # never the parser's own words
+
+
+def test_a_package_pointer_may_carry_an_inline_mapping(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from qualkg.ingest.readers import _pointed
+
+    inline = {"document": "Transcript", "code": "Theme path", "text": "Quote", "separators": ["/"]}
+    path = _pointed(SimpleNamespace(mapping=inline, codebook=None), "mapping", str(tmp_path))
+    assert path is not None and load_mapping(path).code == "Theme path"
+    assert _pointed(SimpleNamespace(codebook=ATLAS_CODEBOOK), "codebook", str(tmp_path)) == ATLAS_CODEBOOK
+    assert _pointed(SimpleNamespace(), "mapping", str(tmp_path)) is None
