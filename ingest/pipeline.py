@@ -19,7 +19,7 @@ from rdflib.namespace import PROV, XSD
 from qualkg.ingest.errors import IngestError, ShapeViolation
 from qualkg.ingest.mapping import StudyMapper, map_study
 from qualkg.ingest.readers import ReadOptions, read
-from qualkg.ingest.records import Problem, Where
+from qualkg.ingest.records import Problem, StudyRecords, Where
 from qualkg.ingest.validate import gate
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import QK
@@ -139,6 +139,23 @@ def _duplicates(store: GraphStore | None, iris: IriScheme, path: Path, digest: s
                     "allow_duplicate=True; CLI: --allow-duplicate).", sid) for sid in stored]
 
 
+def _study_metadata(rec: StudyRecords, mapper: StudyMapper, path: Path, warnings: list[Problem]) -> list[Problem]:
+    """A QDA project's missing study metadata as one warning that says where to give it (decision 0092):
+    the tool's project has no field for design, setting or publication, so a warning per field helps no one."""
+    if rec.study.source_project is None:
+        return warnings
+    study = mapper.study.value
+    missing = [p for p in warnings if p.where.element == study and p.rule.endswith("_recommended)")]
+    if len(missing) < 2:
+        return warnings
+    fields = ", ".join(p.where.field or p.rule for p in missing)
+    one = Problem(Where(path.name, element=study), "study-metadata-recommended",
+                  f"A QDA project has no place for the study's {fields}. Give them in a study package that points "
+                  "at this file (study.yaml with the metadata and coded_data: {qdpx: " + path.name + "}; "
+                  "docs/study-package.md).", fields, "warning")
+    return [one, *(p for p in warnings if p not in missing)]
+
+
 def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = "auto",
            options: ReadOptions | None = None, dry_run: bool = False,
            progress: Progress = iter, now: datetime | None = None, allow_duplicate: bool = False) -> IngestReport:
@@ -166,7 +183,8 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
         triples = map_study(rec, iris) + _input_triples(mapper, path, digest)
         problems = gate(triples, file=path.name, locate=_locations(mapper))
         errors += [p for p in problems if p.severity == "error"]
-        report.warnings += rec.warnings + [p for p in problems if p.severity != "error"]
+        report.warnings += rec.warnings + _study_metadata(rec, mapper, path,
+                                                          [p for p in problems if p.severity != "error"])
         graph = iris.graph(rec.study.id)
         graphs[graph] = triples
         graphs[log_graph(iris, rec.study.id)] = _log_triples(mapper, when)

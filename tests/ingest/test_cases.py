@@ -4,20 +4,26 @@ are read off it by hand."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from pyoxigraph import NamedNode
 
+from qualkg.ingest.cases import parse_rules
+from qualkg.ingest.mapping import map_study
 from qualkg.ingest.pipeline import ingest
 from qualkg.ingest.readers import ReadOptions, read
-from qualkg.ingest.records import StudyRecords
+from qualkg.ingest.readers.refi import read_qdpx
+from qualkg.ingest.records import StudyRecords, Where
 from qualkg.ingest.writers import export_qdpx
 from qualkg.ontology.iris import IriScheme
+from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.store.base import GraphStore
 from qualkg.wiring import load_model
 
 CASES = Path(__file__).parent / "data" / "refi" / "handmade-nvivo-cases.qdpx"
+NVIVO = Path(__file__).parent / "data" / "refi" / "nvivo12.6-win-oltas0517.qdpx"
 QK = "https://w3id.org/qualkg/ns#"
 
 
@@ -59,3 +65,71 @@ def test_project_name_dates_and_users_are_kept() -> None:
     assert (project.created, project.modified) == ("2024-03-01T10:00:00+00:00", "2024-03-02T11:30:00+00:00")
     assert (users[project.creator or ""], users[project.modifier or ""]) == ("alice", "bob")
     assert [t.created for t in rec.transcripts] == ["2024-03-01T10:05:00+00:00"]
+
+
+# -- item 3: cases as participants ------------------------------------------------------------------------------
+# project.qde: P01 Role "Peer worker", Team "North team", Team feature "Flat hierarchy", spoke selection 1
+# (Low pay); P02 "Psychiatrist", "North team", "Flat hierarchy", selection 2 (Hierarchy); P03 "Volunteer",
+# "South team", selection 3 (Shared decisions).
+
+RULES = {"Role": {"Volunteer": "support-worker"}, "Team": "team",
+         "Team feature": {"Flat hierarchy": "flattened-hierarchy"}}
+
+
+def read_with(rules: object) -> StudyRecords:
+    parsed, problems = parse_rules(rules, Where("study.yaml"))
+    assert problems == []
+    return read_qdpx(CASES, study_id="cases", rules=parsed)
+
+
+def test_cases_become_participants_with_roles_and_teams_by_the_vocabulary_labels() -> None:
+    rec = one(CASES)
+    teams = {t.id: t for t in rec.teams}
+    got = {p.pseudonym: (p.role, teams[p.team].label if p.team else None) for p in rec.participants}
+    assert got == {"P01": ("peer-practitioner", "North team"), "P02": ("psychiatrist", "North team"),
+                   "P03": (None, "South team")}
+    speakers = {x.text: next(p.pseudonym for p in rec.participants if p.id == x.speaker) for x in rec.excerpts}
+    assert speakers == {"The pay is low for peer workers.": "P01", "The hierarchy is flat here.": "P02",
+                        "We share decisions.": "P03"}
+
+
+def test_values_no_concept_matches_are_listed_once_per_variable() -> None:
+    unmapped = {w.where.element: w.value for w in one(CASES).warnings if w.rule == "attribute-unmapped"}
+    assert unmapped == {"Variables/Variable[@name='Role']": "Volunteer (1 case)",
+                        "Variables/Variable[@name='Team feature']": "Flat hierarchy (2 cases)"}
+
+
+def test_a_package_maps_values_to_concepts() -> None:
+    rec = read_with(RULES)
+    roles = {p.pseudonym: p.role for p in rec.participants}
+    assert roles == {"P01": "peer-practitioner", "P02": "psychiatrist", "P03": "support-worker"}
+    assert {t.label: t.features for t in rec.teams} == {"North team": ("flattened-hierarchy",), "South team": ()}
+    assert not [w for w in rec.warnings if w.rule == "attribute-unmapped"]
+
+
+def test_a_mapping_to_no_concept_is_refused_located() -> None:
+    _, problems = parse_rules({"Role": {"Peer worker": "peer-wizard"}}, Where("study.yaml"))
+    [p] = problems
+    assert (p.rule, p.where.element, p.value) == ("vocabulary", "case_attributes.Role", "peer-wizard")
+
+
+def test_the_matrix_and_the_main_question_answer_on_cases(iris: IriScheme) -> None:
+    store = new_store()
+    store.replace_graph(iris.graph("cases"), map_study(read_with(RULES), iris))
+    matrix = default_catalog().run(store, "matrix", {"rows": "role", "columns": "code", "study": "cases"})
+    cells = {(r["row"], r["column"]): r["excerpts"] for r in matrix.to_dict("records")}
+    assert {k: v for k, v in cells.items() if v} == {
+        ("peer practitioner", "Low pay"): 1, ("psychiatrist", "Hierarchy"): 1,
+        ("support worker", "Shared decisions"): 1}
+    main = default_catalog().run(store, "challenges-by-context",
+                                 {"role": "peer-practitioner", "feature": "flattened-hierarchy", "topic": "pay"})
+    assert [(r["code"], r["excerpts"], r["participants"]) for r in main.to_dict("records")] == [("Low pay", 1, 1)]
+
+
+def test_a_project_without_cases_says_once_how_to_add_them(iris: IriScheme) -> None:
+    report = ingest(NVIVO, None, iris, options=ReadOptions(study_id="nv"))
+    rules = Counter(w.rule for w in report.warnings)
+    assert rules["no-cases"] == 1 and rules["study-metadata-recommended"] == 1
+    [no_cases] = [w for w in report.warnings if w.rule == "no-cases"]
+    assert no_cases.where.element == "Cases" and "coded_data" in no_cases.message
+    assert not [w for w in report.warnings if w.rule.endswith("_recommended)") and w.where.element == iris.study("nv")]

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+from qualkg.ingest.cases import AttributeRule, apply_rules, default_rules
 from qualkg.ingest.errors import ReaderError
 from qualkg.ingest.limits import shown
 from qualkg.ingest.offsets import normalise_line_ends
@@ -40,8 +41,12 @@ SYNTHETIC = "qualkg:synthetic"  # qualkg's own export marks synthetic sources an
 TRUE_VALUES = ("true", "1")
 
 
-def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> StudyRecords:
+def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+              rules: list[AttributeRule] | None = None) -> StudyRecords:
     """Read a .qdpx safely (see ingest.safe_io); schema deviations and quirks become warnings.
+
+    Cases' attributes give roles, teams and team features by `rules`, or by the variables' names when None
+    (ingest.cases, decision 0092); a project without cases says once how to add participants.
 
     Errors are collected while reading goes on, and raised together: the archive's ambiguous names and
     project files with everything wrong in the project document (decision 0035)."""
@@ -72,8 +77,15 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
     synthetic = any(t.synthetic for t in transcripts) or any(p.synthetic for p in participants)
     study = Study(id=study_id, title=root.get("name") or path.stem, description=child_text(root, "Description"),
                   synthetic=synthetic, source_project=_source_project(doc, {c.id for c in coders}, path))
-    return StudyRecords(study=study, participants=participants, transcripts=transcripts,
-                        codes=codes, coders=coders, excerpts=excerpts, notes=notes, warnings=doc.warnings)
+    if not participants:
+        doc.warn("no-cases", "The project has no cases, so no excerpt has a speaker and no participant a role or "
+                 "team: role and team questions and the matrix have nothing to count. Add cases with Role and Team "
+                 "attributes in the QDA tool, or give participants in a study package that points at this file "
+                 "(study.yaml: coded_data: {qdpx: FILE}, participants.csv and a cases: map; docs/study-package.md).",
+                 element="Cases")
+    rec = StudyRecords(study=study, participants=participants, transcripts=transcripts,
+                       codes=codes, coders=coders, excerpts=excerpts, notes=notes, warnings=doc.warnings)
+    return apply_rules(rec, default_rules(participants) if rules is None else rules, source=doc.file)
 
 
 def _source_project(doc: Document, coders: set[str], path: Path) -> SourceProject:
