@@ -44,8 +44,11 @@ def merge_coded(package: PackageRecords, coded: StudyRecords) -> StudyRecords:
     excerpts = [replace(x, speaker=case_to_pid.get(x.speaker, x.speaker) if x.speaker else None,
                         codes=tuple(dict.fromkeys(code_map.get(c, c) for c in x.codes)))
                 for x in coded.excerpts]
+    known_teams = {t.id for t in package.teams}
+    used = {p.team for p in extra_participants}  # teams made from the cases' attributes (ingest.cases)
+    teams = package.teams + [t for t in coded.teams if t.id in used and t.id not in known_teams]
     return StudyRecords(
-        study=package.study, organisations=package.organisations, teams=package.teams,
+        study=package.study, organisations=package.organisations, teams=teams,
         participants=package.participants + extra_participants, events=package.events,
         transcripts=package.transcripts + coded.transcripts, codes=codes,
         coders=package.coders + coded.coders, excerpts=package.excerpts + excerpts,
