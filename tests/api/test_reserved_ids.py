@@ -89,9 +89,9 @@ def test_a_package_whose_id_is_reserved_is_refused_at_its_study_file(tmp_path: P
 
 
 def test_ids_that_only_look_alike_are_studies(tmp_path: Path, store: GraphStore) -> None:
-    """"synthesis-notes" and "logs" are ordinary ids: their graphs are their own."""
+    """"synthesis-notes" and "logs" are ordinary ids: their graphs are their own (one input twice: allowed)."""
     for name in ("synthesis-notes.csv", "logs.csv"):
-        report = ingest(write(tmp_path, name, CSV), store, IRIS)
+        report = ingest(write(tmp_path, name, CSV), store, IRIS, allow_duplicate=True)
         assert report.written and report.studies[0].graph == IRIS.graph(Path(name).stem)
     assert synthesis_triples(store) == [tuple(t.value for t in MARKER)]
 
