@@ -4,8 +4,9 @@ The archive holds `project.qde` (valid against ingest/schemas/Project.xsd) and `
 UTF-8 file per transcript with LF line ends, named by `plainTextPath="internal://<guid>.txt"`. Offsets are
 qualkg's own (code points over that LF text, end exclusive), so a re-import places every excerpt where it
 was. Users are the study's coders; the code hierarchy nests; each excerpt is one PlainTextSelection with one
-Coding per (coder, code); participants are Cases (a SelectionRef per excerpt they spoke) whose role, team
-and attributes are Text variables. GUIDs are UUID 5 of the store's IRIs and the archive's entries carry a
+Coding per (coder, code); participants are Cases (a SelectionRef per excerpt they spoke) whose role, team,
+team features and attributes are Text variables ("Role", "Team", "Team feature": the names ingest.cases reads
+back). GUIDs are UUID 5 of the store's IRIs and the archive's entries carry a
 fixed time: the same study always gives the same bytes.
 
 Reads the store through its GraphStore interface with the study bound as a term, never pasted.
@@ -59,12 +60,13 @@ TRANSCRIPTS_Q = PREFIXES + """SELECT ?transcript ?label ?text ?synthetic WHERE {
   OPTIONAL { ?transcript rdfs:label ?label } OPTIONAL { ?transcript qk:plainText ?text }
   OPTIONAL { ?transcript qk:isSynthetic ?synthetic }
 } ORDER BY ?transcript"""
-PARTICIPANTS_Q = PREFIXES + """SELECT ?participant ?pseudonym ?synthetic ?role ?team WHERE {
+PARTICIPANTS_Q = PREFIXES + """SELECT ?participant ?pseudonym ?synthetic ?role ?team ?feature WHERE {
   ?participant a qk:Participant ; qk:inStudy ?study . OPTIONAL { ?participant qk:pseudonym ?pseudonym }
   OPTIONAL { ?participant qk:isSynthetic ?synthetic }
   OPTIONAL { ?m org:member ?participant . OPTIONAL { ?m org:role ?role }
-             OPTIONAL { ?m org:organization ?t . ?t skos:prefLabel ?team } }
-} ORDER BY ?participant ?role ?team"""
+             OPTIONAL { ?m org:organization ?t . ?t skos:prefLabel ?team
+                        OPTIONAL { ?t org:classification ?feature } } }
+} ORDER BY ?participant ?role ?team ?feature"""
 ATTRIBUTES_Q = PREFIXES + """SELECT ?participant ?name ?value WHERE {
   ?participant a qk:Participant ; qk:inStudy ?study ; qk:hasAttribute ?a .
   ?a qk:attributeName ?name ; qk:attributeValue ?value .
@@ -294,6 +296,8 @@ def _participant_rows(store: GraphStore, bind: dict[str, NamedNode]) -> dict[str
             _add(p.values, "Role", role.rsplit("/", 1)[-1])
         if team := _v(row, "team"):
             _add(p.values, "Team", team)
+        if feature := _v(row, "feature"):
+            _add(p.values, "Team feature", feature.rsplit("/", 1)[-1])
     for row in store.select(ATTRIBUTES_Q, bind):
         found = out.get(_v(row, "participant") or "")
         if found is not None:

@@ -102,8 +102,10 @@ def test_minimal_package_counts_by_hand(iris: IriScheme, tmp_path: Path) -> None
     spoken = Counter(p.pseudonym for x in after.excerpts for p in after.participants if p.id == x.speaker)
     assert spoken == Counter({"P1": 3, "N1": 1})
     assert {t.label: t.text for t in after.transcripts}["Transcript 1"] == (MINIMAL / "t1.txt").read_text()
-    roles = {p.pseudonym: dict(p.attributes).get("Role") for p in after.participants}
-    assert roles == {"P1": "peer-practitioner", "N1": "psychiatrist"}
+    teams = {t.id: t for t in after.teams}
+    got = {p.pseudonym: (p.role, teams[p.team].label, teams[p.team].features) for p in after.participants if p.team}
+    assert got == {"P1": ("peer-practitioner", "Team A", ("flattened-hierarchy",)),
+                   "N1": ("psychiatrist", "Team A", ("flattened-hierarchy",))}
 
 
 def test_export_is_deterministic(iris: IriScheme) -> None:
