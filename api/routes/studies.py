@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +32,7 @@ from qualkg.ingest.errors import IngestError
 from qualkg.ingest.pipeline import ingest
 from qualkg.ingest.problems import Problem
 from qualkg.ingest.readers import EXTENSIONS, ReadOptions
+from qualkg.ingest.readers.presets import PresetChoice
 from qualkg.projection.neo4j import ProjectionError, sync_written
 
 if TYPE_CHECKING:
@@ -64,7 +65,9 @@ class UploadForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
     study: str | None = Field(None, pattern=_STUDY_ID.pattern, description="The study id; default: a slug of "
                               "the file name.")
-    preset: Literal["auto", "taguette", "maxqda"] = Field("auto", description="Column layout of a CSV/XLSX table.")
+    preset: PresetChoice = Field(PresetChoice("auto"), description="Column layout of a coded-segment table "
+                                 "(the presets of qualkg.ingest.readers.presets; `generic` needs a mapping file, "
+                                 "which only the CLI and study packages take so far).")
     dry_run: bool = Field(False, description="Read, map and validate, but write nothing.")
 
 
@@ -106,7 +109,7 @@ async def upload_study(request: Request) -> JSONResponse:
             with app_state.write_lock:  # one writer at a time: a batch is replaced atomically
                 try:
                     report = ingest(upload.path, app_state.store, app_state.catalog.iris,
-                                    options=ReadOptions(form.study, form.preset), dry_run=form.dry_run)
+                                    options=ReadOptions(form.study, form.preset.value), dry_run=form.dry_run)
                 except IngestError as e:  # 422 (app.py), naming the uploaded file only
                     raise type(e)([_named(p) for p in e.problems]) from None
                 body = _cut_folders(report.as_dict())
