@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from qualkg.ingest.cases import AttributeRule, apply_rules
 from qualkg.ingest.package import PackageRecords
 from qualkg.ingest.records import Problem, StudyRecords, Where
 
 
+def _package_rules(package: PackageRecords, coded: StudyRecords, source: str) -> StudyRecords:
+    """The package's `case_attributes` rules (ingest.cases), in place of the ones the variables' names suggest."""
+    rules: list[AttributeRule] | None = getattr(package, "case_attributes", None)
+    if not rules:
+        return coded
+    plain = replace(coded, participants=[replace(p, role=None, team=None) for p in coded.participants], teams=[],
+                    warnings=[w for w in coded.warnings if w.rule != "attribute-unmapped"])
+    return apply_rules(plain, rules, source=source)
+
+
 def merge_coded(package: PackageRecords, coded: StudyRecords) -> StudyRecords:
     source = package.coded_data.file if package.coded_data else "coded data"
+    coded = _package_rules(package, coded, source)
     known = {p.id for p in package.participants}
     case_to_pid: dict[str, str] = {}
     warnings = list(package.warnings) + list(coded.warnings)

@@ -11,6 +11,8 @@ from pyoxigraph import NamedNode
 
 from qualkg.ingest.cases import parse_rules
 from qualkg.ingest.mapping import map_study
+from qualkg.ingest.merge import merge_coded
+from qualkg.ingest.package import PackageRecords
 from qualkg.ingest.pipeline import ingest
 from qualkg.ingest.readers import ReadOptions, read
 from qualkg.ingest.readers.refi import read_qdpx
@@ -133,3 +135,38 @@ def test_a_project_without_cases_says_once_how_to_add_them(iris: IriScheme) -> N
     [no_cases] = [w for w in report.warnings if w.rule == "no-cases"]
     assert no_cases.where.element == "Cases" and "coded_data" in no_cases.message
     assert not [w for w in report.warnings if w.rule.endswith("_recommended)") and w.where.element == iris.study("nv")]
+
+
+def cases_package(tmp_path: Path) -> Path:
+    """A package around the hand-made project that maps only P01; P02 and P03 stay case participants."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "study.yaml").write_text("id: cases-pkg\ntitle: Cases package (SYNTHETIC)\nsynthetic: true\n"
+                                    "teams: [{id: team-a, label: Team A, features: [flattened-hierarchy]}]\n"
+                                    "coded_data: {qdpx: cases.qdpx}\ncases: {P01: peer1}\n")
+    (pkg / "participants.csv").write_text("id,pseudonym,role,team\npeer1,peer1,peer-practitioner,team-a\n")
+    (pkg / "cases.qdpx").write_bytes(CASES.read_bytes())
+    return pkg
+
+
+def test_a_package_keeps_the_teams_of_the_cases_it_does_not_map(iris: IriScheme, tmp_path: Path) -> None:
+    [rec] = list(read(cases_package(tmp_path)))
+    teams = {t.id: t.label for t in rec.teams}
+    got = {p.pseudonym: (p.role, teams.get(p.team or "")) for p in rec.participants}
+    assert got == {"peer1": ("peer-practitioner", "Team A"), "P02": ("psychiatrist", "North team"),
+                   "P03": (None, "South team")}
+    assert ingest(cases_package(tmp_path / "again"), None, iris).studies[0].participants == 3
+
+
+def test_package_rules_replace_the_names_guess(tmp_path: Path) -> None:
+    """What a package's case_attributes does once the package reader hands them on (PackageRecords.case_attributes)."""
+    [rec] = list(read(cases_package(tmp_path)))
+    package = PackageRecords(study=rec.study, participants=list(rec.participants[:1]), teams=list(rec.teams[:1]),
+                             coded_data=None, cases={"P01": "peer1"})
+    rules, _ = parse_rules(RULES, Where("study.yaml"))
+    with_rules = type("WithRules", (), {"__getattr__": lambda _, name: rules if name == "case_attributes" else
+                                        getattr(package, name)})()
+    merged = merge_coded(with_rules, read_qdpx(CASES, study_id="cases-pkg"))  # type: ignore[arg-type]
+    assert {p.pseudonym: p.role for p in merged.participants} == {
+        "peer1": "peer-practitioner", "P02": "psychiatrist", "P03": "support-worker"}
+    assert not [w for w in merged.warnings if w.rule == "attribute-unmapped"]
