@@ -16,11 +16,11 @@ Work = tuple[Hashable, Callable[[], object]]  # a key and how to compute the ans
 
 
 class AnswerCache:
-    """Up to `max_answers` answers keyed by what they depend on besides the store's content, for the
-    store's current generation, holding at most `max_bytes` together (None: the store's own budget,
-    `CachedStore.max_bytes`; an answer larger than that is not kept). Kept warm (`keep_warm`), it computes
-    given answers in a background thread at once and after every write, then the answers callers asked
-    before the write (up to `max_refresh`)."""
+    """Up to `max_answers` answers for the store's current generation, at most `max_bytes` together.
+
+    `max_bytes` None takes `CachedStore.max_bytes`; a larger answer is not kept. Kept warm (`keep_warm`),
+    it recomputes given answers, then up to `max_refresh` recently asked ones, after every write (decision 0003).
+    """
 
     def __init__(self, store: CachedStore, max_answers: int = 512, max_refresh: int = 64,
                  max_bytes: int | None = None) -> None:

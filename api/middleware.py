@@ -90,11 +90,11 @@ class BodyLimit:
 
 
 class LastResort:
-    """Answers a request whose handling raised an error no handler took: 500, a JSON body naming only a
-    reference to the server log (no message, path or traceback), and the connection stays open for the next
-    request. Starlette's own last handler answers too, but then re-raises, and uvicorn closes the keep-alive
-    connection. An error after the answer started cannot be answered: it is re-raised, and the connection
-    closes, since the answer the client got is cut short. An error after the answer ended is only logged."""
+    """Answers an error no handler took with 500 and a log reference only; the connection stays open.
+
+    An error after the answer started is re-raised (the connection closes); one after it ended is only
+    logged (decision 0067).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

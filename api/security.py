@@ -99,11 +99,9 @@ def local_caller(server: Sequence[Any] | None, client: Sequence[Any] | None, hea
                  trusted_proxies: Sequence[str] = ()) -> bool:
     """Whether a request comes from this machine over loopback, so it may have the open scopes.
 
-    `server` and `client` are the ASGI scope's tuples: the server's end of the connection (for a server bound
-    to a wildcard address, the address the caller connected to) and the peer. Both must be loopback. A request
-    carrying a forwarding header came through a proxy: it is local only when the peer is a trusted proxy and
-    every address the headers name is loopback (a remote caller's address is in them wherever the proxy that
-    took its connection wrote it; the caller's own header cannot hide it).
+    `server` and `client` are the ASGI scope's tuples; both must be loopback. A request with a forwarding
+    header is local only when the peer is a trusted proxy and every address the headers name is loopback
+    (decision 0066).
     """
     if not server or not client or not _is_loopback(server[0]) or not _is_loopback(client[0]):
         return False

@@ -1,10 +1,8 @@
 """The default backend: an embedded Oxigraph store (pyoxigraph), on disk or in memory.
 
-One process owns a directory read-write and serves its readers from threads, with no lock of ours
-(decision 0005); `OxigraphStore.read_only` is for other processes, on a directory no writer holds.
-`query_raw` (a caller's SPARQL) never runs in this process: pyoxigraph cannot refuse SERVICE nor cancel
-an evaluation, so it runs in the SPARQL sandbox (store.sandbox), cut off from the network, capped in
-memory and killed at the timeout, on a read-only copy of the content (store.snapshots; decision 0060).
+One process owns a directory read-write (decision 0005); `OxigraphStore.read_only` is for other processes.
+`query_raw` runs a caller's SPARQL in the sandbox (store.sandbox) on a read-only copy (store.snapshots),
+never in this process (decision 0060).
 """
 
 from __future__ import annotations
@@ -166,10 +164,10 @@ class OxigraphStore:
         return _drain(lambda: list(triples))
 
     def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
-        """Run a caller's query (never an update: pyoxigraph's query parser refuses one) in the SPARQL sandbox,
-        on a read-only copy of the current content, and serialise it (SELECT/ASK as a SPARQL results format,
-        CONSTRUCT/DESCRIBE as an RDF syntax, by media type). Past `timeout_s` (or the sandbox's timeout) the
-        evaluation is killed and this raises QueryTimeout; see store.sandbox for the other errors.
+        """A caller's query (never an update) run in the SPARQL sandbox on a read-only copy, as `media_type`.
+
+        :raises QueryTimeout: past `timeout_s` (or the sandbox's timeout); the evaluation is killed.
+        Other errors: see `SparqlSandbox.evaluate` (decision 0060).
         """
         if self._snapshots is None:
             assert self._fixed_snapshot is not None

@@ -1,9 +1,7 @@
-"""Caller-written SPARQL evaluated in worker processes that reach no network, under a memory cap, killed at the timeout.
+"""Caller-written SPARQL evaluated in worker processes that reach no network, capped in memory, killed at the timeout.
 
-`SparqlSandbox.evaluate(snapshot, query, media_type)` runs one query on a read-only copy of the
-store (a directory no process writes) in one of a bounded number of workers and returns the
-serialised answer. The workers are `store/sandbox_worker.py`, run by path. Why and how:
-docs/decisions/0060-sandboxed-raw-sparql.md.
+`SparqlSandbox.evaluate` runs one query on a read-only copy of the store in one of a bounded number of
+workers (`store/sandbox_worker.py`, run by path) and returns the serialised answer (decision 0060).
 """
 
 from __future__ import annotations
@@ -124,10 +122,9 @@ class SparqlSandbox:
     def evaluate(self, snapshot: Path, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
         """The serialised answer of `query` on the read-only store at `snapshot`.
 
-        :raises QueryTimeout: past the timeout (the worker is killed, its CPU freed).
-        :raises QueryTooLarge: past the memory cap or the answer cap. :raises QueryError: the engine refuses
-            the query. :raises SandboxBusy: no worker free within the wait. :raises SandboxUnavailable: no
-            isolated worker can be started (or the sandbox is closed).
+        :raises QueryTimeout: past the timeout (the worker is killed). :raises QueryTooLarge: past the memory
+        or answer cap. :raises QueryError: the engine refuses it. :raises SandboxBusy: no worker free in time.
+        :raises SandboxUnavailable: no isolated worker can start, or the sandbox is closed.
         """
         key = str(snapshot)
         with self._lock:

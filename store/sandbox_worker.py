@@ -1,10 +1,8 @@
-"""One SPARQL sandbox worker, run by path (`python -I sandbox_worker.py FD MEMORY_BYTES ANSWER_BYTES`).
+"""One SPARQL sandbox worker, run by path: `python -I sandbox_worker.py FD MEMORY_BYTES ANSWER_BYTES`.
 
-It imports only the standard library and pyoxigraph (not qualkg, whose import costs ~1 s and ~100 MB), then:
-dies with its parent, leaves the network (a new, empty network namespace), caps its address space and
-core dumps, lowers its priority, says "ready" and answers (snapshot, query, media type) requests on the
-socket FD until EOF: a header ("ok", length) followed by the serialised answer, or (status, message).
-Why: docs/decisions/0060-sandboxed-raw-sparql.md; the parent side is qualkg.store.sandbox.
+Imports only the standard library and pyoxigraph; isolates and caps itself, says "ready", then answers
+(snapshot, query, media type) requests on socket FD until EOF with ("ok", length) and the answer, or
+(status, message). Parent side: qualkg.store.sandbox (decision 0060).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Read-only copies of one store's content for the SPARQL sandbox (decision 0060).
 
-One copy per generation of the content, made when the first raw query after a write asks for it, in a
-folder of its own; a copy that is not the current one is deleted as soon as no evaluation uses it and
-no worker has it open. The folder is emptied when first used (a crashed server may have left copies)
-and removed at close.
+One copy per generation, made when the first raw query after a write asks for it; a stale copy is deleted
+once no evaluation or worker uses it. The folder is emptied at first use and removed at close.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""SPARQL 1.1 Protocol endpoint, read only (scope `sparql`; decisions 0013, 0060): GET ?query=…, a POST
-form or an application/sparql-query body. The text is normalised first (`normalise`: \\u escapes expanded,
-comments removed, no carriage return left), and that text is both checked and run. Updates, SERVICE,
-FROM / FROM NAMED, unparseable text and a LIMIT above the row cap are refused with 400; a query without a
-LIMIT gets the cap. On the embedded store it is evaluated in the SPARQL sandbox (qualkg.store.sandbox):
-past the timeout 503, past the memory or answer cap 413, every worker busy 503 with Retry-After. Results
-come by content negotiation (RESULT_TYPES, GRAPH_TYPES).
+"""Read-only SPARQL 1.1 Protocol endpoint (scope `sparql`): GET ?query=…, a form or a sparql-query body.
+
+The normalised text (`normalise`) is checked and run; updates, SERVICE, FROM, bad text and a LIMIT over
+the cap get 400. Sandbox outcomes map to 503/413; results by content negotiation (decisions 0013, 0060).
 """
 
 from __future__ import annotations
@@ -77,11 +74,12 @@ _REFUSED_FROM = ("FROM and FROM NAMED are refused: a query here always runs on e
 
 
 def normalise(text: str) -> tuple[str, str]:
-    """(the text to check and run, the code outside IRIs, strings and comments). SPARQL expands \\u escapes
-    before parsing, so they are expanded first, exactly as rdflib does; then comments are removed, a
-    carriage return in code becomes a line feed and one inside a long string its escape \\r. The result
-    reads the same to rdflib and to Oxigraph: no comment, no carriage return, no \\u escape (400 when
-    expanding made a new one)."""
+    """(the text to check and run, the code outside IRIs, strings and comments).
+
+    \\u escapes expanded as rdflib does, comments removed, carriage returns turned into LF (or `\\r` in a
+    long string): rdflib and Oxigraph read the result alike. :raises: 400 if expansion made a new escape
+    (decision 0060).
+    """
     try:
         text = expandUnicodeEscapes(text)
     except ValueError as e:
