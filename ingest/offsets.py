@@ -1,11 +1,8 @@
 """Selection offsets: detect how a tool counted them, and convert to qualkg's convention (decisions 0024, 0080).
 
-A convention is a unit (codepoint | utf16 | utf8), line ends (lf: CRLF counted as one | crlf-raw: as
-stored) and an end (exclusive | inclusive), written "unit/line-ends/end", e.g. "utf16/crlf-raw/exclusive":
-the one spelling that `qk:offsetConvention` carries (`Convention.parse` reads it back). qualkg's own,
-`QUALKG`, is "codepoint/lf/exclusive": code points over the LF-normalised text, end exclusive (Web
-Annotation's). Offsets that no tool wrote are marked `SEARCHED` (found by searching the text) or
-`RECONSTRUCTED` (the text was rebuilt from the excerpts).
+A convention is "unit/line-ends/end" (e.g. "utf16/crlf-raw/exclusive"), the spelling `qk:offsetConvention`
+carries (`Convention.parse`). qualkg's own is "codepoint/lf/exclusive". Offsets no tool wrote are marked
+`SEARCHED` or `RECONSTRUCTED`.
 """
 
 from __future__ import annotations
@@ -189,11 +186,11 @@ class SourceText:
         return not t[pos].isspace() and (pos == 0 or not (t[pos - 1].isalnum() and t[pos].isalnum()))
 
     def ends_cleanly(self, pos: int, start: int = 0) -> bool:
-        """A plausible exclusive end: just after a line break (a whole paragraph, as NVivo selects it), or
-        cutting no word in two and not ending on other whitespace (which is what an inclusive reading of
-        exclusive ends produces: the space after the last word). A selection from `start` that crosses a
-        line break only to take the next line's first character is not plausible either: that is what an
-        inclusive reading of a whole paragraph's exclusive end produces."""
+        """Whether `pos` is a plausible exclusive end of a selection from `start` (decision 0080).
+
+        Plausible: just after a line break, or cutting no word and not ending on whitespace; crossing a line
+        break only to take the next line's first character is not.
+        """
         t = self.text
         if pos <= 0 or t[pos - 1] == "\n":
             return True

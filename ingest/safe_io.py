@@ -52,10 +52,8 @@ def _unsafe_name(name: str) -> bool:
 class SafeZip:
     """An archive whose every member passed the checks; members are read into memory by name.
 
-    Every member is checked and all problems are raised together. Members whose names are equal, or
-    equal but for case or slash direction, are ambiguous: with `problems` given, the caller takes those
-    problems (and reports them with its own; the first such member is the one read), else they are
-    raised with the rest (decision 0035).
+    All problems are raised together. Names equal but for case or slash direction are ambiguous: with
+    `problems` given the caller takes those (the first member is read), else they are raised (decision 0035).
     """
 
     def __init__(self, path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS, *,

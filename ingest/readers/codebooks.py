@@ -1,11 +1,8 @@
 """Codebook tables: ATLAS.ti's Code Manager export and Taguette's codebook CSV (decision 0086).
 
-- ATLAS.ti: `Code;Comment;Code Group 1..4`; the hierarchy lives only in the name (`T1. Theme: Code`).
-  Code groups are ATLAS.ti's sets, not levels, and are not read.
-- Taguette: `tag,description,number of highlights`; dotted paths (`emotion.joy`).
-
-Either is read alone (codes only, like a `.qdc`) or alongside a coded-segments table, whose code
-names it confirms (ATLAS.ti's `Codes` cell is split against it).
+ATLAS.ti: `Code;Comment;Code Group 1..4` (hierarchy in the name, groups not read); Taguette:
+`tag,description,number of highlights` (dotted paths). Read alone (codes only) or with a coded-segments
+table, whose code names it confirms.
 """
 
 from __future__ import annotations

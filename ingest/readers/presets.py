@@ -1,9 +1,8 @@
-"""Which column means what in a coded-segments table: the `ColumnMapping` and the ONE preset registry.
+"""Which column means what in a coded-segments table: `ColumnMapping` and the one preset registry.
 
-A preset is a named recipe that finds a tool's columns in a header, in any of the interface languages it
-knows, and yields a `ColumnMapping`; a user's own mapping, declared in YAML or JSON (`load_mapping`), goes
-through the same reader. `PRESETS` is the only list of presets: the CLI choices, the API enum and the
-table in docs/qda-formats.md §4 (`presets_markdown`) are generated from it (decisions 0026, 0085).
+A preset finds a tool's columns in a header, in any interface language it knows; a user's YAML/JSON
+mapping (`load_mapping`) goes through the same reader. `PRESETS` feeds the CLI, the API enum and
+docs/qda-formats.md §4 (decisions 0026, 0085).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Cells of a CSV, XLSX or XLS table as LF-normalised strings (decision 0085).
+"""Cells of a CSV, XLSX or XLS table as LF-normalised strings (decisions 0085, 0087).
 
-CSV: UTF-8 (a BOM is dropped); the delimiter is sniffed (`csv.Sniffer`, then the header's own counts).
-XLSX/XLS: the first sheet, through python-calamine (it reads both); an XLSX is a ZIP and is checked for
-bombs first. Cells are never evaluated. A table that does not parse gets a located message naming what
-was found, never the parser's own.
+CSV: UTF-8, BOM dropped, delimiter sniffed. XLSX/XLS: the first sheet via python-calamine, an XLSX checked
+for bombs first. Cells are never evaluated; a table that does not parse gets a located message.
 """
 
 from __future__ import annotations

@@ -56,9 +56,8 @@ def read_tabular(path: Path, *, study_id: str, preset: PresetName = "auto",
                  max_field_chars: int = MAX_FIELD_CHARS) -> StudyRecords:
     """Read a coded-segments table (or a codebook table) into records; raise ReaderError listing every problem.
 
-    `preset` is one of PRESET_CHOICES: "auto" picks a preset by header (or uses `mapping` when given);
-    "generic" needs `mapping` (a ColumnMapping or a YAML/JSON mapping file). `codebook` is a codebook table
-    (ATLAS.ti Code Manager or Taguette CSV) whose codes join the study and confirm the code names.
+    `preset`: one of PRESET_CHOICES ("auto" picks by header or uses `mapping`; "generic" needs `mapping`).
+    `codebook`: a codebook table whose codes join the study and confirm the code names.
     """
     file = path.name
     if isinstance(mapping, Path):

@@ -1,8 +1,7 @@
 """One REFI-QDA XML document: safe parse, XSD validation reported as warnings, lenient reading.
 
-A deviation from the 2019 schemas is a warning, never a refusal; only unreadable, ambiguous or hostile
-content (a duplicate GUID, a dangling reference, a foreign namespace, a cycle) is an error (docs/qda-formats.md
-§3, decisions 0025 and 0035). Errors are collected while reading goes on, and raised together at the end.
+A schema deviation is a warning; only unreadable, ambiguous or hostile content is an error, collected
+while reading goes on and raised together (decisions 0025, 0035).
 """
 
 from __future__ import annotations

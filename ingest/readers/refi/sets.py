@@ -1,8 +1,5 @@
-"""REFI-QDA sets are not read, but a set that contains itself is refused (decision 0035).
-
-QDA-XML 1.0 gives a <Set> MemberCode, MemberSource and MemberNote references only; a member that names
-a set (through any Member* element, such as a tool's MemberSet) makes sets members of sets, and a
-chain of them that comes back to where it started is a cycle a consumer following it would never leave.
+"""REFI-QDA sets are not read, but a set that contains itself, through any chain of Member* references, is
+refused (decision 0035).
 """
 
 from __future__ import annotations
