@@ -4,6 +4,7 @@ are read off it by hand."""
 
 from __future__ import annotations
 
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -170,3 +171,36 @@ def test_package_rules_replace_the_names_guess(tmp_path: Path) -> None:
     assert {p.pseudonym: p.role for p in merged.participants} == {
         "peer1": "peer-practitioner", "P02": "psychiatrist", "P03": "support-worker"}
     assert not [w for w in merged.warnings if w.rule == "attribute-unmapped"]
+
+
+G = "00000000-0000-4000-8000-{:012d}".format
+MAXQDA_QDE = f"""<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="Document variables" origin="MAXQDA 24">
+<Users><User guid="{G(1)}" name="coder"/></Users>
+<CodeBook><Codes><Code guid="{G(10)}" name="Low pay" isCodable="true"/></Codes></CodeBook>
+<Variables><Variable guid="{G(20)}" name="Role" typeOfVariable="Text"/>
+<Variable guid="{G(21)}" name="Team" typeOfVariable="Text"/></Variables>
+<Sources>
+<TextSource guid="{G(30)}" name="Interview 1"><PlainTextContent>SYNTHETIC pay is low.</PlainTextContent>
+<PlainTextSelection guid="{G(40)}" startPosition="10" endPosition="21" creatingUser="{G(1)}">
+<Coding guid="{G(50)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(10)}"/></Coding></PlainTextSelection>
+<VariableValue><VariableRef targetGUID="{G(20)}"/><TextValue>Peer support worker</TextValue></VariableValue>
+<VariableValue><VariableRef targetGUID="{G(21)}"/><TextValue>East</TextValue></VariableValue>
+</TextSource>
+<TextSource guid="{G(31)}" name="Notes"><PlainTextContent>SYNTHETIC notes.</PlainTextContent></TextSource>
+</Sources></Project>"""
+
+
+def test_maxqda_document_variables_make_the_document_a_participant(tmp_path: Path) -> None:
+    """No <Cases>: "Interview 1" carries Role and Team, so it is one participant who speaks its excerpt;
+    "Notes" has no variables and is no one."""
+    path = tmp_path / "maxqda.qdpx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("project.qde", MAXQDA_QDE)
+    rec = read_qdpx(path, study_id="mx")
+    [p] = rec.participants
+    [team] = rec.teams
+    assert (p.pseudonym, p.role, team.label, p.team) == ("Interview 1", "peer-practitioner", "East", team.id)
+    assert [(x.text, x.speaker) for x in rec.excerpts] == [("pay is low.", p.id)]
+    assert "no-cases" not in {w.rule for w in rec.warnings}
+    assert [w.value for w in rec.warnings if w.rule == "document-participants"] == ["Interview 1"]

@@ -69,8 +69,10 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
         found = read_excerpts(doc, sources, codes={c.id for c in codes}, coders={c.id for c in coders},
                               speakers=speakers, tool=root.get("origin"))
         notes = found.notes + _notes(doc, files, found.targets, study_id)
-    doc.raise_errors()
     transcripts, excerpts = _synthetic_sources(doc, sources, found.excerpts)
+    if not participants:
+        participants, excerpts = _document_participants(doc, sources, excerpts)
+    doc.raise_errors()
     if root.find("Links/Link") is not None:
         doc.warn("links-unsupported", "Links (NVivo's annotations, relations) are not read.",
                  value=str(len(root.findall("Links/Link"))))
@@ -113,6 +115,33 @@ def date_time(doc: Document, el: Element, attr: str) -> str | None:
         doc.warn("date-time", "A date is not an ISO 8601 date and time; it is not kept.", element=locate(el),
                  field=attr, value=value)
         return None
+
+
+def _document_participants(doc: Document, sources: list[Source], excerpts: list[Excerpt]
+                           ) -> tuple[list[Participant], list[Excerpt]]:
+    """MAXQDA's document variables (VariableValues on a TextSource) in a project without cases: one document is
+    one participant's interview, so each document with variables is a participant who speaks its excerpts."""
+    variables = _variables(doc)
+    participants: list[Participant] = []
+    for s in sources:
+        values = [a for vv in s.el.findall("VariableValue") if (a := _variable_value(doc, vv, variables))]
+        attributes = tuple(a for a in values if a[0] != SYNTHETIC)
+        for fld, value in attributes:
+            if kind := identifier_value(value):
+                doc.error("direct-identifier", f"Participants are pseudonymised: this value looks like {kind}.",
+                          element=locate(s.el), field=fld, value=value)
+        if attributes:
+            participants.append(Participant(id=f"document:{s.transcript.id}", pseudonym=s.transcript.label,
+                                            attributes=attributes, synthetic=s.transcript.synthetic,
+                                            where=doc.where(s.el)))
+    if not participants:
+        return [], excerpts
+    doc.warn("document-participants", f"The project has no cases; {len(participants)} document(s) with variables "
+             "are taken as one participant each, who speaks the document's excerpts.", element="Sources",
+             value=", ".join(p.pseudonym for p in participants))
+    speaker = {p.id.removeprefix("document:"): p.id for p in participants}
+    return participants, [x if x.speaker or x.transcript not in speaker else replace(x, speaker=speaker[x.transcript])
+                          for x in excerpts]
 
 
 def _variables(doc: Document) -> dict[str, str]:
