@@ -214,7 +214,7 @@ def export_cmd(ctx: typer.Context, study: str,
     store = _open_store(run)
     try:
         iris = build_iris(run.settings)
-        if iris.graph(study) not in store.graphs():
+        if iris.reserved_study(study) or iris.graph(study) not in store.graphs():
             run.err.print(f"no study '{study}' in the store")
             raise typer.Exit(code=1)
         data, media = _export(store, iris, study, fmt, run)

@@ -1,9 +1,5 @@
-"""Study ids that name an internal graph are refused in ingest, so by the library, the CLI and HTTP alike
-(decision 0036).
-
-`IriScheme.graph("synthesis")` is `{base}graph/synthesis`, the synthesis graph itself: before this, an upload
-of `synthesis.csv` (the id comes from the file name) or with `study=synthesis` replaced it. The same holds for
-"model" (the model graph's name) and "log" (the last segment of every log graph).
+"""Study ids that name an internal graph ("synthesis", "model", "log") are refused in ingest, by the library,
+the CLI and HTTP alike, and the graph they name is left as it was (decision 0036).
 """
 
 from __future__ import annotations
@@ -35,7 +31,8 @@ from tests.conftest import LiveServer, one_line, serve
 IRIS = IriScheme(str(QKDATA))
 CSV = TAGUETTE + "1,doc1,pay,SYNTHETIC: the pay is low.\n"
 MARKER = (NamedNode("urn:qualkg-test:review"), NamedNode("urn:qualkg-test:says"), Literal("the synthesis graph"))
-# (file name, study id given or None) → the id the ingest would use
+# (file name, study id given or None) → the id the ingest would use. `IriScheme.graph("synthesis")` is the
+# synthesis graph itself, "model" the model graph's name, "log" the last segment of every log graph.
 REFUSED = [("synthesis.csv", None, "synthesis"), ("Synthesis.CSV", None, "synthesis"), ("model.csv", None, "model"),
            ("upload.csv", "synthesis", "synthesis"), ("upload.csv", "model", "model"), ("upload.csv", "log", "log")]
 
@@ -168,3 +165,15 @@ def test_reading_routes_do_not_serve_internal_graphs_as_studies(store: GraphStor
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_cli_exports_no_internal_graph_as_a_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store_path = tmp_path / "store"
+    monkeypatch.setenv("QUALKG_STORE_PATH", str(store_path))
+    monkeypatch.chdir(tmp_path)
+    s = open_store("oxigraph", path=store_path)
+    s.replace_graph(IRIS.synthesis_graph(), [pyoxigraph.Triple(*MARKER)])
+    s.close()
+    r = CliRunner().invoke(app, ["export", "synthesis"])
+    assert r.exit_code == 1
+    assert "the synthesis graph" not in r.output and "no study 'synthesis'" in one_line(r.output)
