@@ -1,9 +1,8 @@
 """Finished answers kept per store generation (api/answer_cache.py over store/cached.py).
 
-First the cache on its own, on the three-triple fixture of tests/store/cases.py: kept warm, it computes
-the answers it is given at once and after every write, and the answers callers asked before a write.
-Then on a live uvicorn: a repeat is served without asking the store again, every caller still gets the
-answer for its own scopes and format, and a write drops every kept answer.
+On the three-triple fixture of tests/store/cases.py: warming computes given and recently asked answers
+after every write. On a live uvicorn: a repeat skips the store, each caller gets its own scopes' and
+format's answer, and a write drops every kept answer.
 """
 
 from __future__ import annotations
@@ -204,13 +203,9 @@ def test_a_write_drops_the_kept_answers(served: tuple[str, CachedStore]) -> None
 
 
 def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
-    """Kept warm, every question with its defaults is answered at start and again after a write: the
-    first asking of the headline question and of the excerpts list (a paged question: warmed with the
-    page a request without limit gets) then evaluates nothing and renders nothing (the finished answer
-    was kept), and after the fixture study's graph is dropped, the first asking of `studies` already
-    lists none without an evaluation. The evaluations are counted on the real store's select_df."""
+    """Kept warm, the first asking of a question with its defaults, before and after a write, evaluates nothing."""
     store = CachedStore(fixture_store())
-    evaluations: list[str] = []
+    evaluations: list[str] = []  # counted on the real store's select_df
     evaluate = store.inner.select_df
 
     def counted(query, bindings=None):
@@ -226,13 +221,16 @@ def test_a_warm_server_answers_a_first_asking_without_the_store() -> None:
                 client(f"http://127.0.0.1:{server.config.port}", "aggregate") as counts:
             assert answers.wait_warm(30) and c.get("/health").json()["answers_warm"] is True
             warmed, misses = len(evaluations), store.misses
+            # every question with its defaults was answered at start; the headline question and the
+            # excerpts list (paged: warmed with the page a request without limit gets) then evaluate and
+            # render nothing, since the finished answer was kept
             first = c.get(CHALLENGES)
             assert first.status_code == 200 and first.json()["rows"]
             page = c.get("/questions/excerpts")
             assert page.status_code == 200 and page.json()["rows"]
             assert "example" not in counts.get(CHALLENGES).json()["columns"]  # its own, suppressed answer
             assert len(evaluations) == warmed and store.misses == misses
-            store.drop_graph(IRIS.graph("fx"))
+            store.drop_graph(IRIS.graph("fx"))  # warmed again after the write: `studies` lists none unevaluated
             assert answers.wait_warm(30)
             warmed = len(evaluations)
             assert c.get("/questions/studies").json()["rows"] == [] and len(evaluations) == warmed

@@ -1,11 +1,7 @@
 """Schemathesis over the whole OpenAPI schema of the live, hardened app (fixture study).
 
-No generated request may get a 5xx answer, and every answer must match the schema the app publishes
-for it; after an unhandled error the app still answers (api/middleware.py LastResort), so a 500 here is
-a finding, never a cut connection. Run with an all-scopes key and with an aggregate-only key (the
-disclosure path). Path parameters that name a thing take a real one (the fixture study, a question, a
-vocabulary), so the operations get past their 404. Budget: FUZZ_EXAMPLES per operation; raise it locally
-to dig deeper.
+No generated request, with an all-scopes key or an aggregate-only key, gets a 5xx answer, and every
+answer matches the schema the app publishes for it.
 """
 
 from __future__ import annotations
@@ -23,7 +19,10 @@ from qualkg.store import open_store
 from tests.badinputs.conftest import AGGREGATE_KEY, ALL_KEY, hardened_app
 from tests.conftest import fixture_store, serve
 
+# After an unhandled error the app still answers (api/middleware.py LastResort), so a 500 here is a finding,
+# never a cut connection. FUZZ_EXAMPLES per operation: raise it locally to dig deeper.
 FUZZ_EXAMPLES = 15
+# path parameters that name a thing take a real one, so the operations get past their 404
 REAL = {"path.study": "fx", "path.qid": "challenges-by-context", "path.name": "role"}
 
 # The schema is read from the app object (cheap: nothing is served or loaded); the requests go to a live

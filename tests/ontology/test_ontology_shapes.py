@@ -1,12 +1,8 @@
 """The SHACL shapes, tested on small synthetic fixtures (see cases/README.md).
 
-Every case is the base study graph (cases/study.ttl) with one overlay applied. A valid case must
-give no validation result at all; an invalid case must give exactly the results its header lists
-(focus node, result path, severity, source shape), and the exact message where one is listed.
-Expected results were derived by hand from the overlay and the shape it breaks.
-
-Validation runs the way the ingest gate runs it: pySHACL with the shapes, the ontology and
-vocabularies as ont_graph, and no inference.
+Each case is the base study graph (cases/study.ttl) with one overlay. A valid case gives no validation
+result; an invalid one gives exactly the results its header lists, derived by hand from the overlay and
+the shape it breaks (focus node, path, severity, source shape, and the message where listed).
 """
 
 from __future__ import annotations
@@ -107,6 +103,7 @@ def _path_key(report: Graph, path: Node | None) -> PathKey:
 
 
 def _validate(data: Graph) -> tuple[bool, Graph]:
+    # the way the ingest gate runs it: pySHACL, the ontology and vocabularies as ont_graph, no inference
     conforms, report, _ = validate(data, shacl_graph=shapes_graph(), ont_graph=model_graph(),
                                    inference="none", allow_warnings=True, inplace=True)
     return conforms, report

@@ -1,16 +1,8 @@
 """HTTP guards on a live uvicorn (issue 16, items 4, 7 and 8).
 
-- Uploads are checked before their body: the key, the scope and the declared length come first, so a
-  refused upload puts nothing in the temporary folder; errors name the uploaded file, never a server path
-  (decision 0065).
-- Open scopes only for a caller on a loopback connection that no untrusted proxy forwarded: the rule as a
-  table, and live, with a peer address that is not loopback (a local non-loopback address as the source,
-  sending only to 127.0.0.1) and with forwarding headers (decision 0066).
-- Every request is answered: an unhandled error gets a 500 with a JSON body naming no internals, and the
-  keep-alive connection stays usable (decision 0067).
-
-The servers run in this process, so "the server's temporary folder" is `tempfile.tempdir`, pointed at a
-test's tmp_path; a spooled upload lives in a file unlinked at once, so open files count too (held_in).
+Uploads are checked before their body and name no server path (decision 0065); open scopes only for a
+loopback caller no untrusted proxy forwarded (decision 0066); every request is answered, and the
+keep-alive connection stays usable after an unhandled error (decision 0067).
 """
 
 from __future__ import annotations
@@ -124,6 +116,8 @@ class Watched:
 @pytest.fixture
 def server_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The temporary folder of the servers in this process (Starlette's spool, the upload route's folder)."""
+    # the servers run in this process, so their temporary folder is `tempfile.tempdir`; a spooled upload lives
+    # in a file unlinked at once, so `held_in` counts open files too
     folder = tmp_path / "server-tmp"
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))

@@ -1,10 +1,7 @@
-"""Caller-written SPARQL (issue 16, items 1 and 3) on real uvicorn servers: the text that is checked is the
-text that runs, nothing reaches a real listener on 127.0.0.1, FROM is refused, and every evaluation is
-bounded in memory, wall time and concurrency (decision 0060).
+"""Caller-written SPARQL on real uvicorn servers (issue 16, items 1 and 3; decision 0060).
 
-Two servers: the session's in-thread `live` server (an in-memory store) for what the check refuses, and a
-uvicorn child on an on-disk store (`api`) whose resident memory and CPU are measured with psutil: 2 SPARQL
-workers of 512 MiB, a 4 s query timeout, no background warming (it would use the CPU being measured).
+The text checked is the text run, nothing reaches a real listener on 127.0.0.1, FROM is refused, and
+every evaluation is bounded in memory, wall time and concurrency.
 """
 
 from __future__ import annotations
@@ -183,6 +180,9 @@ def test_without_network_isolation_raw_sparql_is_refused(tmp_path: Path, monkeyp
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
+    # A uvicorn child on an on-disk store, whose resident memory and CPU are measured with psutil (what the
+    # check refuses goes to the session's in-thread `live` server): 2 SPARQL workers of MEMORY_MB, a
+    # TIMEOUT_S query timeout, no background warming (it would use the CPU being measured).
     folder = tmp_path_factory.mktemp("sparql-bounds")
     store = OxigraphStore(folder / "store")
     load_model(store)

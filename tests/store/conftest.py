@@ -1,9 +1,7 @@
 """Fixtures for the backend-neutral store contract tests.
 
-`make_store` is parametrised over backend names: to run the contract against another backend,
-add its name to BACKEND_NAMES and a branch to `_opener` that returns two functions: one opening
-a client on the same storage every time it is called (so closing and reopening reaches the same
-data), and one opening the cheapest empty store of that backend for the `store` fixture.
+`make_store` is parametrised over BACKEND_NAMES; to add a backend, add its name there and a branch to
+`_opener` returning a `Backend` (a client on the same storage every call, and the cheapest empty store).
 """
 
 from __future__ import annotations
