@@ -1,14 +1,7 @@
 """The fault tests' data: two versions of one synthetic study and the store states they give.
 
-- `old_pkg`: study `fault-study`, ~150 excerpts (seed 3); `new_pkg`: the same study id, ~400
-  excerpts (seed 5): large enough that `qualkg ingest` runs a few seconds, so a kill lands inside it.
-- `old_store`: a store directory holding the model and `old_pkg` (ingested in-process), closed.
-- `reference`: a copy of `old_store` after an uninterrupted `qualkg ingest new_pkg`: the "after"
-  state every interrupted run is compared with, how long that run took, and how long an
-  uninterrupted upload of `new_pkg` to a running server took (the kill points are fractions of these).
-
-Both packages are named fault-study.zip, so the provenance triples (file name, digest) that the
-CLI and an upload write are the same and one reference serves both.
+`old_pkg`/`new_pkg` (study `fault-study`), `old_store` (the model and `old_pkg`, closed) and `reference`
+(the state after an uninterrupted ingest of `new_pkg`, and how long it took by CLI and by upload).
 """
 
 from __future__ import annotations
@@ -35,6 +28,9 @@ from tests.faults.harness import (
     upload,
 )
 
+# ~400 new excerpts keep `qualkg ingest` running a few seconds, so a kill lands inside it. Both packages
+# are named fault-study.zip, so the provenance triples (file name, digest) that the CLI and an upload write
+# are the same and one reference serves both.
 OLD_EXCERPTS, NEW_EXCERPTS = 150, 400
 
 
@@ -88,6 +84,7 @@ def copy_store(source: Path, folder: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory: pytest.TempPathFactory, old_store: Path, new_pkg: Path) -> Reference:
+    # the "after" state every interrupted run is compared with; the kill points are fractions of its times
     work = tmp_path_factory.mktemp("reference")
     store = copy_store(old_store, work)
     started = time.monotonic()

@@ -1,17 +1,8 @@
 """Real processes for the fault and load tests, and how to read a store back after a crash.
 
-- `package_zip`: a SYNTHETIC study package (bench/corpus.py's generator, every text flagged
-  synthetic) zipped under a chosen study id, so an "old" and a "new" version of one study exist;
-- `cli_ingest`: `python -m qualkg ingest` as a child process on a store directory;
-- `ApiProcess`: `python -m uvicorn --factory qualkg.app:build_app` as a child process, configured
-  only by QUALKG_* variables and an API keys file, killed with SIGKILL or stopped with SIGTERM;
-- `StudyState`: one study's graphs as sorted N-Triples lines, read through the store, so two states
-  compare exactly (the mapping mints no blank nodes, so the lines are deterministic);
-- `tmpfs`, `remount`: a small filesystem to fill up or make read-only (root only);
-- `Relay`: a loopback TCP relay that can cut every connection after a number of bytes, to make a
-  server "go away" mid-conversation without restarting it.
-
-Children get PR_SET_PDEATHSIG (tests.servers.launch) so none outlives a crashed test run.
+Synthetic packages (`package_zip`), CLI and uvicorn children (`cli_ingest`, `ApiProcess`; they die with
+the test run), study states that compare exactly (`StudyState`), small filesystems to fill or make
+read-only (`tmpfs`, `remount`), and a TCP relay that cuts connections (`Relay`).
 """
 
 from __future__ import annotations
@@ -94,6 +85,8 @@ def keys_file(folder: Path) -> Path:
 class ApiProcess:
     """uvicorn serving qualkg.app:build_app in a child process, on a loopback port kept across restarts."""
 
+    # configured only by QUALKG_* variables and an API keys file; killed with SIGKILL or stopped with SIGTERM
+
     def __init__(self, workdir: Path, env: dict[str, str], port: int | None = None) -> None:
         self.workdir, self.env, self.port = workdir, env, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -157,6 +150,8 @@ def upload(client: httpx.Client, package: Path) -> httpx.Response:
 @dataclass(frozen=True)
 class StudyState:
     """A study graph and its log graph as sorted N-Triples lines, and the model graph's size."""
+
+    # the mapping mints no blank nodes, so the lines are deterministic and two states compare exactly
 
     study: tuple[str, ...]
     log: tuple[str, ...]

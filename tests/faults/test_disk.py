@@ -1,10 +1,7 @@
 """A full disk and a read-only filesystem under the embedded store, through the CLI and the API.
 
-The store directory lives on a tmpfs this test mounts (the suite runs as root, and root ignores
-file permissions, so `chmod` cannot make a directory read-only for it; a read-only mount can).
-"Full" = the tmpfs is shrunk to what the store already uses plus 2 MiB: room for opening the
-store and rewriting the model, not for the new study (its write needs ~10 MiB of log).
-After every refusal the store must hold exactly the old state (conftest.py) once reopened.
+Every write is refused with a message naming the cause, and once reopened the store holds exactly the
+old state (conftest.py); with space freed the same command succeeds.
 """
 
 from __future__ import annotations
@@ -33,12 +30,16 @@ from tests.faults.harness import (
 )
 
 pytestmark = pytest.mark.servers
+# "Full": the tmpfs shrunk to what the store already uses plus 2 MiB, room for opening the store and
+# rewriting the model, not for the new study (its write needs ~10 MiB of log).
 ROOM_KIB = 2048
 NO_SPACE = "No space left on device"
 READ_ONLY = "Read-only file system"
 
 
 def store_on_tmpfs(mount: Path, old_store: Path) -> Path:
+    # a mount, since the suite runs as root and root ignores file permissions: `chmod` cannot make a
+    # directory read-only for it, a read-only mount can
     return Path(shutil.copytree(old_store, mount / "store"))
 
 

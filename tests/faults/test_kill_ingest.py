@@ -1,12 +1,7 @@
 """kill -9 during an ingest, through the CLI and through an HTTP upload: before or after, never between.
 
-The store starts with the old version of `fault-study` (conftest.py); a child process ingests the
-new version and gets SIGKILL after a seeded random fraction of the time an uninterrupted CLI run
-took (`reference.cli_seconds`, which includes the ~2-5 s the child needs to import qualkg, so
-early points hit start-up or reading, later ones validation and the write, the last ones may
-find the ingest done). Reopening the directory replays RocksDB's log (the crash recovery); the
-study graph, its log graph and the model must then be exactly the old state or exactly the
-reference's new state, and a re-run must succeed and give the new state.
+Once reopened (RocksDB replays its log), the study graph, its log graph and the model are exactly the old
+state or exactly the reference's new state, and a re-run succeeds and gives the new state.
 """
 
 from __future__ import annotations
@@ -35,7 +30,9 @@ from tests.faults.harness import (
 
 pytestmark = pytest.mark.servers
 
-# Seeded, stratified: one point in the first part of the run, one in the last (where the write is).
+# Seeded, stratified: one point in the first part of the run, one in the last (where the write is). The
+# fraction is of `reference.cli_seconds`, which includes the ~2-5 s the child needs to import qualkg: early
+# points hit start-up or reading, later ones validation and the write, the last ones may find the ingest done.
 _RNG = random.Random(20251125)
 CLI_KILLS = [round(_RNG.uniform(0.2, 0.6), 2), round(_RNG.uniform(0.6, 1.0), 2)]
 HTTP_KILLS = [round(_RNG.uniform(0.2, 0.6), 2), round(_RNG.uniform(0.6, 1.0), 2)]

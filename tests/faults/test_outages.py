@@ -1,15 +1,8 @@
 """A remote server going away: Fuseki under a running API, Neo4j under `qualkg sync neo4j`.
 
-Fuseki: an API configured only by QUALKG_STORE=sparql (+ URLs) runs on a Fuseki this test starts.
-While a reader keeps asking, Fuseki is killed (SIGKILL) during an upload; every answer must be
-200 or a 503 that says the graph store is unavailable (never 500); a new Fuseki on the same port
-and database brings the answers back unchanged, and the study graph is the old one or the new
-one (one SPARQL Update per batch), never a mix.
-
-Neo4j: starting Neo4j takes ~50 s on this machine, so the outage is made on the wire: the sync
-talks to the session's Neo4j through a loopback relay (harness.Relay) that drops every connection
-after half the bytes an uninterrupted sync sends and refuses new ones. To the driver that is the
-server vanishing mid-transaction.
+Fuseki killed during an upload: every answer is 200 or an "unavailable" 503, never 500, and a restarted
+Fuseki holds the old or the new study graph, never a mix. Neo4j cut mid-sync: the sync fails cleanly and
+the next one completes.
 """
 
 from __future__ import annotations
@@ -84,6 +77,9 @@ def wait_for(check: httpx.Client, path: str, status: int, timeout_s: float = 60)
 
 
 def test_fuseki_killed_and_restarted(tmp_path: Path, old_pkg: Path, new_pkg: Path, reference: Reference) -> None:
+    # an API configured only by QUALKG_STORE=sparql (+ URLs); Fuseki gets SIGKILL while a reader keeps asking,
+    # and a new Fuseki on the same port and database must bring the answers back unchanged (one SPARQL Update
+    # per batch, so the study graph is the old one or the new one)
     fuseki = start_fuseki(tmp_path / "fuseki")
     port = int(fuseki.base_url.rsplit(":", 1)[1])
     api = ApiProcess(tmp_path, sparql_env(fuseki, tmp_path)).start()
@@ -179,6 +175,9 @@ def sync_store(tmp_path_factory: pytest.TempPathFactory, old_store: Path, new_pk
 
 @pytest.fixture(scope="module")
 def relay(neo4j_server: Neo4jServer) -> Iterator[Relay]:
+    # starting Neo4j takes ~50 s here, so the outage is made on the wire: dropping every connection after
+    # half the bytes of an uninterrupted sync, and refusing new ones, is to the driver the server vanishing
+    # mid-transaction
     relay = Relay(int(neo4j_server.bolt_uri.rsplit(":", 1)[1]))
     yield relay
     relay.cut()
