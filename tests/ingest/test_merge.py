@@ -1,9 +1,7 @@
 """A study package that points to a QDPX export: the package adds roles, teams and themes.
 
-The export (built below) has one source "SYNTHETIC: Pay is low. We share decisions." with two
-selections: [0, 22) "SYNTHETIC: Pay is low." coded "Low pay", [23, 42) "We share decisions." coded
-"Shared decisions"; its one case "Case A" speaks that source. The package maps "Case A" → P1 (a peer
-in a flattened-hierarchy team) and lists "Low pay" under its subtheme "Challenges".
+The package maps the export's case "Case A" to P1 and files its code "Low pay" under a subtheme; the
+records and the headline question's answer carry both.
 """
 
 from __future__ import annotations
@@ -19,6 +17,8 @@ from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.wiring import load_model
 
+# One source, two selections: [0, 22) "SYNTHETIC: Pay is low." coded "Low pay", [23, 42) "We share decisions."
+# coded "Shared decisions"; its one case "Case A" speaks that source.
 TEXT = "SYNTHETIC: Pay is low. We share decisions."
 G = "00000000-0000-4000-8000-{:012d}".format
 QDE = f"""<?xml version="1.0" encoding="utf-8"?>
@@ -34,6 +34,7 @@ QDE = f"""<?xml version="1.0" encoding="utf-8"?>
 <Coding guid="{G(51)}" creatingUser="{G(1)}"><CodeRef targetGUID="{G(11)}"/></Coding></PlainTextSelection>
 </TextSource></Sources>
 </Project>"""
+# "Case A" → P1, a peer in a flattened-hierarchy team; "Low pay" listed under its subtheme "Challenges"
 STUDY = """id: merge-test
 title: Merge test (SYNTHETIC)
 synthetic: true

@@ -1,12 +1,5 @@
 """Study packages: the fixture read into exactly the expected records, each bad input refused with
 its rule and location, ZIP safety, the committed JSON Schema, and the bundled data in data/.
-
-Offsets in the fixture were counted by hand over the LF-normalised text of
-tests/ingest/data/package/minimal/t1.txt, "Q: pay?\\nA: SYNTHETIC pay is low.\\nA: SYNTHETIC hierarchy is flat.\\n":
-"Q: pay?\\n" is 8 characters and "A: " 3 more, so "SYNTHETIC pay is low." (21 characters) spans 11..32;
-"\\nA: " follows, so "SYNTHETIC hierarchy is flat." (28 characters) spans 36..64; "pay is low" sits 10
-characters into the first excerpt, 21..31. T2 has no text: its two excerpts are joined by a blank
-line, "SYNTHETIC first." (16) at 0..16 and "SYNTHETIC second." (17) at 18..35.
 """
 
 from __future__ import annotations
@@ -88,6 +81,12 @@ EXPECTED = PackageRecords(
         Code("C2", "Hierarchy", "TH1", "code"),
     ],
     coders=[Coder("coder1", "coder1"), Coder("coder2", "coder2")],
+    # Offsets counted by hand over the LF-normalised text of tests/ingest/data/package/minimal/t1.txt,
+    # "Q: pay?\nA: SYNTHETIC pay is low.\nA: SYNTHETIC hierarchy is flat.\n": "Q: pay?\n" is 8 characters and
+    # "A: " 3 more, so "SYNTHETIC pay is low." (21) spans 11..32; "\nA: " follows, so "SYNTHETIC hierarchy is
+    # flat." (28) spans 36..64; "pay is low" sits 10 characters into the first excerpt, 21..31. T2 has no
+    # text: its two excerpts are joined by a blank line, "SYNTHETIC first." (16) at 0..16 and
+    # "SYNTHETIC second." (17) at 18..35.
     excerpts=[
         Excerpt("T1", 11, 32, "SYNTHETIC pay is low.", ("C1",), "P1", "coder1", True, _prov("located-by-search", 2)),
         Excerpt("T1", 36, 64, "SYNTHETIC hierarchy is flat.", ("C2", "C1"), "N1", "coder1", True,

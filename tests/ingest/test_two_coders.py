@@ -1,10 +1,7 @@
 """Two coders on one span: one excerpt, both coders, and who applied which code (decision 0034).
 
-Hand-worked from the fixture study (tests/fixture_study.py): X1 is TR1 [0, 26) "SYNTHETIC: The pay is
-low.", coded C1 (Low pay) by R1. A second coder R2 who repeats every coding adds no excerpt, so every
-named question answers exactly as before. R2 coding X1 with C3 (Shared decisions) instead leaves five
-excerpts, gives X1 the codes C1 and C3 and the creators R1 and R2, and one qk:Coding each: R1 → C1,
-R2 → C3.
+Hand-worked from the fixture study (tests/fixture_study.py): a second coder who repeats every coding
+changes no answer; one who codes X1 differently keeps five excerpts and records each coder's coding.
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ IRIS = IriScheme(str(QKDATA))
 PREFIXES = ("PREFIX qk: <https://w3id.org/qualkg/ns#> PREFIX oa: <http://www.w3.org/ns/oa#> "
             "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
             "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> ")
-# Every question, with the parameters that change what it counts.
+# Every question, with the parameters that change what it counts: a second coder repeating R1 adds no excerpt.
 ASKED: list[tuple[str, dict[str, str | None]]] = [
     ("challenges-by-context", {}), ("challenges-by-context", {"feature": "peer-supervision"}),
     ("codebook", {}), ("context-contrast", {}), ("contexts", {}), ("cooccurrence", {}), ("excerpts", {}),
@@ -83,6 +80,8 @@ def test_a_second_coder_repeating_every_coding_changes_no_answer(catalog: Catalo
 
 @pytest.fixture(scope="module")
 def disagreeing() -> Iterator[tuple[StudyRecords, GraphStore]]:
+    # X1 is TR1 [0, 26) "SYNTHETIC: The pay is low.", coded C1 (Low pay) by R1; R2 codes it C3 (Shared
+    # decisions) instead: X1 gets the codes C1 and C3, the creators R1 and R2, and one qk:Coding each
     records = _with_second_coder(fixture_records(), {0: ("C3",)})
     store = _store(records)
     yield records, store

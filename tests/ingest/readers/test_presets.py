@@ -1,16 +1,7 @@
 """Every preset of the one registry, on real samples and small hand-made files (decisions 0085-0087).
 
-Expected values are derived without qualkg: the real ATLAS.ti export is counted with the `csv` module
-here; hand-made files are counted by hand below. Every hand-made text starts "SYNTHETIC: ".
-
-- QualCoder: A "SYNTHETIC: I was never told my role." = 11 + 25 = 36 → 0..36, coded "Role clarity" (parent
-  "Challenges") and "Support" by ann, "Role clarity" by ben (one span, two excerpts); B "SYNTHETIC: We met
-  weekly." = 11 + 14 = 25 → 38..63.
-- MAXQDA (each language): A "SYNTHETIC: My role was never written down." = 42 → 0..42; its row repeated
-  identically → a second coding with its own span 44..86; B "SYNTHETIC: We shared the load." = 30 →
-  88..118.
-- MAXQDA .xls (Polish): A "SYNTHETIC: Nikt nie opisał mojej roli." = 11 + 27 = 38 → 0..38 with two codes;
-  B "SYNTHETIC: Koledzy mnie zastąpili." = 11 + 23 = 34, twice → 40..74 and 76..110.
+Expected values are derived without qualkg: the real ATLAS.ti export is counted with the `csv` module,
+hand-made files by hand (in comments at their asserts). Every hand-made text starts "SYNTHETIC: ".
 """
 
 from __future__ import annotations
@@ -161,6 +152,9 @@ def test_qualcoder_category_is_the_parent_and_coders_split_excerpts(tmp_path: Pa
     path = tmp_path / "qualcoder.csv"
     path.write_bytes(QUALCODER.encode("utf-8"))
     records = read_tabular(path, study_id="qc")  # auto-detected
+    # "SYNTHETIC: I was never told my role." = 11 + 25 = 36 → 0..36, coded "Role clarity" (parent
+    # "Challenges") and "Support" by ann, "Role clarity" by ben (one span, two excerpts);
+    # "SYNTHETIC: We met weekly." = 11 + 14 = 25 → 38..63
     assert spans(records) == [
         ("int01.txt", 0, 36, ("Challenges > Role clarity", "Support"), "ann"),
         ("int01.txt", 0, 36, ("Challenges > Role clarity",), "ben"),
@@ -204,6 +198,8 @@ def test_maxqda_in_every_interface_language_keeps_identical_rows(tmp_path: Path,
     path = write_xlsx(tmp_path / f"segments-{language}.xlsx", [MAXQDA_HEADERS[language], *MAXQDA_ROWS])
     records = read_tabular(path, study_id="mx")
     t = "Site 1 / Interview 01"
+    # ROLE = 42 → 0..42; its identical repeat is a second coding with its own span 44..86;
+    # "SYNTHETIC: We shared the load." = 30 → 88..118
     assert spans(records) == [
         (t, 0, 42, ("Challenges > Role clarity",), "coder-a"),
         (t, 44, 86, ("Challenges > Role clarity",), "coder-a"),
@@ -216,6 +212,8 @@ def test_maxqda_in_every_interface_language_keeps_identical_rows(tmp_path: Path,
 def test_maxqda_xls_with_polish_headers() -> None:
     records = read_tabular(DATA / "maxqda_pl_segments.xls", study_id="mx", preset="maxqda")
     t = "Wywiady / Wywiad 01"
+    # "SYNTHETIC: Nikt nie opisał mojej roli." = 11 + 27 = 38 → 0..38 with two codes;
+    # "SYNTHETIC: Koledzy mnie zastąpili." = 11 + 23 = 34, twice → 40..74 and 76..110
     assert spans(records) == [
         (t, 0, 38, ("Wyzwania > Jasność roli", "Wsparcie"), "ania"),
         (t, 40, 74, ("Wsparcie",), "ania"),

@@ -1,22 +1,8 @@
 """Tabular coded-segment readers (Taguette CSV, MAXQDA XLSX, generic CSV + mapping) and bad input.
 
-How the expected records were derived (by hand, from tests/ingest/data/tabular/ and
-`write_maxqda_xlsx` below). Every excerpt text starts "SYNTHETIC: " (11 code points); the rest
-was counted word by word. A transcript's reconstructed text is its distinct segments in row order
+Expected records are derived by hand from tests/ingest/data/tabular/ and `write_maxqda_xlsx` (the counts
+are comments at the asserts). A transcript's reconstructed text is its distinct segments in row order
 joined by "\\n\\n", so segment k starts at sum(len(earlier segments) + 2).
-
-- Taguette: S1 "SYNTHETIC: I felt glad when the team met." = 11 + 30 = 41 → 0..41;
-  S2 "SYNTHETIC: At first I was afraid\\nof saying the wrong thing." = 11 + 21 + 1 + 26 = 59 →
-  43..102 (CRLF inside the cell became one LF); S3 "SYNTHETIC: Nobody was in charge of the
-  meeting." = 11 + 36 = 47 → 0..47 in interview-b. Rows 2 and 3 are one highlight with two tags;
-  row 5 repeats row 4.
-- MAXQDA: A "SYNTHETIC: My role was never written down." = 11 + 31 = 42 → 0..42, coded by two
-  coders (two excerpts, one span); B "SYNTHETIC: Colleagues covered for me.\\nEvery week." =
-  11 + 26 + 1 + 11 = 49 → 44..93; C "SYNTHETIC: We shared the load." = 11 + 19 = 30 → 0..30 in
-  the other group's "007".
-- Generic: D "SYNTHETIC: We listened before we spoke." = 11 + 28 = 39 → 0..39; E "SYNTHETIC: It
-  took months to feel part of it." = 11 + 34 = 45, spoken by 012 (41..86) and by 007 (88..133):
-  two speakers, two spans.
 """
 
 from __future__ import annotations
@@ -75,6 +61,11 @@ def taguette() -> StudyRecords:
 
 
 def test_taguette_excerpts_merge_tags_and_point_into_reconstructed_text(taguette: StudyRecords) -> None:
+    # Every text starts "SYNTHETIC: " (11 code points), the rest counted word by word.
+    # S1 "SYNTHETIC: I felt glad when the team met." = 11 + 30 = 41 → 0..41 (rows 2 and 3: one highlight,
+    # two tags); S2 "SYNTHETIC: At first I was afraid\nof saying the wrong thing." = 11 + 21 + 1 + 26 = 59 →
+    # 43..102 (CRLF inside the cell became one LF; row 5 repeats row 4); S3 "SYNTHETIC: Nobody was in charge
+    # of the meeting." = 11 + 36 = 47 → 0..47 in interview-b
     assert spans(taguette) == [
         ("interview-a.txt", 0, 41, ("emotion > joy", "team"), None),
         ("interview-a.txt", 43, 102, ("emotion > fear",), None),
@@ -128,6 +119,9 @@ def maxqda(tmp_path_factory: pytest.TempPathFactory) -> StudyRecords:
 
 def test_maxqda_groups_coders_and_offsets(maxqda: StudyRecords) -> None:
     t1, t2 = "Site 1 / Interview 01", "Site 2 / 007"
+    # A ROLE_TEXT = 11 + 31 = 42 → 0..42, coded by two coders (two excerpts, one span); B "SYNTHETIC:
+    # Colleagues covered for me.\nEvery week." = 11 + 26 + 1 + 11 = 49 → 44..93; C "SYNTHETIC: We shared
+    # the load." = 11 + 19 = 30 → 0..30 in the other group's "007"
     assert spans(maxqda) == [
         (t1, 0, 42, ("Challenges > Role clarity",), "coder-a"),
         (t1, 0, 42, ("Challenges > Role clarity",), "coder-b"),
@@ -178,6 +172,8 @@ def generic() -> StudyRecords:
 
 
 def test_generic_mapping_speakers_split_identical_text(generic: StudyRecords) -> None:
+    # D "SYNTHETIC: We listened before we spoke." = 11 + 28 = 39 → 0..39; E "SYNTHETIC: It took months to
+    # feel part of it." = 11 + 34 = 45, spoken by 012 (41..86) and by 007 (88..133): two speakers, two spans
     assert [(e.start, e.end, e.speaker, e.codes) for e in generic.excerpts] == [
         (0, 39, "007", ("Relationships > Trust",)),
         (41, 86, "012", ("Relationships",)),

@@ -1,10 +1,6 @@
-"""Writes nvivo-mac-style-handmade.qdpx: a small hand-made project shaped like an NVivo for Mac export.
+"""Writes nvivo-mac-style-handmade.qdpx, a small SYNTHETIC project shaped like an NVivo for Mac export.
 
-Run from this folder: `python make_nvivo_mac.py`. What it mimics (docs/qda-formats.md §2): the sources
-folder is `sources/` (lower case), the `.txt` is UTF-8 without a BOM and with LF line ends only, offsets
-count UTF-16 code units (an emoji counts 2) with the end exclusive, a whole-paragraph selection ends
-just after the paragraph's LF, one selection per code, `name=""`, and every ZIP entry is stored, not
-compressed. The offsets are computed here with str.encode, not with qualkg. The text is SYNTHETIC.
+Run from this folder: `python make_nvivo_mac.py`. What it mimics: docs/qda-formats.md §2.
 """
 
 from __future__ import annotations
@@ -13,6 +9,9 @@ import uuid
 import zipfile
 from pathlib import Path
 
+# Mimicked: the sources folder is `sources/` (lower case); the `.txt` is UTF-8 without a BOM, LF line ends only;
+# offsets count UTF-16 code units (an emoji counts 2), end exclusive, computed here with str.encode, not
+# with qualkg; one selection per code; `name=""`; every ZIP entry stored, not compressed.
 OUT = Path(__file__).with_name("nvivo-mac-style-handmade.qdpx")
 NS = uuid.UUID("6f1d0c2e-3b7a-4c55-9a41-0d2b7c9e5a10")
 TEXT = (
