@@ -15,7 +15,7 @@ from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 from starlette.datastructures import State
 
 from qualkg.api.answer_cache import AnswerCache, Work
-from qualkg.api.disclosure import MAX_NOISE, CellKeys, Disclosed, configured_keys, disclose, ephemeral_keys
+from qualkg.api.disclosure import CellKeys, Disclosed, configured_keys, disclose, ephemeral_keys
 from qualkg.api.security import Principal
 from qualkg.api.tables import Table, choose_format, render_table
 from qualkg.queries.catalog import Catalog, ParameterError, Question
@@ -110,8 +110,9 @@ def _render(state: State, catalog: Catalog, question: Question, engine: str, raw
     if _has_synthetic(df):
         notices.append(SYNTHETIC_NOTICE)
     if shown.perturbed:
-        notices.append(f"Counts of persons' records are perturbed by a small amount (at most {MAX_NOISE}, the same "
-                       "amount wherever the same records are counted); counts below "
+        notices.append("Counts of excerpts, participants, events, teams and co-occurrences are perturbed: each "
+                       "record counts 0, 1 or 2 times and a small noise is added (a count c is off by about "
+                       "√(c/2 + 1.5)); the same records always give the same value. Counts below "
                        f"{config.min_cell_count}, before or after perturbation, are null. Exact counts need the "
                        "'excerpts' scope.")
     if shown.suppressed:

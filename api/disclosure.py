@@ -1,24 +1,33 @@
-"""Disclosure control for callers without the `excerpts` scope: cell-key perturbation (decision 0070, which
-supersedes the secondary suppression of decision 0010; docs/security.md).
+"""Disclosure control for callers without the `excerpts` scope: perturbation keyed on records (decision 0070,
+which supersedes the secondary suppression of decision 0010; docs/security.md).
 
 Every record a count about persons counts — an excerpt, a participant, an event, a team, a pair of
-co-occurring excerpts — has a record key: a keyed hash (BLAKE2b, the server's secret) of its IRI, 64 bits.
-A cell's key is the sum of its records' keys modulo 2**64; the question lists each cell's records in a
-hidden column that no answer publishes. The published value of a count c is
+co-occurring excerpts — has, from a keyed hash of its IRI (BLAKE2b under the server's secret), a record key
+of 64 bits and a weight: 0, 1 or 2 (probability 1/4, 1/2, 1/4). A cell's key is the sum of its records'
+keys modulo 2**64, its weight the sum of their weights; the question lists each cell's records in a hidden
+column that no answer publishes. The published value of a count c is
 
-    0            when c = 0 (an empty cell discloses nobody),
-    null         when 0 < c < k, or when c + noise < k,
-    c + noise    otherwise, noise = PTABLE looked up by the top 16 bits of the cell key.
+    0                     when c = 0 (an empty cell discloses nobody),
+    null                  when 0 < c < k, or when the value below is under k,
+    weight + noise        otherwise: the weight is Binomial(2c, 1/2) (mean c, variance c/2), and the noise
+                          comes from PTABLE by the cell key (two-sided geometric, alpha = 1/3: 0 for half
+                          the cells, ±1 for a third, |noise| ≥ 3 for 1 in 18; variance 3/2).
 
-The same set of records has the same key and so the same noise in every answer, whatever question,
-parameters, engine or format asked for it: repeating a question or asking it another way gives the same
-numbers, never fresh noise to average away. A total minus its visible parts gives the hidden part plus the
-noise of every cell involved. Without the secret nobody can tell a cell's key from its records.
+Both parts depend on the set of records only: the same records give the same value in every answer, whatever
+question, parameters, engine or format asked for them, so repeating a question or asking it another way gives
+nothing to average. The two parts answer two attacks:
 
-Derived columns (the c-coefficient) are computed again from the published counts, so they are hidden
-whenever an input is; presence columns are kept (whether a count is zero is never changed). Answers
-ordered by a count are ordered again by the published counts, since the order of the exact ones would
-tell them apart.
+- The weights add up: a total's weight is the sum of its disjoint parts' weights. However many totals and
+  parts a caller combines, differencing gives back at most a hidden cell's weight, Binomial(2c, 1/2) — never
+  c itself, and never more than one draw of it. (Cell-key noise alone does not: every pair of a total and a
+  part differing by the same hidden cell gives it with fresh noise, and enough pairs average it away.)
+- The noise has no end short of the key's resolution (±40): no combination of published values rules out a
+  true count, and in one relation neighbouring counts differ in likelihood by at most a factor of 3 (4 at k).
+
+Without the secret nobody can tell a cell's key or weight from its records. Derived columns (the
+c-coefficient) are computed again from the published counts, so they are hidden whenever an input is;
+presence columns are kept (whether a count is zero is never changed). Answers ordered by a count are ordered
+again by the published counts, since the order of the exact ones would tell them apart.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -43,13 +53,39 @@ log = logging.getLogger(__name__)
 
 KEY_BITS = 64
 KEY_MOD = 1 << KEY_BITS
-PTABLE_BITS = 16  # the perturbation table's resolution: noise is looked up by the cell key's top 16 bits
-# noise → its weight out of 2**16 (probability): zero mean, variance 1.11, |noise| ≤ 4.
-PTABLE: tuple[tuple[int, int], ...] = (
-    (-4, 197), (-3, 786), (-2, 3604), (-1, 11796), (0, 32770), (1, 11796), (2, 3604), (3, 786), (4, 197))
-MAX_NOISE = max(abs(n) for n, _ in PTABLE)
-_BOUNDS = tuple(np.cumsum([w for _, w in PTABLE]).tolist())  # cumulative weights: the lookup table
-assert _BOUNDS[-1] == 1 << PTABLE_BITS, "the perturbation table's weights must add up to 2**16"
+# The noise is two-sided geometric (discrete Laplace): P(n) = (1 − alpha)/(1 + alpha) · alpha^|n|, alpha = 1/3. Half the
+# counts get 0, a third ±1, 1 in 9 ±2 …; variance 1.5. Its tails never end before the key's resolution
+# (±40), so no published value rules out a true count near it, and the likelihood of any two neighbouring
+# true counts differs by a factor of at most 3 (4 at the threshold k): a caller combining answers narrows a
+# hidden cell down to probabilities, never to one value (decision 0070).
+ALPHA = Fraction(1, 3)
+
+
+def _table(alpha: Fraction) -> tuple[tuple[int, int], ...]:
+    """The perturbation table: (noise, the first cell key above its range), every key in [0, 2**64)."""
+    rows: list[tuple[int, int]] = []
+    n = 0
+    while alpha ** (n + 1) / (1 + alpha) * KEY_MOD >= 1:
+        n += 1
+    for noise in range(-n, n + 1):  # P(N ≤ noise), exactly, then scaled to the key space
+        below = alpha ** -noise / (1 + alpha) if noise < 0 else 1 - alpha ** (noise + 1) / (1 + alpha)
+        rows.append((noise, KEY_MOD if noise == n else int(below * KEY_MOD)))
+    return tuple(rows)
+
+
+PTABLE = _table(ALPHA)
+MAX_NOISE = PTABLE[-1][0]  # the largest noise a cell can draw (its probability: about 2**-64)
+_BOUNDS = tuple(upper for _, upper in PTABLE)
+
+
+def noise_probability(n: int) -> float:
+    """P(noise = n) under the table (the keys' share of its range)."""
+    i = n + MAX_NOISE
+    if not 0 <= i < len(PTABLE):
+        return 0.0
+    return (PTABLE[i][1] - (PTABLE[i - 1][1] if i else 0)) / KEY_MOD
+
+
 SECRET_BYTES = 32
 
 
@@ -62,12 +98,15 @@ class Disclosed:
 
 
 @lru_cache(maxsize=1 << 20)
-def _record_key(secret: bytes, record: str) -> int:
-    return int.from_bytes(hashlib.blake2b(record.encode(), key=secret, digest_size=KEY_BITS // 8).digest(), "big")
+def _record(secret: bytes, record: str) -> tuple[int, int]:
+    """(record key, record weight) of one record under one secret."""
+    digest = hashlib.blake2b(record.encode(), key=secret, digest_size=KEY_BITS // 8 + 1).digest()
+    bits = digest[-1]
+    return int.from_bytes(digest[:-1], "big"), (bits & 1) + (bits >> 1 & 1)  # two fair bits: 0, 1, 2
 
 
 class CellKeys:
-    """Record keys and cell keys under one secret, and the published value of a count."""
+    """Record keys and weights under one secret, and the published value of a count."""
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
@@ -78,29 +117,55 @@ class CellKeys:
         return "CellKeys(<secret>)"  # the secret is never shown
 
     def record_key(self, record: str) -> int:
-        return _record_key(self._secret, record)
+        return _record(self._secret, record)[0]
+
+    def record_weight(self, record: str) -> int:
+        return _record(self._secret, record)[1]
+
+    def cell(self, records: Iterable[str]) -> tuple[int, int]:
+        """(cell key, cell weight) of a set of records: the sums of the distinct records' keys (modulo 2**64)
+        and weights."""
+        key = weight = 0
+        for r in set(records):
+            k, w = _record(self._secret, r)
+            key, weight = key + k, weight + w
+        return key % KEY_MOD, weight
 
     def cell_key(self, records: Iterable[str]) -> int:
-        """The sum of the distinct records' keys modulo 2**64."""
-        return sum(self.record_key(r) for r in set(records)) % KEY_MOD
+        return self.cell(records)[0]
 
     def publish(self, count: int, records: Iterable[str], k: int) -> int | None:
-        return perturb(count, self.cell_key(records), k)
+        return perturb(count, *self.cell(records), k)
 
 
 def noise(cell_key: int) -> int:
     """The perturbation table's noise for a cell key."""
-    return PTABLE[bisect.bisect_right(_BOUNDS, cell_key >> (KEY_BITS - PTABLE_BITS))][0]
+    return PTABLE[bisect.bisect_right(_BOUNDS, cell_key)][0]
 
 
-def perturb(count: int, cell_key: int, k: int) -> int | None:
+def perturb(count: int, cell_key: int, weight: int, k: int) -> int | None:
     """The published value of a count about persons (module doc): never a value in 1 … k − 1."""
     if count <= 0:
         return 0
     if count < k:
         return None
-    published = count + noise(cell_key)
+    published = weight + noise(cell_key)
     return published if published >= k else None
+
+
+def published_probability(published: int | None, count: int, k: int) -> float:
+    """P(a count of `count` records is published as `published`) under the method: what any attacker's
+    inference starts from."""
+    if count <= 0:
+        return float(published == 0)
+    if count < k:
+        return float(published is None)
+    weights = [math.comb(2 * count, w) / 4 ** count for w in range(2 * count + 1)]
+    if published is None:
+        return sum(p * sum(noise_probability(n) for n in range(-MAX_NOISE, k - w)) for w, p in enumerate(weights))
+    if published < k:
+        return 0.0
+    return sum(p * noise_probability(published - w) for w, p in enumerate(weights))
 
 
 def load_or_create_secret(path: Path) -> bytes:
@@ -155,7 +220,7 @@ def _published_counts(df: pd.DataFrame, question: Question, keys: CellKeys | Non
         if keys is None or col.records is None or col.records not in df.columns:
             values: list[int | None] = [0 if c == 0 else None for c in counts]  # no records: fail closed
         else:
-            values = [perturb(c, keys.cell_key(_records(r)), k) if c else 0
+            values = [perturb(c, *keys.cell(_records(r)), k) if c else 0
                       for c, r in zip(counts, df[col.records], strict=True)]
         out[col.name] = values
         hidden += sum(1 for c, v in zip(counts, values, strict=True) if c and v is None)

@@ -67,7 +67,9 @@ def render_table(df: pd.DataFrame, fmt: str, payload: dict[str, Any], filename: 
         envelope = json.dumps({**payload, "columns": [str(c) for c in df.columns]}, ensure_ascii=False)
         rows = df.to_json(orient="records", force_ascii=False) if len(df.columns) else "[]"
         return Table(f'{envelope[:-1]}, "rows": {rows}}}'.encode(), MEDIA["json"])
-    safe = df.map(_defuse)
+    # Cell by cell, as objects: DataFrame.map would make a count column holding a null a float column (3.0).
+    safe = pd.DataFrame({c: pd.Series([_defuse(v) for v in df[c]], index=df.index, dtype=object) for c in df.columns},
+                        columns=df.columns)
     if fmt == "csv":
         return Table(safe.to_csv(index=False).encode(), MEDIA["csv"], f"{filename}.csv")
     buf = io.BytesIO()

@@ -332,10 +332,9 @@ def answer_frame(q: Question, df: pd.DataFrame, *, records: bool) -> pd.DataFram
     hidden = [c.name for c in q.columns if c.hidden and c.name in df.columns]
     if not records:
         return df.drop(columns=hidden) if hidden else df
-    for name in hidden:
-        df[name] = [v if isinstance(v, str) else " ".join(v) if isinstance(v, list | tuple) else ""
-                    for v in df[name]]
-    return df
+    lists = {name: [v if isinstance(v, str) else " ".join(v) if isinstance(v, list | tuple) else "" for v in df[name]]
+             for name in hidden if not all(isinstance(v, str) for v in df[name])}
+    return df.assign(**lists) if lists else df  # a new frame: an engine's answer may be kept and shared
 
 
 def load_by_id(folder: str, suffix: str, parse: Callable[[str, str], T]) -> dict[str, T]:

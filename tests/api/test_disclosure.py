@@ -7,7 +7,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qualkg.api.disclosure import MAX_NOISE, PTABLE, CellKeys, disclose, load_or_create_secret, noise
+from qualkg.api.disclosure import (
+    MAX_NOISE,
+    PTABLE,
+    CellKeys,
+    disclose,
+    load_or_create_secret,
+    noise,
+    noise_probability,
+    published_probability,
+)
 from qualkg.queries.catalog import Column, Question
 from tests.conftest import LiveServer
 
@@ -28,15 +37,22 @@ def frame(counts: list[int], prefix: str = "x") -> pd.DataFrame:
 
 
 def test_the_perturbation_table() -> None:
-    """Zero mean, weights adding up to 2**16, noise at most MAX_NOISE, zero the likeliest."""
-    weights = dict(PTABLE)
-    assert sum(weights.values()) == 1 << 16 and max(map(abs, weights)) == MAX_NOISE == 4
-    assert sum(n * w for n, w in PTABLE) == 0 and weights[0] == max(weights.values())
-    assert [noise(k << 48) for k in (0, 196, 197, 32767, 65535)] == [-4, -4, -3, 0, 4]
+    """Two-sided geometric noise, alpha = 1/3, over the whole 64-bit key space: P(0) = 1/2, P(±1) = 1/6 each,
+    zero mean, variance 3/2, neighbouring noises 3 times as likely, tails to the key's resolution."""
+    assert PTABLE[0] == (-MAX_NOISE, 1) and PTABLE[-1] == (MAX_NOISE, 1 << 64) and MAX_NOISE == 40
+    assert [b for _, b in PTABLE] == sorted(b for _, b in PTABLE)
+    p = {n: noise_probability(n) for n in range(-MAX_NOISE, MAX_NOISE + 1)}
+    assert abs(sum(p.values()) - 1) < 1e-12 and abs(p[0] - 0.5) < 1e-12 and abs(p[1] - 1 / 6) < 1e-12
+    assert abs(sum(n * q for n, q in p.items())) < 1e-9 and abs(sum(n * n * q for n, q in p.items()) - 1.5) < 1e-9
+    assert all(abs(p[n] / p[n + 1] - 3) < 1e-6 for n in range(1, 20))
+    below_minus_1 = PTABLE[MAX_NOISE - 2][1]  # keys from here up to 2**62 draw -1: P(N ≤ -2) = 1/12
+    keys = (0, below_minus_1 - 1, below_minus_1, (1 << 62) - 1, 1 << 62, (1 << 64) - 1)
+    assert [noise(k) for k in keys] == [-40, -2, -1, -1, 0, 40]
 
 
 def test_small_counts_are_never_published_as_such() -> None:
-    """k = 3: 0 stays 0; 1 and 2 are null; c ≥ 3 is published within c ± 4, and never below 3."""
+    """k = 3: 0 stays 0; 1 and 2 are null; c ≥ 3 is published as its weight plus noise, never below 3, within a
+    few standard deviations (√(c/2 + 3/2)) of c."""
     counts = list(range(0, 40)) * 5
     out = disclose(frame(counts), Q, may_read_excerpts=False, k=3, keys=KEYS)
     for c, p in zip(counts, out.frame["n"], strict=True):
@@ -45,7 +61,7 @@ def test_small_counts_are_never_published_as_such() -> None:
         elif c < 3:
             assert p is None
         else:
-            assert p is None or (p >= 3 and abs(p - c) <= MAX_NOISE)
+            assert p is None or (p >= 3 and abs(p - c) <= 5 * (c / 2 + 1.5) ** 0.5)
     assert out.suppressed == sum(1 for c, p in zip(counts, out.frame["n"], strict=True) if c and p is None)
     assert {"text", "n_records"}.isdisjoint(out.frame.columns) and out.text_removed and out.perturbed
 
@@ -73,11 +89,29 @@ def test_the_noise_follows_the_table_and_the_secret() -> None:
     same cells get other noise (nobody without the secret can tell a cell's noise from its records)."""
     sets = [[f"r{i}", f"r{i}b", f"r{i}c"] for i in range(20_000)]
     drawn = [noise(KEYS.cell_key(s)) for s in sets]
-    for n, w in PTABLE:
-        assert abs(drawn.count(n) / len(drawn) - w / (1 << 16)) < 0.01
+    for n in range(-4, 5):
+        assert abs(drawn.count(n) / len(drawn) - noise_probability(n)) < 0.01
     other = CellKeys(b"another secret of 16+ bytes")
     assert sum(noise(other.cell_key(s)) != d for s, d in zip(sets, drawn, strict=True)) > 0.4 * len(sets)
     assert "secret" not in repr(KEYS).replace("<secret>", "")
+
+
+def test_weights_add_up_so_differencing_gives_a_weight_never_a_count() -> None:
+    """A total's weight is the sum of its disjoint parts' weights: a total minus a part, from any answers,
+    gives the other part's weight (Binomial(2c, 1/2)), the same however many pairs are combined."""
+    parts = [records(n, f"p{n}-").split() for n in (1, 2, 5, 40)]
+    weights = [KEYS.cell(p)[1] for p in parts]
+    assert KEYS.cell([r for p in parts for r in p])[1] == sum(weights)
+    assert all(0 <= w <= 2 * len(p) for w, p in zip(weights, parts, strict=True))
+    many = [KEYS.record_weight(f"r{i}") for i in range(20_000)]
+    assert all(abs(many.count(w) / len(many) - p) < 0.015 for w, p in ((0, 0.25), (1, 0.5), (2, 0.25)))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 4, 7, 20])
+def test_published_probability_is_a_distribution(count: int) -> None:
+    outcomes = [None, *range(0, 3 * count + 60)]
+    assert abs(sum(published_probability(p, count, 3) for p in outcomes) - 1) < 1e-9
+    assert all(published_probability(p, count, 3) == 0 for p in (1, 2))  # never published in 1 … k − 1
 
 
 def test_without_records_every_count_is_hidden() -> None:
