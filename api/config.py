@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -40,6 +41,9 @@ class ApiSettings(BaseModel):
                                "background at start and after each write (kept as finished JSON), and answers "
                                "again what callers asked before the write, so first askings are answered from "
                                "memory (needs answer_cache).")
+    cell_key_file: Path | None = Field(None, description="File holding the secret that keys the noise of "
+                                       "perturbed counts (made, mode 0600, when missing). Default beside an "
+                                       "embedded store; without one the secret lives only as long as the process.")
     trusted_proxies: tuple[str, ...] = Field((), description="Addresses or networks (JSON list, e.g. "
                                              '["127.0.0.1"]) of the reverse proxies whose X-Forwarded-For, '
                                              "Forwarded and X-Real-IP headers are believed. None = a request "

@@ -25,11 +25,14 @@ def load_api_keys(path: Path | None) -> list[ApiKey]:
 
 
 def api_config(settings: Settings) -> ApiConfig:
-    """The API's fields of `settings`; on loopback the API grants aggregate + excerpts without a key,
-    elsewhere keys are required."""
+    """The API's fields of `settings`; the cell-key secret beside an embedded store unless one is configured."""
     open_scopes = frozenset({"aggregate", "excerpts"}) if settings.host in LOCAL_HOSTS else frozenset()
-    return ApiConfig(**settings.model_dump(include=set(ApiSettings.model_fields)), version=version("qualkg"),
-                     open_scopes=open_scopes, keys=load_api_keys(settings.api_keys_file))
+    fields = settings.model_dump(include=set(ApiSettings.model_fields))
+    if fields["cell_key_file"] is None and settings.store == "oxigraph":
+        # kept beside the store, so the same records get the same noise after a restart (decision 0070)
+        fields["cell_key_file"] = settings.store_path.with_name(settings.store_path.name + ".cell-key")
+    return ApiConfig(**fields, version=version("qualkg"), open_scopes=open_scopes,
+                     keys=load_api_keys(settings.api_keys_file))
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
