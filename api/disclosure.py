@@ -1,33 +1,7 @@
-"""Disclosure control for callers without the `excerpts` scope: perturbation keyed on records (decision 0070,
-which supersedes the secondary suppression of decision 0010; docs/security.md).
-
-Every record a count about persons counts — an excerpt, a participant, an event, a team, a pair of
-co-occurring excerpts — has, from a keyed hash of its IRI (BLAKE2b under the server's secret), a record key
-of 64 bits and a weight: 0, 1 or 2 (probability 1/4, 1/2, 1/4). A cell's key is the sum of its records'
-keys modulo 2**64, its weight the sum of their weights; the question lists each cell's records in a hidden
-column that no answer publishes. The published value of a count c is
-
-    0                     when c = 0 (an empty cell discloses nobody),
-    null                  when 0 < c < k, or when the value below is under k,
-    weight + noise        otherwise: the weight is Binomial(2c, 1/2) (mean c, variance c/2), and the noise
-                          comes from PTABLE by the cell key (two-sided geometric, alpha = 1/3: 0 for half
-                          the cells, ±1 for a third, |noise| ≥ 3 for 1 in 18; variance 3/2).
-
-Both parts depend on the set of records only: the same records give the same value in every answer, whatever
-question, parameters, engine or format asked for them, so repeating a question or asking it another way gives
-nothing to average. The two parts answer two attacks:
-
-- The weights add up: a total's weight is the sum of its disjoint parts' weights. However many totals and
-  parts a caller combines, differencing gives back at most a hidden cell's weight, Binomial(2c, 1/2) — never
-  c itself, and never more than one draw of it. (Cell-key noise alone does not: every pair of a total and a
-  part differing by the same hidden cell gives it with fresh noise, and enough pairs average it away.)
-- The noise has no end short of the key's resolution (±40): no combination of published values rules out a
-  true count, and in one relation neighbouring counts differ in likelihood by at most a factor of 3 (4 at k).
-
-Without the secret nobody can tell a cell's key or weight from its records. Derived columns (the
-c-coefficient) are computed again from the published counts, so they are hidden whenever an input is;
-presence columns are kept (whether a count is zero is never changed). Answers ordered by a count are ordered
-again by the published counts, since the order of the exact ones would tell them apart.
+"""Disclosure control for callers without `excerpts`: every count of records about persons is perturbed by
+noise keyed on its records (record keys and weights from a keyed hash), null below k, 0 kept; derived
+columns recomputed from the published counts. The method, its parameters and the attacks it answers:
+decision 0070 (supersedes 0010's suppression) and docs/security.md.
 """
 
 from __future__ import annotations

@@ -1,15 +1,8 @@
-"""Named questions as data: `.rq` files with a `#+` YAML header, and checked parameter binding.
+"""Named questions as data: `.rq` files with a `#+` YAML header, and checked parameter binding (decision 0040).
 
-Header keys: id, title, description, paged, scope, params (name → type, vocab, default, required,
-description, minimum, maximum, choices), columns (name, label, count, records, hidden, derived, measure,
-text). Values arrive as strings and are bound as checked RDF terms; nothing a caller sends is pasted into
-SPARQL (decision 0040).
-
-Every column that is a number, or that a count feeds, says what it is (decision 0070): `count: UNIT`
-(what it counts: excerpt, participant, event, team or pair — records about persons — or study, review),
-`derived: {formula, of}` (computed from other columns), or `measure: WHAT` (a number that counts no one,
-such as an offset). The catalog refuses a question that leaves one undeclared, from the query's text
-(queries/numeric.py) and again from each answer (`Catalog.run`).
+Header keys: id, title, description, paged, scope, params, columns. Every numeric column declares
+`count: UNIT`, `derived: {formula, of}` or `measure: WHAT`; a question that leaves one undeclared is refused
+(decision 0070). Values are bound as checked RDF terms; nothing a caller sends is pasted into SPARQL.
 """
 
 from __future__ import annotations

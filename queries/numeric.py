@@ -1,11 +1,6 @@
-"""Which result columns of a SPARQL query are numbers, or computed from counts, read from its text.
-
-The catalog refuses a question whose header leaves such a column undeclared (decision 0070): a count
-nobody declared is a count disclosure control never sees. This is a reading of the text, not a parser:
-it types each `(expression AS ?v)` and `BIND(expression AS ?v)` by its outermost operator or function,
-follows variables through subqueries, and reports the outer SELECT's columns that come out numeric or
-that an aggregate count (COUNT, SUM, AVG) feeds. A column bound by a triple pattern (an offset, a year)
-is numeric only at run time; `Catalog.run` checks those on the answer itself.
+"""Which result columns of a SPARQL query are numbers, or fed by a count, read from its text (not parsed):
+the catalog refuses a question that leaves one undeclared (decision 0070); columns bound by a triple
+pattern are checked on each answer by `Catalog.run`.
 """
 
 from __future__ import annotations
