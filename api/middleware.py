@@ -46,8 +46,8 @@ class HttpPolicy(Protocol):
     def cors_origins(self) -> Sequence[str]: ...
 
 
-class SecurityHeaders:
-    """Adds SECURITY_HEADERS and a Content-Security-Policy to every HTTP answer (keeps any a route set)."""
+class _HttpOnly:
+    """An ASGI middleware that handles HTTP requests in `http` and passes every other scope through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,6 +56,16 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeaders(_HttpOnly):
+    """Adds SECURITY_HEADERS and a Content-Security-Policy to every HTTP answer (keeps any a route set)."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         csp = DOCS_CSP if scope["path"].startswith(DOCS_PATHS) else API_CSP
 
         async def send_with_headers(message: Message) -> None:
@@ -68,17 +78,15 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
+class BodyLimit(_HttpOnly):
     """Refuses request bodies over the limit of their route with 413: a declared length at once, before the
     app runs (so before the key is looked at and before a byte is read), a chunked body while it streams in."""
 
     def __init__(self, app: ASGIApp, *, default: int, upload: int) -> None:
-        self.app, self.default, self.upload = app, default, upload
+        super().__init__(app)
+        self.default, self.upload = default, upload
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = (scope["method"], scope["path"].rstrip("/") or "/")
         limit = self.upload if route == UPLOAD_ROUTE else self.default
         declared = Headers(scope=scope).get("content-length", "")
@@ -89,20 +97,14 @@ class BodyLimit:
         await RequestBodyLimitResponder(self.app, limit)(scope, receive, send)
 
 
-class LastResort:
+class LastResort(_HttpOnly):
     """Answers an error no handler took with 500 and a log reference only; the connection stays open.
 
     An error after the answer started is re-raised (the connection closes); one after it ended is only
     logged (decision 0067).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = {"started": False, "ended": False}
 
         async def send_tracked(message: Message) -> None:

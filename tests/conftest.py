@@ -5,6 +5,7 @@ Costly things are session-scoped; tests that write get their own store.
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import threading
@@ -95,15 +96,15 @@ TEST_KEYS = {"aggregate": {"aggregate"}, "excerpts": {"aggregate", "excerpts"}, 
              "ingest": {"ingest"}, "all": {"aggregate", "excerpts", "sparql", "ingest"}}
 
 
-def serve(app: FastAPI, port: int | None = None) -> tuple[uvicorn.Server, threading.Thread]:
-    """A real uvicorn serving `app` in a thread on 127.0.0.1; `server.config.port` is its port.
+def serve(app: FastAPI, port: int | None = None, host: str = "127.0.0.1") -> tuple[uvicorn.Server, threading.Thread]:
+    """A real uvicorn serving `app` in a thread, bound to `host`; `server.config.port` is its port.
 
     Without `port` the socket is bound here, before the server starts, so no other process can take
     the port between choosing and binding it."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds its own sockets
-    sock.bind(("127.0.0.1", port or 0))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=sock.getsockname()[1], log_level="warning"))
+    sock.bind((host, port or 0))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=sock.getsockname()[1], log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -132,3 +133,28 @@ def live() -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{server.config.port}", keys)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[int, list[str]]]:
+    """A real HTTP listener on 127.0.0.1 that records every request it gets."""
+    seen: list[str] = []
+
+    class Record(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(f"{self.command} {self.path}")
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.end_headers()
+            self.wfile.write(b'{"head": {"vars": []}, "results": {"bindings": [{}]}}')
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], seen
+    server.shutdown()
+    server.server_close()

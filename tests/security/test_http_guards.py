@@ -8,6 +8,7 @@ keep-alive connection stays usable after an unhandled error (decision 0067).
 from __future__ import annotations
 
 import io
+import ipaddress
 import os
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import openpyxl
+import psutil
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -342,33 +344,13 @@ def test_an_anonymous_caller_off_loopback_gets_no_scope() -> None:
 
 
 def _non_loopback_address() -> str:
-    """An address of this machine that is not loopback (the source address of its default route; a UDP
-    connect sends nothing). The tests send only to 127.0.0.1, from this address."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route is looked up
-        except OSError:
-            pytest.skip("no non-loopback address on this machine")
-        address = s.getsockname()[0]
-    if address.startswith("127.") or address == "0.0.0.0":
-        pytest.skip("no non-loopback address on this machine")
-    return str(address)
-
-
-def _serve_on(app: FastAPI, host: str) -> tuple[uvicorn.Server, threading.Thread]:
-    """As tests.conftest.serve, bound to `host` (0.0.0.0 here: every request still goes to 127.0.0.1)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=sock.getsockname()[1], log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    return server, thread
+    """An IPv4 address of one of this machine's interfaces that is not loopback. The tests send only to
+    127.0.0.1, from this address; a machine without one cannot run them, and the test says so."""
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family == socket.AF_INET and not ipaddress.ip_address(address.address).is_loopback:
+                return str(address.address)
+    raise AssertionError("this machine has no non-loopback IPv4 address to send from")
 
 
 @pytest.fixture(scope="module")
@@ -393,7 +375,7 @@ def wildcard_port() -> Iterator[int]:
     loopback, so the config opens aggregate + excerpts; the socket is bound to every address."""
     config = api_config(Settings(_env_file=None))
     assert config.open_scopes == LOCAL
-    server, thread = _serve_on(create_app(config, fixture_store(), default_catalog()), "0.0.0.0")
+    server, thread = serve(create_app(config, fixture_store(), default_catalog()), host="0.0.0.0")
     yield server.config.port
     _stop(server, thread)
 

@@ -6,7 +6,6 @@ every evaluation is bounded in memory, wall time and concurrency.
 
 from __future__ import annotations
 
-import http.server
 import json
 import statistics
 import threading
@@ -48,31 +47,6 @@ def spin(n: int) -> str:
 # 26 doublings of every literal of the store: the issue's 1 KB query that grew the server to 3.1 GB.
 BOMB = ("SELECT ?a26 WHERE { ?s ?p ?o BIND(STR(?o) AS ?a0)"
         + "".join(f" BIND(CONCAT(?a{i}, ?a{i}) AS ?a{i + 1})" for i in range(26)) + " }")
-
-
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[str]]]:
-    """A real HTTP listener on 127.0.0.1 that records every request it gets."""
-    seen: list[str] = []
-
-    class Record(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(f"{self.command} {self.path}")
-            self.send_response(200)
-            self.send_header("Content-Type", "application/sparql-results+json")
-            self.end_headers()
-            self.wfile.write(b'{"head": {"vars": []}, "results": {"bindings": [{}]}}')
-
-        do_POST = do_GET
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], seen
-    server.shutdown()
-    server.server_close()
 
 
 def ask(live: LiveServer, method: str, query: str) -> httpx.Response:

@@ -3,7 +3,6 @@ bomb is stopped at the cap, a CPU-bound query is killed at the timeout and its C
 
 from __future__ import annotations
 
-import http.server
 import threading
 import time
 from collections.abc import Iterator
@@ -37,26 +36,22 @@ def sandbox() -> Iterator[SparqlSandbox]:
     box.close()
 
 
-@pytest.fixture
-def listener() -> Iterator[tuple[int, list[str]]]:
-    """A real HTTP listener on 127.0.0.1 that records every request it gets."""
-    seen: list[str] = []
+# 200^5 rows of five small VALUES blocks: CPU only, no memory
+VALUES_200 = " ".join(str(i) for i in range(200))
+SPIN = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {VALUES_200} }}" for i in range(5)) + " }"
 
-    class Record(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            self.send_response(200)
-            self.end_headers()
 
-        do_POST = do_GET
+def spinning(box: SparqlSandbox, snapshot: Path) -> tuple[threading.Thread, list[type[StoreError]]]:
+    """A thread that runs SPIN on `box`, and the list the type of the error that stops it lands in."""
+    outcome: list[type[StoreError]] = []
 
-        def log_message(self, *args: object) -> None:
-            pass
+    def spin_once() -> None:
+        try:
+            box.evaluate(snapshot, SPIN, "text/csv")
+        except StoreError as e:
+            outcome.append(type(e))
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1], seen
-    server.shutdown()
+    return threading.Thread(target=spin_once), outcome
 
 
 def test_answers_from_the_snapshot(sandbox: SparqlSandbox, snapshot: Path) -> None:
@@ -80,12 +75,10 @@ def test_memory_bomb_is_stopped_at_the_cap(sandbox: SparqlSandbox, snapshot: Pat
 
 
 def test_timed_out_query_stops_using_the_cpu(sandbox: SparqlSandbox, snapshot: Path) -> None:
-    values = " ".join(str(i) for i in range(200))
-    spin = ("SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }")
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     started = time.monotonic()
     with pytest.raises(QueryTimeout):
-        sandbox.evaluate(snapshot, spin, "text/csv", timeout_s=2)
+        sandbox.evaluate(snapshot, SPIN, "text/csv", timeout_s=2)
     assert time.monotonic() - started < 10
     left = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
             and p.status() != psutil.STATUS_ZOMBIE]
@@ -94,18 +87,8 @@ def test_timed_out_query_stops_using_the_cpu(sandbox: SparqlSandbox, snapshot: P
 
 def test_busy_pool_refuses_instead_of_queueing_forever(snapshot: Path) -> None:
     box = SparqlSandbox(SandboxLimits(workers=1, timeout_s=3, wait_s=0.5))
-    values = " ".join(str(i) for i in range(200))
-    spin = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }"
-    outcome: list[type[BaseException]] = []
-
-    def spin_once() -> None:
-        try:
-            box.evaluate(snapshot, spin, "text/csv")
-        except QueryTimeout as e:
-            outcome.append(type(e))
-
+    first, outcome = spinning(box, snapshot)
     try:
-        first = threading.Thread(target=spin_once)
         first.start()
         time.sleep(1.0)  # the one worker is busy with the spin
         with pytest.raises(SandboxBusy):
@@ -136,17 +119,7 @@ def test_an_answer_past_the_answer_cap_is_stopped(snapshot: Path) -> None:
 def test_past_the_queue_a_query_is_refused_at_once(snapshot: Path) -> None:
     """One worker, no queue: while it spins, the next query is refused without waiting."""
     box = SparqlSandbox(SandboxLimits(workers=1, queue=0, timeout_s=3, wait_s=30))
-    values = " ".join(str(i) for i in range(200))
-    spin = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }"
-    outcome: list[type[BaseException]] = []
-
-    def spin_once() -> None:
-        try:
-            box.evaluate(snapshot, spin, "text/csv")
-        except QueryTimeout as e:
-            outcome.append(type(e))
-
-    first = threading.Thread(target=spin_once)
+    first, outcome = spinning(box, snapshot)
     try:
         first.start()
         time.sleep(0.5)
@@ -171,21 +144,11 @@ def test_a_copy_that_cannot_be_opened_is_the_store_failing_not_the_query(sandbox
 
 def test_closing_kills_a_busy_worker(snapshot: Path) -> None:
     box = SparqlSandbox(SandboxLimits(workers=1, timeout_s=30))
-    values = " ".join(str(i) for i in range(200))
-    spin = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"VALUES ?v{i} {{ {values} }}" for i in range(5)) + " }"
-    outcome: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.evaluate(snapshot, spin, "text/csv")
-        except StoreError as e:
-            outcome.append(e)
-
-    worker = threading.Thread(target=run)
+    worker, outcome = spinning(box, snapshot)
     worker.start()
     time.sleep(0.5)
     started = time.monotonic()
     box.close()
     worker.join(timeout=10)
     assert time.monotonic() - started < 5
-    assert len(outcome) == 1 and isinstance(outcome[0], SandboxUnavailable)
+    assert outcome == [SandboxUnavailable]
