@@ -14,14 +14,13 @@ from typing import Any
 import pandas as pd
 import pytest
 from neo4j import Driver, GraphDatabase
-from pyoxigraph import RdfFormat, parse
 
 from qualkg.projection.neo4j import sync
 from qualkg.queries.catalog import Catalog
 from qualkg.queries.cypher_catalog import CypherCatalog, Twin, default_cypher_catalog
-from qualkg.store import open_store
-from qualkg.store.base import ExportFormat, GraphStore
+from qualkg.store.base import GraphStore
 from tests.projection.conftest import IRIS
+from tests.servers.fixtures import fuseki_copy
 from tests.servers.launch import FusekiServer, Neo4jServer
 
 pytestmark = pytest.mark.servers
@@ -88,19 +87,10 @@ def neo4j_engine(neo4j_server: Neo4jServer, source_store: GraphStore,
 def fuseki_engine(fuseki_server: FusekiServer, source_store: GraphStore, catalog: Catalog) -> Iterator[Engine]:
     """The SPARQL questions through the remote store (store/sparql.py) on the session's Fuseki, loaded
     with every graph of `source_store`; loaded again whenever a test has emptied the server since."""
-    remote = open_store("sparql", query_url=fuseki_server.query_url, update_url=fuseki_server.update_url,
-                        gsp_url=fuseki_server.gsp_url)
-    graphs = {g: [q.triple for q in parse(source_store.export(g, ExportFormat.ntriples), format=RdfFormat.N_TRIPLES)]
-              for g in source_store.graphs()}
-    loaded_at: int | None = None
+    remote, current = fuseki_copy(fuseki_server, source_store)
 
     def run(qid: str, params: dict[str, str]) -> pd.DataFrame:
-        nonlocal loaded_at
-        if loaded_at != fuseki_server.resets:
-            fuseki_server.reset()
-            remote.replace_graphs(graphs)
-            loaded_at = fuseki_server.resets
-        return catalog.run(remote, qid, params)
+        return catalog.run(current(), qid, params)
 
     yield run
     remote.close()

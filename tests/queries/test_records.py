@@ -14,15 +14,14 @@ from typing import Any
 import pandas as pd
 import pytest
 from neo4j import GraphDatabase
-from pyoxigraph import RdfFormat, parse
 
 from qualkg.projection.neo4j import sync
 from qualkg.queries.catalog import Catalog, Question
 from qualkg.queries.cypher_catalog import default_cypher_catalog
-from qualkg.store import open_store
-from qualkg.store.base import ExportFormat, GraphStore
+from qualkg.store.base import GraphStore
 from tests.projection.conftest import build_source_store
 from tests.projection.test_projection_parity import CASES
+from tests.servers.fixtures import fuseki_copy
 from tests.servers.launch import FusekiServer, Neo4jServer
 
 Engine = Callable[[str, dict[str, str]], pd.DataFrame]
@@ -103,19 +102,10 @@ def neo4j_records(neo4j_server: Neo4jServer, store: GraphStore, catalog: Catalog
 
 @pytest.fixture(scope="module")
 def fuseki_records(fuseki_server: FusekiServer, store: GraphStore, catalog: Catalog) -> Iterator[Engine]:
-    remote = open_store("sparql", query_url=fuseki_server.query_url, update_url=fuseki_server.update_url,
-                        gsp_url=fuseki_server.gsp_url)
-    graphs = {g: [q.triple for q in parse(store.export(g, ExportFormat.ntriples), format=RdfFormat.N_TRIPLES)]
-              for g in store.graphs()}
-    loaded_at: int | None = None
+    remote, current = fuseki_copy(fuseki_server, store)
 
     def run(qid: str, params: dict[str, str]) -> pd.DataFrame:
-        nonlocal loaded_at
-        if loaded_at != fuseki_server.resets:
-            fuseki_server.reset()
-            remote.replace_graphs(graphs)
-            loaded_at = fuseki_server.resets
-        return catalog.run(remote, qid, params, records=True)
+        return catalog.run(current(), qid, params, records=True)
 
     yield run
     remote.close()

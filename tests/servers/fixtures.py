@@ -6,10 +6,13 @@ raises ServerStartError in the fixture, so every test using it errors (never ski
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from pyoxigraph import RdfFormat, parse
 
+from qualkg.store import open_store
+from qualkg.store.base import ExportFormat, GraphStore
 from tests.servers.launch import FusekiServer, Neo4jServer, start_fuseki, start_neo4j
 
 
@@ -39,3 +42,22 @@ def fuseki(fuseki_server: FusekiServer) -> FusekiServer:
     """The session's Fuseki, its dataset emptied before this test."""
     fuseki_server.reset()
     return fuseki_server
+
+
+def fuseki_copy(server: FusekiServer, source: GraphStore) -> tuple[GraphStore, Callable[[], GraphStore]]:
+    """The remote store on `server` (to close), and a function that returns it holding every graph of
+    `source`, loaded again whenever a test has emptied the server since (its reset count moved)."""
+    remote = open_store("sparql", query_url=server.query_url, update_url=server.update_url, gsp_url=server.gsp_url)
+    graphs = {g: [q.triple for q in parse(source.export(g, ExportFormat.ntriples), format=RdfFormat.N_TRIPLES)]
+              for g in source.graphs()}
+    loaded_at: int | None = None
+
+    def current() -> GraphStore:
+        nonlocal loaded_at
+        if loaded_at != server.resets:
+            server.reset()
+            remote.replace_graphs(graphs)
+            loaded_at = server.resets
+        return remote
+
+    return remote, current
