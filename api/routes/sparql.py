@@ -110,18 +110,42 @@ def normalise(text: str) -> tuple[str, str]:
 _PARSER_LOCK = Lock()  # rdflib's SPARQL parser (pyparsing) is not thread-safe: concurrent parses raise TypeError
 
 
+MAX_NESTING = 20  # braces, brackets, parentheses: rdflib's recursive parser exhausts the stack from ~25 parentheses
+
+
+def _refuse_by_text(code: str) -> None:
+    """400 for SERVICE, FROM / FROM NAMED, or nesting past MAX_NESTING in the query's code."""
+    if _SERVICE.search(code):
+        raise HTTPException(400, _REFUSED_SERVICE)
+    if _FROM.search(code):
+        raise HTTPException(400, _REFUSED_FROM)
+    if _nesting(code) > MAX_NESTING:
+        raise HTTPException(400, f"the query nests groups or expressions more than {MAX_NESTING} deep")
+
+
+def _nesting(code: str) -> int:
+    """The deepest nesting of `{`, `(` and `[` in query code (strings, IRIs and comments already removed)."""
+    depth = deepest = 0
+    for char in code:
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+    return deepest
+
+
 @lru_cache(maxsize=256)
 def check_query(text: str, max_rows: int) -> tuple[str, str]:
     """(query form, the query to run: the normalised text, capped). Raises 400 for updates, SERVICE,
     FROM / FROM NAMED and bad syntax; accepted texts are kept (decision 0013)."""
     text, code = normalise(text)
-    if _SERVICE.search(code):
-        raise HTTPException(400, _REFUSED_SERVICE)
-    if _FROM.search(code):
-        raise HTTPException(400, _REFUSED_FROM)
+    _refuse_by_text(code)
     try:
         with _PARSER_LOCK:
             parsed = parseQuery(text)
+    except RecursionError:  # a shape of nesting the depth check does not count
+        raise HTTPException(400, "the query nests too deeply for the checking parser") from None
     except ParseException as e:
         lowered = text.lower()
         if any(w in lowered for w in ("insert", "delete", "load", "clear", "drop", "create", "copy", "move", "add")):

@@ -296,3 +296,12 @@ def test_a_busy_pool_answers_503_at_once_instead_of_hanging(api: ApiProcess) -> 
     assert "busy" in r.json()["detail"] and int(r.headers["Retry-After"]) >= 1
     assert seconds < TIMEOUT_S - 0.5
     assert [a.status_code for a in answers] == [503, 503]
+
+
+@pytest.mark.parametrize("query", ["SELECT * WHERE " + "{" * 300 + " ?s ?p ?o " + "}" * 300,
+                                   "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 30 + "1" + ")" * 30 + ") }"])
+def test_a_deeply_nested_query_is_refused_not_a_500(live: LiveServer, query: str) -> None:
+    """rdflib's parser raised RecursionError on these (a 500, found by hand)."""
+    r = ask(live, "POST", query)
+    assert r.status_code == 400, r.text
+    assert "nest" in r.json()["detail"]
