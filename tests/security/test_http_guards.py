@@ -69,11 +69,12 @@ def held_in(folder: Path, pid: int | None = None) -> int:
     """Bytes a process (this one by default) holds in `folder`: its files, and files it holds open there
     but already unlinked (Starlette spools a form's file into a TemporaryFile, which has no name at all)."""
     total = 0
-    for f in folder.rglob("*"):
-        try:
-            total += f.stat().st_size if f.is_file() else 0
-        except OSError:
-            continue  # removed while we looked
+    for root, _, names in os.walk(folder):  # os.walk skips a folder removed while it walks (rglob raises)
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue  # removed while we looked
     fds = f"/proc/{pid or os.getpid()}/fd"
     for fd in os.listdir(fds):
         try:
