@@ -24,6 +24,7 @@ SCOPES: dict[str, str] = {
     "excerpts": "excerpt text and exact small counts",
     "sparql": "raw SPARQL queries (they bypass disclosure control)",
     "ingest": "upload studies (write)",
+    "review": "record review judgements and mapping reviews, import mapping sets (write)",
 }
 
 
