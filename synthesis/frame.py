@@ -16,6 +16,8 @@ from pyoxigraph import Literal, NamedNode, Triple
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
+from qualkg.ingest.limits import MAX_YAML_DEPTH
+from qualkg.ingest.package import _AliasRefused, _NoAliasLoader, _TooDeep
 from qualkg.ingest.problems import Problem, yaml_location
 from qualkg.ontology import vocabulary_graph
 from qualkg.ontology.iris import IriScheme, slug
@@ -61,8 +63,12 @@ class Frame(_Strict):
 def read_frame(path: Path) -> Frame:
     """Parse a frame file; every problem names the file and the field path."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)  # ingest's depth-limited loader
         frame = Frame.model_validate(data)
+    except _AliasRefused as e:
+        raise fail(str(path), "yaml-alias", f"YAML aliases (*name) are refused (line {e.line})") from None
+    except _TooDeep as e:
+        raise fail(str(path), "yaml-depth", f"nested more than {MAX_YAML_DEPTH} deep (line {e.line})") from None
     except yaml.YAMLError as e:
         raise fail(str(path), "yaml", f"not valid YAML: {e}") from None
     except ValidationError as e:
