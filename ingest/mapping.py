@@ -52,6 +52,7 @@ class _Terms:
 
 
 QK, OA, BIBO, FABIO = _Terms(ns.QK), _Terms(ns.OA), _Terms(ns.BIBO), _Terms(ns.FABIO)
+PRISM = _Terms("http://prismstandard.org/namespaces/basic/2.0/")
 FEATURE, MODE, ROLE = _Terms(ns.FEATURE), _Terms(ns.MODE), _Terms(ns.ROLE)
 DCTERMS, ORG, PROV, RDF = (_Terms(str(n)) for n in (std.DCTERMS, std.ORG, std.PROV, std.RDF))
 RDFS, SKOS, XSD = (_Terms(str(n)) for n in (std.RDFS, std.SKOS, std.XSD))
@@ -220,22 +221,37 @@ class StudyMapper:
             yield Triple(node, DCTERMS.contributor, self.coder(p.modifier))
 
     def _publication(self, p: Publication) -> Iterator[Triple]:
+        """The publication node; a field the record lacks writes no triple (decision 0093)."""
         pub = _n(self.iris.publication(self.sid, p.doi, p.title))
         yield Triple(self.study, QK.reportedIn, pub)
         yield Triple(pub, A, FABIO[p.kind])
         yield Triple(pub, DCTERMS.title, _s(p.title))
-        if p.doi:
-            yield Triple(pub, BIBO.doi, _s(p.doi))
+        optional = {BIBO.doi: p.doi, PRISM.publicationName: p.journal, PRISM.volume: p.volume,
+                    PRISM.issueIdentifier: p.issue, PRISM.pageRange: p.pages, DCTERMS.isPartOf: p.venue}
+        for prop, value in optional.items():
+            if value:
+                yield Triple(pub, prop, _s(value))
         if p.year:
             yield Triple(pub, FABIO.hasPublicationYear, _int(p.year, XSD.gYear))
-        if p.venue:
-            yield Triple(pub, DCTERMS.isPartOf, _s(p.venue))
         for author in p.authors:
             yield Triple(pub, DCTERMS.creator, _s(author))
+        yield from self._author_list(pub, p.authors)
+        if not p.authors_complete:
+            yield Triple(pub, QK.authorsComplete, FALSE)
         if p.authors:
-            yield Triple(pub, DCTERMS.bibliographicCitation, _s(citation(p.authors, p.year, p.title, p.venue, p.doi)))
+            yield Triple(pub, DCTERMS.bibliographicCitation, _s(citation(p)))
         if p.licence:
             yield Triple(pub, DCTERMS.license, _n(p.licence))
+
+    def _author_list(self, pub: NamedNode, authors: tuple[str, ...]) -> Iterator[Triple]:
+        """`bibo:authorList`: an rdf:List of the names in printed order, its cells study-scoped IRIs."""
+        cells = [_n(self.iris.scoped(self.sid, "author-list", str(i))) for i in range(1, len(authors) + 1)]
+        if not cells:
+            return
+        yield Triple(pub, BIBO.authorList, cells[0])
+        for cell, author, rest in zip(cells, authors, [*cells[1:], RDF.nil], strict=True):
+            yield Triple(cell, RDF.first, _s(author))
+            yield Triple(cell, RDF.rest, rest)
 
     def _participants(self) -> Iterator[Triple]:
         for p in self.r.participants:
@@ -393,15 +409,27 @@ class StudyMapper:
             yield Triple(body, RDF.value, _s(n.text))
 
 
-def citation(authors: tuple[str, ...], year: int | None, title: str, venue: str | None, doi: str | None) -> str:
-    """A short human-readable citation: 'Anestis E, Weaver T, et al. (2025). Title. Venue. doi:…'."""
-    names = ", ".join(authors[:3]) + (", et al." if len(authors) > 3 else "")
-    parts = [f"{names} ({year})." if year else f"{names}.", f"{title}."]
-    if venue:
-        parts.append(f"{venue}.")
-    if doi:
-        parts.append(f"doi:{doi}")
+def citation(p: Publication) -> str:
+    """'Anestis E, Weaver T, Tew J, et al. (2025). Title. BJPsych Open 11(5):e216. doi:…': at most three
+    names, "et al." after them when there are more or the list is partial; absent fields are left out."""
+    etal = len(p.authors) > 3 or not p.authors_complete
+    names = ", ".join(p.authors[:3]) + (", et al." if etal else "")
+    head = f"{names} ({p.year})." if p.year else names if etal else f"{names}."
+    parts = [head, p.title if p.title[-1:] in ".?!" else f"{p.title}."]
+    if source := _source(p):
+        parts.append(f"{source}.")
+    if p.doi:
+        parts.append(f"doi:{p.doi}")
     return " ".join(parts)
+
+
+def _source(p: Publication) -> str | None:
+    """'Journal 11(5):e216' from the structured fields, else the free-text venue."""
+    if not p.journal:
+        return p.venue
+    numbers = (p.volume or "") + (f"({p.issue})" if p.issue else "")
+    located = numbers + (f":{p.pages}" if numbers and p.pages else p.pages or "")
+    return f"{p.journal} {located}" if located else p.journal
 
 
 def map_study(records: StudyRecords, iris: IriScheme) -> list[Triple]:

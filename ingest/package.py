@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from qualkg.ingest.errors import ReaderError
 from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_YAML_DEPTH, shown
@@ -106,13 +106,27 @@ class _Model(BaseModel):
 # --- study.yaml ---------------------------------------------------------------------------
 
 class PublicationModel(_Model):
+    """The publication reporting the study; a field left out (or empty) is absent, never a placeholder."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True)
     doi: str | None = Field(None, pattern=r"^10\.\d{4,9}/\S+$", description="Bare DOI, e.g. 10.1192/bjo.2025.10833.")
-    title: str
+    title: str = Field(min_length=1)
     year: int | None = Field(None, ge=1900, le=2100)
-    venue: str | None = None
-    authors: list[str] = Field(default_factory=list, description='In order, e.g. "Anestis E".')
+    authors: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description='In printed order, e.g. "Anestis E".')
+    authors_complete: bool = Field(True, description='false: the list is partial, cited with "et al.".')
+    journal: str | None = Field(None, description="Journal name, e.g. BJPsych Open.")
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = Field(None, description='Page range or article number, e.g. "296–316" or "e216".')
+    venue: str | None = Field(None, description="Free text for what has no journal: a report, thesis or book.")
     kind: PublicationKind = "JournalArticle"
     licence: str | None = Field(None, pattern=r"^https?://", description="Licence IRI.")
+
+    @field_validator("doi", "journal", "volume", "issue", "pages", "venue", "licence", mode="before")
+    @classmethod
+    def _empty_is_absent(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class OrganisationModel(_Model):
@@ -646,7 +660,8 @@ def _check_study_id(r: _Reader, meta: StudyFile) -> None:
 def _study(meta: StudyFile) -> Study:
     pub = meta.publication
     publication = None if pub is None else Publication(
-        pub.doi, pub.title, pub.year, pub.venue, tuple(pub.authors), pub.kind, pub.licence)
+        pub.doi, pub.title, pub.year, pub.venue, tuple(pub.authors), pub.kind, pub.licence, pub.authors_complete,
+        pub.journal, pub.volume, pub.issue, pub.pages)
     return Study(meta.id, meta.title, meta.description, publication, meta.design, meta.analysis,
                  tuple(meta.countries), meta.setting, meta.sample, tuple(meta.published_themes),
                  meta.synthetic, meta.verification)

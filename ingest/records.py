@@ -25,6 +25,11 @@ class Publication:
     authors: tuple[str, ...] = ()
     kind: str = "JournalArticle"  # fabio class local name: JournalArticle, SystematicReview, ReviewArticle, Preprint …
     licence: str | None = None  # IRI, e.g. https://creativecommons.org/licenses/by/4.0/
+    authors_complete: bool = True  # False: `authors` lists only the first few ("et al.")
+    journal: str | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
