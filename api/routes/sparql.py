@@ -2,10 +2,13 @@
 
 The normalised text (`normalise`) is checked and run; updates, SERVICE, FROM, bad text and a LIMIT over
 the cap get 400. Sandbox outcomes map to 503/413; results by content negotiation (decisions 0013, 0060).
+A query without LIMIT gets the row cap, said in `Qualkg-Row-Cap`; a SELECT answer cut at it also carries
+`Qualkg-Rows-Truncated` (decision 0125).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -136,9 +139,10 @@ def _nesting(code: str) -> int:
 
 
 @lru_cache(maxsize=256)
-def check_query(text: str, max_rows: int) -> tuple[str, str]:
-    """(query form, the query to run: the normalised text, capped). Raises 400 for updates, SERVICE,
-    FROM / FROM NAMED and bad syntax; accepted texts are kept (decision 0013)."""
+def check_query(text: str, max_rows: int) -> tuple[str, str, bool]:
+    """(query form, the query to run: the normalised text, whether the server added the row cap). A SELECT
+    without LIMIT gets LIMIT max_rows + 1, so `cut_to_cap` can tell a cut answer (decision 0125). Raises 400
+    for updates, SERVICE, FROM / FROM NAMED and bad syntax; accepted texts are kept (decision 0013)."""
     text, code = normalise(text)
     _refuse_by_text(code)
     try:
@@ -158,17 +162,50 @@ def check_query(text: str, max_rows: int) -> tuple[str, str]:
     if "datasetClause" in query:
         raise HTTPException(400, _REFUSED_FROM)
     if form == "AskQuery":
-        return form, text
+        return form, text, False
     if "valuesClause" in query:
         raise HTTPException(400, "put VALUES inside the WHERE clause: a trailing VALUES block cannot be combined "
                                  "with the row cap")
     paging = query["limitoffset"] if "limitoffset" in query else {}
     limit = paging["limit"] if "limit" in paging else None
     if limit is None:
-        return form, f"{text}\nLIMIT {max_rows}"
+        return form, f"{text}\nLIMIT {max_rows + 1 if form == 'SelectQuery' else max_rows}", True
     if int(limit) > max_rows:
         raise HTTPException(400, f"LIMIT {limit} is above this endpoint's row cap of {max_rows}")
-    return form, text
+    return form, text, False
+
+
+# A record end in SPARQL CSV (a line break outside a quoted field) and in TSV (every line break: TSV escapes them).
+_CSV_RECORD = re.compile(rb'"[^"]*(?:""[^"]*)*"|\n')
+_TSV_RECORD = re.compile(rb"\n")
+_XML_RESULT = re.compile(rb"<result[\s/>]")
+
+
+def cut_to_cap(body: bytes, media: str, cap: int) -> tuple[bytes, bool]:
+    """(the SELECT answer with at most `cap` rows, whether a row was cut) for a body of up to cap + 1 rows
+    in one of RESULT_TYPES."""
+    if media == "application/sparql-results+json":
+        answer = json.loads(body)
+        rows = answer["results"]["bindings"]
+        if len(rows) <= cap:
+            return body, False
+        del rows[cap:]
+        return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), True
+    if media == "application/sparql-results+xml":
+        starts = [m.start() for m in _XML_RESULT.finditer(body)]
+        if len(starts) <= cap:
+            return body, False
+        start = starts[cap]
+        end = start + len(b"<result/>") if body.startswith(b"<result/>", start) else \
+            body.index(b"</result>", start) + len(b"</result>")
+        return body[:start] + body[end:], True
+    pattern = _CSV_RECORD if media == "text/csv" else _TSV_RECORD
+    ends = [m.end() for m in pattern.finditer(body) if m.group() == b"\n"]  # ends[0]: the header's
+    if ends and ends[-1] < len(body):
+        ends.append(len(body))  # a last record without a line break
+    if len(ends) - 1 <= cap:
+        return body, False
+    return body[:ends[cap]], True
 
 
 def _media(request: Request, form: str) -> str:
@@ -192,10 +229,17 @@ async def _run(request: Request, text: str | None) -> Response:
     if not text:
         raise HTTPException(400, "missing 'query'")
     config, store = request.app.state.config, request.app.state.store
-    form, query = await run_in_threadpool(check_query, text, config.max_rows)  # parsing would hold the event loop
+    form, query, capped = await run_in_threadpool(check_query, text, config.max_rows)  # parsing holds the loop
     media = _media(request, form)
     body = await run_in_threadpool(_evaluate, store, query, media, config.query_timeout_s)
-    return Response(body, media_type=media)
+    if not capped:
+        return Response(body, media_type=media)
+    headers = {"Qualkg-Row-Cap": str(config.max_rows)}
+    if form == "SelectQuery":
+        body, cut = await run_in_threadpool(cut_to_cap, body, media, config.max_rows)
+        if cut:
+            headers["Qualkg-Rows-Truncated"] = str(config.max_rows)
+    return Response(body, media_type=media, headers=headers)
 
 
 def _evaluate(store: GraphStore, query: str, media: str, timeout_s: float) -> bytes:

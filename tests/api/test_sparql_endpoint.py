@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from xml.dom.minidom import parseString
 
+import httpx
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
+from qualkg.api.app import create_app
+from qualkg.api.config import ApiConfig
 from qualkg.ontology.namespaces import QK
-from tests.conftest import LiveServer
+from qualkg.queries.catalog import default_catalog
+from tests.conftest import LiveServer, fixture_store, serve
 
 PARTICIPANTS = ("PREFIX qk: <https://w3id.org/qualkg/ns#> "
                 "SELECT ?p ?name WHERE { ?p a qk:Participant ; qk:pseudonym ?name }")
@@ -105,6 +111,59 @@ def test_row_cap_is_appended(live: LiveServer) -> None:
         r = c.get("/sparql", params={"query": "SELECT * WHERE { ?s a ?c . ?t a ?d }"},
                   headers={"Accept": "application/sparql-results+json"})
     assert len(r.json()["results"]["bindings"]) == 1000
+    assert r.headers["Qualkg-Row-Cap"] == "1000" and r.headers["Qualkg-Rows-Truncated"] == "1000"
+
+
+@pytest.fixture(scope="module")
+def cap3() -> Iterator[str]:
+    """A live server whose row cap is 3: the fixture's 4 participants are one row too many."""
+    app = create_app(ApiConfig(keys=[], open_scopes=frozenset({"sparql"}), max_rows=3), fixture_store(),
+                     default_catalog())
+    server, thread = serve(app)
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _rows(media: str, body: str) -> list[str]:
+    """The first column of each row of a SELECT answer, in any of the four result formats."""
+    if media == "text/csv":
+        return [r[0] for r in list(csv.reader(io.StringIO(body)))[1:]]
+    if media == "text/tab-separated-values":
+        return [line.split("\t")[0] for line in body.split("\n")[1:] if line]
+    if media == "application/sparql-results+json":
+        return [b["t"]["value"] for b in httpx.Response(200, text=body).json()["results"]["bindings"]]
+    results = parseString(body).getElementsByTagName("result")
+    return [n.getElementsByTagName("literal")[0].firstChild.data for n in results]
+
+
+# Four rows; the first holds a line break, a quote and a comma (one CSV record over two lines).
+FOUR = 'SELECT ?t WHERE { VALUES ?t { "a\\nb \\"q\\", c" "d" "e" "f" } } ORDER BY ?t'
+THREE = 'SELECT ?t WHERE { VALUES ?t { "d" "e" "f" } } ORDER BY ?t'
+
+
+@pytest.mark.parametrize("media", ["text/csv", "text/tab-separated-values", "application/sparql-results+json",
+                                   "application/sparql-results+xml"])
+def test_an_answer_cut_at_the_cap_says_so(cap3: str, media: str) -> None:
+    with httpx.Client(base_url=cap3, headers={"Accept": media}) as c:
+        cut, whole, limited = (c.get("/sparql", params={"query": q}) for q in (FOUR, THREE, FOUR + " LIMIT 2"))
+    assert cut.status_code == 200 and cut.headers["content-type"].startswith(media)
+    first = 'a\nb "q", c' if media != "text/tab-separated-values" else '"a\\nb \\"q\\", c"'
+    assert _rows(media, cut.text) == [first, *(["d", "e"] if media != "text/tab-separated-values" else ['"d"', '"e"'])]
+    assert cut.headers["Qualkg-Row-Cap"] == "3" and cut.headers["Qualkg-Rows-Truncated"] == "3"
+    assert len(_rows(media, whole.text)) == 3  # exactly at the cap: nothing was cut
+    assert whole.headers["Qualkg-Row-Cap"] == "3" and "Qualkg-Rows-Truncated" not in whole.headers
+    assert len(_rows(media, limited.text)) == 2  # the caller's own LIMIT: the cap played no part
+    assert "Qualkg-Row-Cap" not in limited.headers and "Qualkg-Rows-Truncated" not in limited.headers
+
+
+def test_graph_answers_name_the_cap(cap3: str) -> None:
+    """A CONSTRUCT's cap counts solutions, which a graph does not show: the cap is named, never a cut."""
+    q = "PREFIX qk: <https://w3id.org/qualkg/ns#> CONSTRUCT { ?p a qk:Participant } WHERE { ?p a qk:Participant }"
+    with httpx.Client(base_url=cap3) as c:
+        r = c.get("/sparql", params={"query": q}, headers={"Accept": "text/turtle"})
+    assert len(Graph().parse(data=r.text, format="turtle")) == 3
+    assert r.headers["Qualkg-Row-Cap"] == "3" and "Qualkg-Rows-Truncated" not in r.headers
 
 
 def test_timeout_answers_503(live: LiveServer) -> None:
