@@ -2,12 +2,15 @@
 
 Header keys: id, title, description, paged, scope, params, columns. Every numeric column declares
 `count: UNIT`, `derived: {formula, of}` or `measure: WHAT`; a question that leaves one undeclared is refused
-(decision 0070). Values are bound as checked RDF terms; nothing a caller sends is pasted into SPARQL.
+(decision 0070). Values are bound as checked RDF terms; nothing a caller sends is pasted into SPARQL. An
+empty value, or one outside what a parameter takes, is refused naming the values it takes; the values that
+depend on the data (studies, attribute names) come from queries/values/NAME.rq (decision 0126).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Literal as Lit
@@ -204,13 +207,17 @@ def _concepts(namespace: str) -> frozenset[str]:
         str(s) for s in g.subjects(RDF.type, SKOS.Concept) if str(s).startswith(namespace))
 
 
+def _concept_ids(p: Param) -> list[str]:
+    ns = VOCABULARIES[p.vocab or ""]
+    return sorted(c[len(ns):] for c in _concepts(ns))
+
+
 def _concept_term(p: Param, value: str) -> Term:
     ns = VOCABULARIES[p.vocab or ""]
     iri = value if value.startswith(ns) else ns + value
     if iri not in _concepts(ns):
-        allowed = ", ".join(sorted(c[len(ns):] for c in _concepts(ns)))
         raise ParameterError(p.name, value, "vocabulary",
-                             f"not a concept of the {p.vocab} vocabulary; one of: {allowed}")
+                             f"not a concept of the {p.vocab} vocabulary; one of: {', '.join(_concept_ids(p))}")
     return NamedNode(iri)
 
 
@@ -253,6 +260,38 @@ def _string_term(p: Param, value: str) -> Term:
     return Literal(value)
 
 
+def _fixed_values(p: Param) -> list[str] | None:
+    """The values a parameter takes whatever the data (None: any text, or values that depend on the data)."""
+    if p.type == "concept":
+        return _concept_ids(p)
+    if p.type == "bool":
+        return ["true", "false"]
+    return list(p.choices) if p.choices is not None else None
+
+
+def one_of(values: list[str], shown: int = 40) -> str:
+    """'one of: a, b, c' (the first `shown`, then how many more), or that there are none."""
+    if not values:
+        return "none: the store holds no such value"
+    more = f" … and {len(values) - shown} more" if len(values) > shown else ""
+    return f"one of: {', '.join(values[:shown])}{more}"
+
+
+@dataclass(frozen=True)
+class ValueList:
+    """The values one parameter takes in the current data: a SELECT of `?value` (queries/values/ID.rq)."""
+
+    id: str
+    sparql: str
+
+
+def parse_value_list(text: str, source: str) -> ValueList:
+    header = yaml.safe_load("\n".join(line[3:] for line in text.splitlines() if line.startswith("#+ "))) or {}
+    if "id" not in header or "?value" not in text:
+        raise ValueError(f"{source}: a value list needs an `#+ id:` header and selects ?value")
+    return ValueList(id=str(header["id"]), sparql=text)
+
+
 # Parameter type → how a checked value becomes a term (study ids need the IRI scheme: Catalog._term).
 _TERMS: dict[str, Callable[[Param, str], Term]] = {
     "concept": _concept_term, "int": _int_term, "bool": _bool_term, "iri": _iri_term, "string": _string_term,
@@ -260,19 +299,25 @@ _TERMS: dict[str, Callable[[Param, str], Term]] = {
 
 
 class Catalog:
-    """All named questions, loaded from package data; binds parameters and runs questions."""
+    """All named questions, loaded from package data; binds parameters and runs questions.
 
-    def __init__(self, questions: Mapping[str, Question], iris: IriScheme) -> None:
+    With `values` (by parameter name, `study` for every study parameter) and a store, `bind` also refuses
+    a value the data do not hold."""
+
+    def __init__(self, questions: Mapping[str, Question], iris: IriScheme,
+                 values: Mapping[str, ValueList] | None = None) -> None:
         self.questions = dict(questions)
         self.iris = iris
+        self.values = dict(values or {})
 
     def get(self, qid: str) -> Question:
         if qid not in self.questions:
             raise KeyError(f"no question '{qid}'; known: {', '.join(sorted(self.questions))}")
         return self.questions[qid]
 
-    def bind(self, qid: str, raw: Mapping[str, str | None]) -> dict[str, Term]:
-        """Check each value against its parameter's type and vocabulary; return terms to substitute."""
+    def bind(self, qid: str, raw: Mapping[str, str | None], store: GraphStore | None = None) -> dict[str, Term]:
+        """Check each value against its parameter's type and vocabulary (and, given `store`, against the
+        data); return terms to substitute. A missing value takes the default; an empty one is refused."""
         q = self.get(qid)
         unknown = set(raw) - {p.name for p in q.params}
         if unknown:
@@ -281,15 +326,55 @@ class Catalog:
             raise ParameterError(name, str(raw[name]), "unknown-parameter",
                                  f"not a parameter of '{qid}' (parameters: {known})")
         bound: dict[str, Term] = {}
+        empty = [p for p in q.params if raw.get(p.name) == ""]
         for p in q.params:
             value = raw.get(p.name)
-            value = p.default if value in (None, "") else value
+            value = p.default if value is None else value
             if value in (None, ""):
-                if p.required:
-                    raise ParameterError(p.name, "", "required", "is required")
+                if p.required and p not in empty:
+                    raise ParameterError(p.name, "", "required", f"is required; {self._one_of(p, store, bound)}")
                 continue
             bound[p.name] = self._term(p, str(value))
+        if empty:  # after the others: a value list may depend on them (attribute names of the study chosen)
+            p = empty[0]
+            instead = ("it is required" if p.required else f"leave it out for its default ({p.default})"
+                       if p.default not in (None, "") else "leave it out for no filter")
+            raise ParameterError(p.name, "", "empty", f"is empty: {instead}, or give {self._one_of(p, store, bound)}")
+        if store is not None:
+            for p in q.params:
+                if p.name in bound:
+                    self._check_known(p, bound, store)
         return bound
+
+    def _value_list(self, p: Param) -> ValueList | None:
+        return self.values.get("study" if p.type == "study" else p.name)
+
+    def _known(self, p: Param, bound: Mapping[str, Term], store: GraphStore) -> list[str] | None:
+        """The values `p` takes in the store's data (None: no value list for it); studies as ids."""
+        values = self._value_list(p)
+        if values is None:
+            return None
+        given = {k: v for k, v in bound.items() if k != p.name and f"?{k}" in values.sparql}
+        found = [str(v) for v in store.select_df(values.sparql, given)["value"]]
+        return [v.rsplit("/study/", 1)[-1] for v in found] if p.type == "study" else found
+
+    def _one_of(self, p: Param, store: GraphStore | None, bound: Mapping[str, Term]) -> str:
+        """'one of: …' for an error about `p`: its fixed values, else the data's (with a store)."""
+        values = _fixed_values(p)
+        if values is None and store is not None:
+            values = self._known(p, bound, store)
+        return one_of(values) if values is not None else ("a text" if p.type == "string" else f"a {p.type} value")
+
+    def _check_known(self, p: Param, bound: Mapping[str, Term], store: GraphStore) -> None:
+        known = self._known(p, bound, store)
+        if known is None:
+            return
+        value = str(getattr(bound[p.name], "value", bound[p.name]))
+        if p.type == "study":
+            value = value.rsplit("/study/", 1)[-1]
+        if value not in known:
+            what = "study" if p.type == "study" else f"{p.name} in the data" + (" of that study" * ("study" in bound))
+            raise ParameterError(p.name, value, "unknown", f"no such {what}; {one_of(known)}")
 
     def _term(self, p: Param, value: str) -> Term:
         if p.type == "study":
@@ -305,7 +390,7 @@ class Catalog:
         """
         q = self.get(qid)
         sparql = q.page(limit, offset) if q.paged and limit is not None else q.sparql
-        return answer_frame(q, store.select_df(sparql, self.bind(qid, raw)), records=records)
+        return answer_frame(q, store.select_df(sparql, self.bind(qid, raw, store)), records=records)
 
 
 def _numeric(values: pd.Series) -> bool:
@@ -347,6 +432,11 @@ def load_questions() -> dict[str, Question]:
     return load_by_id("sparql", ".rq", parse_question)
 
 
+def load_value_lists() -> dict[str, ValueList]:
+    """Every .rq file under queries/values, by id (the parameter name it serves)."""
+    return load_by_id("values", ".rq", parse_value_list)
+
+
 def default_catalog(base_iri: str = str(QKDATA)) -> Catalog:
-    return Catalog(load_questions(), IriScheme(base_iri))
+    return Catalog(load_questions(), IriScheme(base_iri), load_value_lists())
 

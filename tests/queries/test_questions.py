@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
+from qualkg.ingest.mapping import map_study
 from qualkg.queries.catalog import Catalog, ParameterError, parse_question
+from qualkg.store import open_store
 from qualkg.store.base import GraphStore
+from qualkg.wiring import load_model
+from tests.conftest import IRIS
+from tests.fixture_study import fixture_records
 
 
 def rows(df: pd.DataFrame, *cols: str) -> set[tuple]:
@@ -161,3 +169,60 @@ def test_paged_question_without_a_page_marker_is_a_packaging_error() -> None:
     text = "#+ id: broken\n#+ title: t\n#+ description: d\n#+ paged: true\nSELECT ?x WHERE { ?x ?p ?o }\n"
     with pytest.raises(ValueError, match=r"(?s)broken.rq: bad question header.*#PAGE"):
         parse_question(text, "broken.rq")
+
+
+@pytest.mark.parametrize(("qid", "params", "param", "says"), [
+    # `topic` defaults to "challenge": an empty one used to mean that default, silently.
+    ("challenges-by-context", {"topic": ""}, "topic", "leave it out for its default (challenge), or give a text"),
+    ("matrix", {"rows": ""}, "rows", "one of: role, team, feature, event-type, attribute"),
+    ("excerpts", {"synthetic": ""}, "synthetic", "leave it out for no filter, or give one of: true, false"),
+    ("excerpts", {"role": ""}, "role", "peer-practitioner"),
+    ("study-overview", {"study": ""}, "study", "it is required"),
+])
+def test_an_empty_value_is_refused_not_defaulted(catalog: Catalog, qid: str, params: dict, param: str,
+                                                   says: str) -> None:
+    with pytest.raises(ParameterError) as err:
+        catalog.bind(qid, params)
+    assert (err.value.param, err.value.rule, err.value.value) == (param, "empty", "")
+    assert says in str(err.value)
+
+
+def test_an_empty_study_lists_the_studies_there_are(catalog: Catalog, fx_store: GraphStore) -> None:
+    with pytest.raises(ParameterError, match=r"is empty: leave it out for no filter, or give one of: fx \(value"):
+        catalog.bind("teams", {"study": ""}, fx_store)
+
+
+def test_an_unknown_study_is_refused_naming_the_studies(catalog: Catalog, fx_store: GraphStore) -> None:
+    """The fixture store holds one study, fx; without the store the id cannot be checked against data."""
+    with pytest.raises(ParameterError) as err:
+        catalog.run(fx_store, "teams", {"study": "nope"})
+    assert (err.value.param, err.value.rule, err.value.value) == ("study", "unknown", "nope")
+    assert "no such study; one of: fx" in str(err.value)
+    assert len(catalog.run(fx_store, "teams", {"study": "fx"})) == 2  # T1, T2
+    assert "study" in catalog.bind("teams", {"study": "nope"})  # no store: the form alone is checked
+
+
+@pytest.fixture(scope="module")
+def with_attributes() -> Iterator[GraphStore]:
+    """The fixture study with case attributes: P1 Gender=woman, N1 Gender=man and Age band=30-39."""
+    records = fixture_records()
+    attributes = {"P1": (("Gender", "woman"),), "N1": (("Gender", "man"), ("Age band", "30-39"))}
+    people = [replace(p, attributes=attributes.get(p.id, ())) for p in records.participants]
+    store = open_store("oxigraph", path=None)
+    load_model(store)
+    store.replace_graph(IRIS.graph("fx"), map_study(replace(records, participants=people), IRIS))
+    yield store
+    store.close()
+
+
+def test_an_unknown_matrix_attribute_is_refused_naming_those_there_are(catalog: Catalog,
+                                                                        with_attributes: GraphStore) -> None:
+    with pytest.raises(ParameterError) as err:
+        catalog.run(with_attributes, "matrix", {"rows": "attribute", "attribute": "Age"})
+    assert (err.value.param, err.value.rule) == ("attribute", "unknown")
+    assert "no such attribute in the data; one of: Age band, Gender" in str(err.value)
+    with pytest.raises(ParameterError, match="no such attribute in the data of that study; one of: Age band, Gender"):
+        catalog.bind("matrix", {"rows": "attribute", "attribute": "gender", "study": "fx"}, with_attributes)
+    # Gender rows: P1 (woman) said X1, X2; N1 (man) said X4 — one row per (value, theme).
+    df = catalog.run(with_attributes, "matrix", {"rows": "attribute", "attribute": "Gender", "columns": "theme"})
+    assert rows(df, "row", "column", "excerpts") == {("woman", "Working as a peer", 2), ("man", "Team culture", 1)}
