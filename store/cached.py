@@ -125,13 +125,56 @@ class Memo:
 DEFAULT_MAX_BYTES = 256 << 20
 
 
-class CachedStore:
+class ForwardingStore:
+    """A GraphStore that passes every call to `inner`: the base of the wrappers that add to some calls."""
+
+    def __init__(self, inner: GraphStore) -> None:
+        self.inner = inner
+
+    def replace_graph(self, graph: str, triples: Iterable[Triple]) -> int:
+        return self.inner.replace_graph(graph, triples)
+
+    def replace_graphs(self, graphs: Mapping[str, Iterable[Triple]]) -> dict[str, int]:
+        return self.inner.replace_graphs(graphs)
+
+    def drop_graph(self, graph: str) -> bool:
+        return self.inner.drop_graph(graph)
+
+    def select_df(self, query: str, bindings: Bindings | None = None) -> pd.DataFrame:
+        return self.inner.select_df(query, bindings)
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        return self.inner.ask(query, bindings)
+
+    def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
+        return self.inner.query_raw(query, media_type, timeout_s)
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        return self.inner.select(query, bindings)
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
+        return self.inner.construct(query, bindings)
+
+    def graphs(self) -> list[str]:
+        return self.inner.graphs()
+
+    def triple_count(self, graph: str) -> int:
+        return self.inner.triple_count(graph)
+
+    def export(self, graph: str | None, fmt: ExportFormat) -> bytes:
+        return self.inner.export(graph, fmt)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class CachedStore(ForwardingStore):
     """GraphStore keeping up to `max_answers` answers of `select_df`, `ask` and `query_raw` (immutable, or
     copied per caller), holding at most `max_bytes` together, for the current generation; `select` and
     `construct` return mutable lists: passed through."""
 
     def __init__(self, inner: GraphStore, max_answers: int = 512, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.max_bytes = max_bytes  # also the budget of the finished answers kept above it (api.answer_cache)
         self._memo = Memo(max_answers, max_bytes)
         self._generation = 0
@@ -192,22 +235,6 @@ class CachedStore:
 
     def query_raw(self, query: str, media_type: str, timeout_s: float | None = None) -> bytes:
         return self._read(("raw", query, media_type), lambda: self.inner.query_raw(query, media_type, timeout_s))
-
-    # -- passed through -------------------------------------------------------------------------
-    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
-        return self.inner.select(query, bindings)
-
-    def construct(self, query: str, bindings: Bindings | None = None) -> list[Triple]:
-        return self.inner.construct(query, bindings)
-
-    def graphs(self) -> list[str]:
-        return self.inner.graphs()
-
-    def triple_count(self, graph: str) -> int:
-        return self.inner.triple_count(graph)
-
-    def export(self, graph: str | None, fmt: ExportFormat) -> bytes:
-        return self.inner.export(graph, fmt)
 
     def close(self) -> None:
         """Refuse further cached reads, wake `wait_for_write`, let the reads in progress end (pyoxigraph

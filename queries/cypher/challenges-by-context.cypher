@@ -1,6 +1,5 @@
 //+ id: challenges-by-context
-//+ sampled: [example]
-// `example` is SAMPLE() in SPARQL (any excerpt of the group); here it is the alphabetically first one.
+// `example` is the alphabetically first excerpt text of the group (MIN), as in the .rq and .sql.
 // The *_records columns list what each count counts, for disclosure control only (never published).
 MATCH (p)-[:HOLDS_ROLE]->(r) WHERE EXISTS { (r)-[:BROADER*0..]->(:Resource {iri: $role}) }
 MATCH (p)-[:MEMBER_OF]->(team) WHERE EXISTS { (team)-[:HAS_FEATURE]->(:Resource {iri: $feature}) }

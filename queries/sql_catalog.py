@@ -1,0 +1,97 @@
+"""The SQL twins of the named questions: `queries/sql/<id>.sql`, run on the columnar projection (decision 0132).
+
+A twin answers its `.rq` question with the same parameters (checked by `Catalog.bind`, passed as DuckDB
+`$name` parameters, null when unset) and the same columns, in the same order. Its `--+` YAML header holds
+`id`, `lists` (column → separator of a list cell, items sorted) and `note`; a paged twin has one `--PAGE`
+line where its page is cut. The projection's tables come from `queries/sql/extract/` (`load_extracts`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from qualkg.queries.catalog import Catalog, answer_frame, load_by_id
+from qualkg.store.base import QueryError
+from qualkg.store.columnar import Extract, Projection, parse_extract
+from qualkg.store.terms import to_python
+
+SQL_PAGE_MARKER = "--PAGE"
+
+
+@dataclass(frozen=True)
+class SqlTwin:
+    id: str
+    sql: str = field(repr=False)
+    lists: dict[str, str] = field(default_factory=dict)
+
+    def page(self, limit: int | None, offset: int = 0) -> str:
+        """The text cut to one page at its `--PAGE` line (built from ints only); the whole answer without limit."""
+        cut = "" if limit is None else f"LIMIT {int(limit)} OFFSET {max(0, int(offset))}"
+        return self.sql.replace(SQL_PAGE_MARKER, cut)
+
+
+def parse_sql_twin(text: str, source: str) -> SqlTwin:
+    """Split a .sql file into its `--+` YAML header and the statement."""
+    header = "\n".join(line[4:] if line.startswith("--+ ") else line[3:]
+                       for line in text.splitlines() if line.startswith("--+"))
+    meta = yaml.safe_load(header) or {}
+    unknown = set(meta) - {"id", "lists", "note"}
+    if "id" not in meta or unknown:
+        raise ValueError(f"{source}: an SQL twin header needs 'id' and knows only lists, note (got {sorted(meta)})")
+    return SqlTwin(str(meta["id"]), text, dict(meta.get("lists") or {}))
+
+
+def load_sql_twins() -> dict[str, SqlTwin]:
+    """Every .sql file under queries/sql, by id."""
+    return load_by_id("sql", ".sql", parse_sql_twin)
+
+
+def load_extracts() -> tuple[list[Extract], str]:
+    """The projection's extract queries (queries/sql/extract/*.rq, by file name) and its derive.sql."""
+    folder = files("qualkg.queries").joinpath("sql", "extract")
+    extracts = [parse_extract(f.read_text(encoding="utf-8"), f.name)
+                for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".rq")]
+    return extracts, folder.joinpath("derive.sql").read_text(encoding="utf-8")
+
+
+class SqlCatalog:
+    """Runs the named questions on the projection: same checks as the SPARQL catalog, same DataFrame columns."""
+
+    def __init__(self, catalog: Catalog, twins: Mapping[str, SqlTwin]) -> None:
+        orphans = sorted(set(twins) - set(catalog.questions))
+        if orphans:
+            raise ValueError(f"SQL twins without a SPARQL question: {', '.join(orphans)}")
+        self.catalog = catalog
+        self.twins = dict(twins)
+
+    def parameters(self, qid: str, raw: Mapping[str, str | None]) -> dict[str, Any]:
+        """Checked parameter values as DuckDB parameters: the ones the twin uses, null when unset."""
+        bound = self.catalog.bind(qid, raw)
+        text = self.twins[qid].sql
+        return {p.name: to_python(bound.get(p.name)) for p in self.catalog.get(qid).params
+                if re.search(rf"\${p.name}\b", text)}
+
+    def run(self, projection: Projection, qid: str, raw: Mapping[str, str | None], limit: int | None = None,
+            offset: int = 0, *, records: bool = False) -> pd.DataFrame:
+        """Run a question's twin; a DataFrame with the columns the question declares (the hidden record
+        columns, as `Catalog.run` gives them, only with `records`)."""
+        question = self.catalog.get(qid)
+        twin = self.twins.get(qid)
+        if twin is None:
+            raise KeyError(f"question '{qid}' has no SQL twin")
+        df = projection.query(twin.page(limit if question.paged else None, offset), self.parameters(qid, raw))
+        expected = [c.name for c in question.columns]
+        if list(df.columns) != expected:
+            raise QueryError(f"{qid}.sql returns {list(df.columns)}, the question declares {expected}")
+        return answer_frame(question, df, records=records)
+
+
+def default_sql_catalog(catalog: Catalog) -> SqlCatalog:
+    return SqlCatalog(catalog, load_sql_twins())
