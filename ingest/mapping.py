@@ -16,12 +16,10 @@ from qualkg.ingest.records import Code, Excerpt, Publication, SourceProject, Stu
 from qualkg.ontology import namespaces as ns
 from qualkg.ontology.iris import IriScheme, part, source_iri
 
-# Event kinds (records) → (class, collection mode concept).
-EVENT_KINDS: dict[str, tuple[str, str]] = {
-    "interview": ("Interview", "interview"),
-    "semi-structured-interview": ("Interview", "semi-structured-interview"),
-    "joint-interview": ("JointInterview", "joint-interview"),
-    "focus-group": ("FocusGroup", "focus-group"),
+# Event kinds (mode concepts) → the event's class; any other mode is a plain qk:DataCollectionEvent.
+EVENT_CLASSES: dict[str, str] = {
+    "interview": "Interview", "individual-interview": "Interview", "semi-structured-interview": "Interview",
+    "joint-interview": "JointInterview", "focus-group": "FocusGroup",
 }
 CODE_LEVELS: dict[str, str] = {"code": "Code", "subtheme": "Subtheme", "theme": "Theme"}
 QUOTE_CONTEXT = 32  # characters of prefix/suffix kept in a TextQuoteSelector
@@ -54,6 +52,7 @@ class _Terms:
 QK, OA, BIBO, FABIO = _Terms(ns.QK), _Terms(ns.OA), _Terms(ns.BIBO), _Terms(ns.FABIO)
 PRISM = _Terms("http://prismstandard.org/namespaces/basic/2.0/")
 FEATURE, MODE, ROLE = _Terms(ns.FEATURE), _Terms(ns.MODE), _Terms(ns.ROLE)
+STRUCTURE = _Terms("https://w3id.org/qualkg/vocab/structure/")
 DCTERMS, ORG, PROV, RDF = (_Terms(str(n)) for n in (std.DCTERMS, std.ORG, std.PROV, std.RDF))
 RDFS, SKOS, XSD = (_Terms(str(n)) for n in (std.RDFS, std.SKOS, std.XSD))
 A = RDF.type
@@ -281,9 +280,10 @@ class StudyMapper:
     def _events(self) -> Iterator[Triple]:
         for e in self.r.events:
             node = self.event(e.id)
-            cls, mode = EVENT_KINDS[e.kind]
-            yield Triple(node, A, QK[cls])
-            yield Triple(node, QK.collectionMode, MODE[mode])
+            yield Triple(node, A, QK[EVENT_CLASSES.get(e.kind, "DataCollectionEvent")])
+            yield Triple(node, QK.collectionMode, MODE[e.kind])
+            if e.structure:
+                yield Triple(node, QK.interviewStructure, STRUCTURE[e.structure])
             yield Triple(node, QK.inStudy, self.study)
             yield Triple(node, RDFS.label, _s(e.label or e.id))
             if e.synthetic:

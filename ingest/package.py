@@ -47,15 +47,23 @@ from qualkg.ontology.iris import reserved_study_id
 # ontology/vocab (roles, organisational features, collection modes; a test keeps them equal) and
 # the code levels of the model. Literals, so the JSON Schema lists them as enums.
 Role = Literal[
+    "peer-worker",
     "peer-practitioner",
+    "peer-support-worker",
+    "certified-peer-support-specialist",
     "non-peer-practitioner",
     "psychiatrist",
     "mental-health-nurse",
     "psychologist",
     "social-worker",
+    "occupational-therapist",
+    "family-therapist",
     "support-worker",
-    "team-manager",
     "other-clinician",
+    "service-user",
+    "carer",
+    "position",
+    "team-manager",
 ]
 Feature = Literal[
     "flattened-hierarchy",
@@ -70,7 +78,10 @@ Feature = Literal[
     "role-clarity",
     "team-culture",
 ]
-EventKind = Literal["interview", "semi-structured-interview", "joint-interview", "focus-group"]
+EventKind = Literal["individual-interview", "joint-interview", "focus-group", "observation", "participant-observation",
+                    "nonparticipant-observation", "documents"]
+OldEventKind = Literal["interview", "semi-structured-interview"]  # read, mapped, and warned about
+InterviewStructure = Literal["structured", "semi-structured", "unstructured"]
 CodeLevel = Literal["code", "subtheme", "theme"]
 PublicationKind = Literal["JournalArticle", "ReviewArticle", "SystematicReview", "Preprint"]
 OrganisationKind = Literal["formal", "unit"]
@@ -79,6 +90,12 @@ Verification = Literal["unverified"]
 ROLES: tuple[str, ...] = get_args(Role)
 FEATURES: tuple[str, ...] = get_args(Feature)
 EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
+STRUCTURES: tuple[str, ...] = get_args(InterviewStructure)
+# The old combined kinds (grouping and structure in one value) → (kind, structure).
+OLD_EVENT_KINDS: dict[str, tuple[str, str | None]] = {
+    "interview": ("individual-interview", None),
+    "semi-structured-interview": ("individual-interview", "semi-structured"),
+}
 CODE_LEVELS: tuple[str, ...] = get_args(CodeLevel)
 PUBLICATION_KINDS: tuple[str, ...] = get_args(PublicationKind)  # FaBiO classes the ontology declares
 
@@ -147,7 +164,9 @@ class EventModel(_Model):
     """One data-collection event; also one row of events.csv (participants separated by ';')."""
 
     id: LocalId
-    kind: EventKind
+    kind: Literal[EventKind, OldEventKind] = Field(description="The grouping, a mode concept; the old combined values "
+                                           "interview and semi-structured-interview are mapped, with a warning.")
+    structure: InterviewStructure | None = Field(None, description="How closely the event followed a guide.")
     label: str | None = None
     participants: list[str] = Field(default_factory=list)
     originating_study: str | None = Field(None, description="Id of the study that first collected the data.")
@@ -616,14 +635,14 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
 
     excerpts, located = _locate_excerpts(r, excerpt_rows, readable)
     texts.update(located)
+    warnings = _old_event_kinds(r, events)
     r.raise_if_any()
     return PackageRecords(
         study=_study(meta),
         organisations=[Organisation(o.id, o.label, o.kind, o.verification) for o in (x.item for x in orgs.values())],
         teams=[Team(t.id, t.label, t.organisation, tuple(t.features)) for t in (x.item for x in teams.values())],
         participants=[_participant(p) for p in participants.values()],
-        events=[Event(e.id, e.kind, e.label, tuple(e.participants), e.originating_study, e.synthetic)
-                for e in (x.item for x in events.values())],
+        events=[_event(e) for e in (x.item for x in events.values())],
         transcripts=[Transcript(t.id, t.label, texts[t.id], t.event, t.synthetic,
                                 prefix + (t.text_file or "transcripts.csv"))
                      for t in (x.item for x in transcripts.values())],
@@ -634,7 +653,36 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
         notes=_notes(meta),
         coded_data=coded,
         cases=dict(meta.cases),
+        warnings=warnings,
     )
+
+
+def _event(e: EventModel) -> Event:
+    kind, structure = OLD_EVENT_KINDS.get(e.kind, (e.kind, None))
+    return Event(e.id, kind, e.label, tuple(e.participants), e.originating_study, e.synthetic,
+                 e.structure or structure)
+
+
+def _old_event_kinds(r: _Reader, events: dict[str, _Located]) -> list[Problem]:
+    """One warning per old combined kind, at its first event; a structure that contradicts the kind is refused."""
+    found: dict[str, list[_Located]] = {}
+    for located in events.values():
+        if located.item.kind in OLD_EVENT_KINDS:
+            found.setdefault(located.item.kind, []).append(located)
+    warnings = []
+    for old, rows in found.items():
+        kind, structure = OLD_EVENT_KINDS[old]
+        for x in rows:
+            if structure and x.item.structure not in (None, structure):
+                r.problem(replace(x.where, field="structure"), "event-structure",
+                          f"kind {old} says the structure is {structure}", x.item.structure)
+        ids = ", ".join(x.item.id for x in rows[:MAX_OCCURRENCES_SHOWN]) + (
+            ", …" if len(rows) > MAX_OCCURRENCES_SHOWN else "")
+        said = f"kind {kind} and structure {structure}" if structure else f"kind {kind}"
+        warnings.append(Problem(replace(rows[0].where, field="kind"), "event-kind-old",
+                                f"the old kind {old} is read as {said} ({len(rows)} event"
+                                f"{'s' if len(rows) > 1 else ''}: {ids}); write that instead", old, "warning"))
+    return warnings
 
 
 def _study_file(r: _Reader) -> StudyFile:

@@ -91,11 +91,12 @@ class Participant:
 @dataclass(frozen=True, slots=True)
 class Event:
     id: str
-    kind: str  # interview | semi-structured-interview | joint-interview | focus-group
+    kind: str  # mode concept local name: individual-interview | joint-interview | focus-group | documents …
     label: str | None = None
     participants: tuple[str, ...] = ()
     originating_study: str | None = None  # when the data were first collected for another study
     synthetic: bool = False
+    structure: str | None = None  # structure concept local name: structured | semi-structured | unstructured
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rdflib import URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from qualkg.ingest.errors import ReaderError
 from qualkg.ingest.package import (
     EVENT_KINDS,
     FEATURES,
+    OLD_EVENT_KINDS,
     PUBLICATION_KINDS,
     ROLES,
+    STRUCTURES,
     CodedData,
     PackageRecords,
     materialise_coded_data,
@@ -267,10 +270,19 @@ def test_unsafe_zip_is_refused(case: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("allowed", "namespace"), [(ROLES, ROLE), (FEATURES, FEATURE), (EVENT_KINDS, MODE)],
                          ids=["roles", "features", "event kinds"])
 def test_vocabulary_constants_equal_the_skos_schemes(allowed: tuple[str, ...], namespace: str) -> None:
-    """The package's allowed local names are exactly the concepts of the scheme in ontology/vocab."""
+    """The package's allowed local names, with the old event kinds it maps, are exactly the concepts of the
+    scheme in ontology/vocab."""
     g = vocabulary_graph()
     concepts = {str(c).removeprefix(str(namespace)) for c in g.subjects(SKOS.inScheme, namespace["scheme"])}
-    assert set(allowed) == concepts
+    old = set(OLD_EVENT_KINDS) if namespace == MODE else set()
+    assert set(allowed) | old == concepts
+
+
+def test_structures_equal_the_skos_scheme() -> None:
+    structure = "https://w3id.org/qualkg/vocab/structure/"
+    concepts = {str(c).removeprefix(structure) for c in vocabulary_graph().subjects(SKOS.inScheme,
+                                                                                   URIRef(structure + "scheme"))}
+    assert set(STRUCTURES) == concepts == {"structured", "semi-structured", "unstructured"}
 
 
 def test_publication_kinds_are_the_fabio_classes_the_ontology_declares() -> None:
@@ -304,10 +316,10 @@ def test_seed_design_counts_equal_the_abstract(seed: PackageRecords) -> None:
     assert (len(peers), len(others)) == (9, 18)
     assert {p for e in non_peer_events for p in e.participants} == others
     assert {p for e in peer_events for p in e.participants} == peers
-    assert sorted(e.kind for e in non_peer_events).count("interview") == 11
+    assert sorted(e.kind for e in non_peer_events).count("individual-interview") == 11
     assert sorted(e.kind for e in non_peer_events).count("focus-group") == 4
     assert len(non_peer_events) == 15
-    assert {e.kind for e in peer_events} == {"semi-structured-interview", "joint-interview"}
+    assert {e.kind for e in peer_events} == {"individual-interview", "joint-interview"}
     assert len(peer_events) + len(non_peer_events) == len(seed.events)
     themes = [c for c in seed.codes if c.level == "theme"]
     assert len(themes) == 3

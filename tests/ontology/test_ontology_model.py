@@ -30,7 +30,7 @@ LOCAL_PROPERTIES = [
     "originatingStudy", "plainText", "sourceFile", "sourceTool", "offsetConvention", "originalStart",
     "originalEnd", "colour", "labelStatus", "verificationStatus", "hasAttribute", "attributeName",
     "attributeValue", "design", "analysisMethod", "setting", "sampleDescription", "country",
-    "publishedTheme", "inputDigest", "hasCoding", "appliedCode", "authorsComplete",
+    "publishedTheme", "inputDigest", "hasCoding", "appliedCode", "authorsComplete", "interviewStructure",
 ]
 PROPERTY_TYPES = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property}
 DECLARATION_TYPES = PROPERTY_TYPES | {OWL.Class, RDFS.Class, OWL.NamedIndividual, SKOS.ConceptScheme, SKOS.Concept}
