@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from qualkg.ingest.mapping import map_study
+from qualkg.ingest.records import Publication, Study, StudyRecords
 from qualkg.queries.catalog import Catalog, ParameterError, parse_question
 from qualkg.store import open_store
 from qualkg.store.base import GraphStore
@@ -226,3 +227,20 @@ def test_an_unknown_matrix_attribute_is_refused_naming_those_there_are(catalog: 
     # Gender rows: P1 (woman) said X1, X2; N1 (man) said X4 — one row per (value, theme).
     df = catalog.run(with_attributes, "matrix", {"rows": "attribute", "attribute": "Gender", "columns": "theme"})
     assert rows(df, "row", "column", "excerpts") == {("woman", "Working as a peer", 2), ("man", "Team culture", 1)}
+
+
+def test_studies_give_design_sample_kind_and_synthetic_data(catalog: Catalog) -> None:
+    """The fixture study (synthetic, a report) beside a study-level record of a systematic review with no
+    invented content: its kind is review and its data are not synthetic."""
+    review = Study("rv", "A review", publication=Publication(None, "A review", 2024, kind="SystematicReview"),
+                   design="systematic review", setting="mental health services")
+    store = open_store("oxigraph", path=None)
+    load_model(store)
+    store.replace_graph(IRIS.graph("fx"), map_study(fixture_records(), IRIS))
+    store.replace_graph(IRIS.graph("rv"), map_study(StudyRecords(study=review), IRIS))
+    df = catalog.run(store, "studies", {})
+    store.close()
+    assert rows(df, "title", "design", "sample", "setting", "analysis", "kind", "synthetic") == {
+        ("Fixture study", "qualitative interview study", "4 practitioners (SYNTHETIC)", None, "thematic analysis",
+         "primary study", True),
+        ("A review", "systematic review", None, "mental health services", None, "review", False)}
