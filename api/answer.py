@@ -19,6 +19,8 @@ from qualkg.api.disclosure import CellKeys, Disclosed, configured_keys, disclose
 from qualkg.api.security import Principal
 from qualkg.api.tables import Table, choose_format, render_table
 from qualkg.queries.catalog import Catalog, ParameterError, Question
+from qualkg.queries.sql_catalog import SqlCatalog, default_sql_catalog
+from qualkg.store.columnar import projection_of
 
 SYNTHETIC_NOTICE = ("This answer includes SYNTHETIC excerpts written to illustrate the study design; "
                     "they are not quotations from any publication.")
@@ -92,6 +94,17 @@ def cell_keys(state: State) -> CellKeys:
     return keys
 
 
+def sql_catalog(state: State) -> SqlCatalog:
+    """The SQL twins of the app's catalog (`state.sql` when set, else made once)."""
+    sql = getattr(state, "sql", None)
+    if sql is None:
+        with _KEYS_LOCK:
+            sql = getattr(state, "sql", None)
+            if sql is None:
+                sql = state.sql = default_sql_catalog(state.catalog)
+    return sql
+
+
 def disclosed(state: State, question: Question, df: pd.DataFrame, may_read_excerpts: bool) -> Disclosed:
     """`disclose` with the app's threshold and cell keys; `df` holds the record columns (`records=True`)."""
     return disclose(df, question, may_read_excerpts=may_read_excerpts, k=state.config.min_cell_count,
@@ -134,10 +147,14 @@ def _has_synthetic(df: pd.DataFrame) -> bool:
 
 def _run(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str, str | None],
          limit: int | None, offset: int, *, records: bool) -> pd.DataFrame:
-    """The question on the chosen engine: the RDF store, or its Neo4j projection (Cypher twin); with the
-    hidden record columns when `records` (for disclosure control)."""
+    """The question on the chosen engine: the RDF store — its SQL twin on the columnar projection while that
+    is current, else the SPARQL (decision 0131) — or its Neo4j projection (Cypher twin); with the hidden
+    record columns when `records` (for disclosure control)."""
     config = state.config
     if engine == "store":
+        projection, sql = projection_of(state.store), sql_catalog(state)
+        if projection is not None and projection.current and qid in sql.twins and sql.catalog is catalog:
+            return sql.run(projection, qid, raw, limit=limit, offset=offset, records=records)
         return catalog.run(state.store, qid, raw, limit=limit, offset=offset, records=records)
     if state.neo4j is None:
         raise HTTPException(400, "this server has no Neo4j projection configured (QUALKG_NEO4J_URI)")

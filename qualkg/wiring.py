@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from neo4j import Driver, GraphDatabase
 from pyoxigraph import RdfFormat, parse
 
@@ -9,11 +12,15 @@ from qualkg.ontology import model_graph
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
 from qualkg.projection.neo4j import SyncReport, sync_written
+from qualkg.queries.sql_catalog import load_extracts
 from qualkg.settings import Settings
 from qualkg.store import open_store
-from qualkg.store.base import GraphStore
+from qualkg.store.base import GraphStore, StoreError
 from qualkg.store.cached import CachedStore
+from qualkg.store.columnar import ColumnarStore, Projection, projection_of
 from qualkg.store.sandbox import SandboxLimits
+
+log = logging.getLogger(__name__)
 
 
 def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
@@ -26,6 +33,7 @@ def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
         settings.store_path.mkdir(parents=True, exist_ok=True)
         store = open_store("oxigraph", path=settings.store_path, memory_reads=serving and settings.store_memory_reads,
                            sparql_limits=sandbox_limits(settings) if serving else None)
+        store = with_projection(settings, store)
         if serving and settings.answer_cache:
             # Safe only because this process is the store's one writer (RocksDB allows no other).
             store = CachedStore(store, settings.answer_cache, max_bytes=settings.answer_cache_mb << 20)
@@ -36,6 +44,36 @@ def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
                            password=settings.sparql_password.get_secret_value() if settings.sparql_password else None)
     load_model(store)
     return store
+
+
+def projection_path(settings: Settings) -> Path:
+    """The columnar projection's DuckDB file, beside the embedded store (`<store>.duckdb`)."""
+    return settings.store_path.with_name(settings.store_path.name + ".duckdb")
+
+
+def with_projection(settings: Settings, store: GraphStore) -> GraphStore:
+    """The store wrapped so its writes refresh the columnar projection beside it, brought up to the store
+    first (decision 0130); the store alone, logged, when the projection cannot be opened."""
+    extracts, derive = load_extracts()
+    try:
+        projection = Projection(projection_path(settings), extracts, derive)
+    except StoreError:
+        log.warning("answering every question with SPARQL: no columnar projection", exc_info=True)
+        return store
+    projection.sync(store)
+    return ColumnarStore(store, projection)
+
+
+def reindex(settings: Settings) -> int:
+    """`qualkg reindex`: make the columnar projection again from the graph; returns the graphs projected."""
+    store = build_store(settings)
+    try:
+        projection = projection_of(store)
+        if projection is None:
+            raise StoreError(f"no columnar projection at {projection_path(settings)}")
+        return projection.rebuild(store)
+    finally:
+        store.close()
 
 
 def sandbox_limits(settings: Settings) -> SandboxLimits:
