@@ -100,9 +100,9 @@ def import_cmd(ctx: typer.Context,
         except SynthesisError as e:
             raise _fail(run.err, e) from None
     verb = "checked" if dry_run else "loaded"
-    run.out.print(f"{verb} {len(report.frames)} frame(s), {len(report.mapping_sets)} mapping set(s), "
-                  f"{report.mappings} mappings ({report.accepted} accepted), {report.minted} minted concepts, "
-                  f"{report.triples} triples → {report.graph}")
+    run.out.print(f"{verb} {len(report.mapping_sets)} mapping set(s), {report.mappings} mappings "
+                  f"({report.accepted} reviewed, {report.mappings - report.accepted} proposed or negated), "
+                  f"{report.minted} minted concepts, {report.triples} triples → {report.graph}")
 
 
 @mappings_app.command("export")

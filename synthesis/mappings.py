@@ -1,8 +1,8 @@
 """Theme-to-theme mappings with provenance, read and written as SSSOM TSV (sssom-py) (decision 0031).
 
 Predicates are the SKOS mapping relations and qk:refutes. In the graph a mapping is its SSSOM/RDF record (an
-owl:Axiom attached to its set by sssom:mappings); the plain triple is asserted only for a mapping a person
-judged (`is_accepted`).
+owl:Axiom attached to its set by sssom:mappings) with `qk:reviewStatus qk:Proposed|qk:Reviewed`; the plain triple
+is asserted only for a reviewed, non-negated mapping (`is_accepted`; decision 0100).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from curies import Converter
 from pyoxigraph import Literal, NamedNode, Triple
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
@@ -27,6 +28,7 @@ from sssom.util import MappingSetDataFrame
 from sssom.validators import validate
 from sssom.writers import write_table
 
+from qualkg.ingest.package import _NoAliasLoader
 from qualkg.ingest.problems import HEADER_ROW, Problem
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import QK, SEMAPV
@@ -42,17 +44,19 @@ REFUTES = str(QK.refutes)
 # The relations a mapping may use; the first four let a study concept support a review finding.
 SUPPORTING = tuple(str(p) for p in (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch, SKOS.narrowMatch))
 PREDICATES = (*SUPPORTING, str(SKOS.relatedMatch), REFUTES)
-# Justifications that mean a person judged the mapping; anything else needs a reviewer_id.
-HUMAN_JUSTIFICATIONS = (str(SEMAPV.ManualMappingCuration), str(SEMAPV.MappingReview))
+# A set-level SSSOM extension slot (declared in extension_definitions): the set was made for demonstration.
+DEMONSTRATION = "demonstration"
+DEMONSTRATION_EXTENSION = {"slot_name": DEMONSTRATION, "property": f"{QK}demonstration",
+                           "type_hint": str(XSD.boolean)}
 
 STANDARD_PREFIXES: dict[str, str] = {
     "skos": str(SKOS), "semapv": str(SEMAPV), "qk": str(QK), "sssom": SSSOM, "orcid": "https://orcid.org/",
 }
 # Columns in the order SSSOM TSV files list them (multi-valued ones are tuples below).
 COLUMNS = ("subject_id", "subject_label", "predicate_id", "predicate_modifier", "object_id", "object_label",
-           "mapping_justification", "author_id", "author_label", "reviewer_id", "mapping_date", "confidence",
-           "subject_source", "object_source", "comment")
-_MULTI = ("author_id", "author_label", "reviewer_id")
+           "mapping_justification", "author_id", "author_label", "reviewer_id", "reviewer_label", "mapping_date",
+           "confidence", "subject_source", "object_source", "comment")
+_MULTI = ("author_id", "author_label", "reviewer_id", "reviewer_label")
 _IRI_COLUMNS = ("subject_id", "predicate_id", "object_id", "mapping_justification", "author_id", "reviewer_id",
                 "subject_source", "object_source")
 
@@ -70,6 +74,7 @@ class Mapping:
     author_id: tuple[str, ...] = ()
     author_label: tuple[str, ...] = ()
     reviewer_id: tuple[str, ...] = ()
+    reviewer_label: tuple[str, ...] = ()
     mapping_date: str | None = None  # ISO date
     confidence: float | None = None
     comment: str | None = None
@@ -86,21 +91,31 @@ class MappingSet:
     mappings: tuple[Mapping, ...]
     description: str | None = None
     curie_map: dict[str, str] = field(default_factory=dict)
+    demonstration: bool = False  # made to show the machinery, not a review's mappings: feeds say so
+    bundled: bool = False  # loaded from the bundled folder, so rebuilt from it (user sets are kept)
 
 
-def is_accepted(m: Mapping) -> bool:
-    """Whether the plain SKOS (or qk:refutes) triple may be asserted: a person judged it and it is not negated."""
-    judged = m.mapping_justification in HUMAN_JUSTIFICATIONS or bool(m.reviewer_id)
-    return judged and m.predicate_modifier is None and m.object_id != NO_TERM_FOUND
+def is_reviewed(m: Mapping) -> bool:
+    """A mapping is proposed until a reviewer is recorded (SSSOM reviewer_id), whoever authored it."""
+    return bool(m.reviewer_id)
+
+
+def is_accepted(m: Mapping, *, proposed: bool = False) -> bool:
+    """Whether the plain SKOS (or qk:refutes) triple may be asserted: reviewed (or `proposed` ones too,
+    for the mappings=all view) and not negated."""
+    return (proposed or is_reviewed(m)) and m.predicate_modifier is None and m.object_id != NO_TERM_FOUND
 
 
 # -- reading -----------------------------------------------------------------------------------
 
-def read_sssom(path: Path) -> MappingSet:
-    """Parse and validate one SSSOM TSV file; raise SynthesisError naming row, field and rule."""
-    name = str(path)
+def read_sssom(path: Path, name: str | None = None) -> MappingSet:
+    """Parse and validate one SSSOM TSV file; raise SynthesisError naming (as `name`) row, field and rule."""
+    name = name or str(path)
     try:
         msdf = parse_sssom_table(path)
+        demonstration = _demonstration(path)
+    except SynthesisError:
+        raise
     except Exception as e:
         raise fail(name, "sssom-parse", f"not a readable SSSOM TSV file: {e}") from None
     problems = [problem(name, f"sssom-{kind.value}", str(result))
@@ -122,7 +137,22 @@ def read_sssom(path: Path) -> MappingSet:
     if problems:
         raise SynthesisError(problems)
     return MappingSet(str(meta["mapping_set_id"]), str(meta["license"]), tuple(mappings),
-                      meta.get("mapping_set_description"), dict(msdf.converter.bimap))
+                      meta.get("mapping_set_description"), dict(msdf.converter.bimap), demonstration)
+
+
+def _demonstration(path: Path) -> bool:
+    """The set-level `demonstration` extension slot, read from the `#` block (sssom-py drops extension values)."""
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    block = "\n".join(line[1:] for line in itertools.takewhile(lambda line: line.startswith("#"), lines))
+    meta = yaml.load(block, Loader=_NoAliasLoader) or {}
+    if not isinstance(meta, dict) or DEMONSTRATION not in meta:
+        return False
+    declared = any(isinstance(d, dict) and d.get("slot_name") == DEMONSTRATION
+                   for d in meta.get("extension_definitions") or [])
+    if not declared or not isinstance(meta[DEMONSTRATION], bool):
+        raise fail(str(path), "demonstration", "declare the demonstration slot in extension_definitions and give "
+                   "it true or false", field=DEMONSTRATION, value=str(meta[DEMONSTRATION]))
+    return meta[DEMONSTRATION]
 
 
 _KEY_COLUMNS = ("subject_id", "predicate_id", "object_id")
@@ -246,7 +276,8 @@ def _mapping(row: dict, conv: Converter, file: str, n: int | None, problems: lis
         predicate_id=iris["predicate_id"][0], object_id=iris["object_id"][0], object_label=_cell(row, "object_label"),
         mapping_justification=iris["mapping_justification"][0],
         author_id=tuple(sorted(iris["author_id"])), author_label=tuple(sorted(_values(row, "author_label"))),
-        reviewer_id=tuple(sorted(iris["reviewer_id"])), mapping_date=_cell(row, "mapping_date"),
+        reviewer_id=tuple(sorted(iris["reviewer_id"])), reviewer_label=tuple(sorted(_values(row, "reviewer_label"))),
+        mapping_date=_cell(row, "mapping_date"),
         confidence=confidence, comment=_cell(row, "comment"),
         subject_source=next(iter(iris["subject_source"]), None), object_source=next(iter(iris["object_source"]), None),
         predicate_modifier=_cell(row, "predicate_modifier"), row=n)
@@ -276,9 +307,11 @@ def to_msdf(mset: MappingSet, prefixes: dict[str, str]) -> MappingSetDataFrame:
             row[col] = value
         rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS)).dropna(axis=1, how="all")
-    meta = {"mapping_set_id": mset.id, "license": mset.license}
+    meta: dict[str, object] = {"mapping_set_id": mset.id, "license": mset.license}
     if mset.description:
         meta["mapping_set_description"] = mset.description
+    if mset.demonstration:
+        meta["extension_definitions"] = [DEMONSTRATION_EXTENSION]
     return MappingSetDataFrame(df=df, converter=conv, metadata=meta)
 
 
@@ -286,7 +319,10 @@ def write_sssom(mset: MappingSet, prefixes: dict[str, str]) -> str:
     """The mapping set as SSSOM TSV text (YAML metadata block with curie_map, then the table)."""
     buf = io.StringIO()
     write_table(to_msdf(mset, prefixes), buf)
-    return buf.getvalue()
+    text = buf.getvalue()
+    if mset.demonstration:  # sssom-py writes no extension values: add the slot to the metadata block
+        text = f"# {DEMONSTRATION}: true\n{text}"
+    return text
 
 
 def validate_sssom_text(text: str) -> list[str]:
@@ -332,12 +368,17 @@ def record_iri(iris: IriScheme, set_id: str, m: Mapping) -> NamedNode:
 def record_triples(mset: MappingSet, iris: IriScheme) -> list[Triple]:
     """The SSSOM/RDF records of a mapping set and the set's own metadata (nothing materialised)."""
     s = _n(mset.id)
+    true = Literal("true", datatype=_n(XSD.boolean))
     out = [Triple(s, _n(RDF.type), _n(f"{SSSOM}MappingSet")), Triple(s, _n(DCTERMS.license), _n(mset.license))]
     if mset.description:
         out.append(Triple(s, _n(DCTERMS.description), Literal(mset.description)))
+    out += [Triple(s, _n(p), true) for p, on in ((QK.demonstration, mset.demonstration),
+                                                 (QK.bundledSet, mset.bundled)) if on]
     for m in mset.mappings:
         r = record_iri(iris, mset.id, m)
-        out += [Triple(s, _n(f"{SSSOM}mappings"), r), Triple(r, _n(RDF.type), _n(OWL.Axiom)),
+        status = QK.Reviewed if is_reviewed(m) else QK.Proposed
+        out += [Triple(r, _n(QK.reviewStatus), _n(status)),
+                Triple(s, _n(f"{SSSOM}mappings"), r), Triple(r, _n(RDF.type), _n(OWL.Axiom)),
                 Triple(r, _n(OWL.annotatedSource), _n(m.subject_id)),
                 Triple(r, _n(OWL.annotatedProperty), _n(m.predicate_id)),
                 Triple(r, _n(OWL.annotatedTarget), _n(m.object_id)),
@@ -356,6 +397,7 @@ def record_triples(mset: MappingSet, iris: IriScheme) -> list[Triple]:
         optional += [(f"{PAV}authoredBy", _n(a)) for a in m.author_id]
         optional += [(f"{SSSOM}author_label", Literal(a)) for a in m.author_label]
         optional += [(f"{SSSOM}reviewer_id", _n(a)) for a in m.reviewer_id]
+        optional += [(f"{SSSOM}reviewer_label", Literal(a)) for a in m.reviewer_label]
         out += [Triple(r, _n(p), o) for p, o in optional if o is not None]
     return out
 
@@ -369,6 +411,7 @@ _FIELDS: dict[str, str] = {
     f"{SSSOM}subject_source": "subject_source", f"{SSSOM}object_source": "object_source",
     f"{SSSOM}predicate_modifier": "predicate_modifier", f"{PAV}authoredBy": "author_id",
     f"{SSSOM}author_label": "author_label", f"{SSSOM}reviewer_id": "reviewer_id",
+    f"{SSSOM}reviewer_label": "reviewer_label",
 }
 
 
@@ -395,4 +438,6 @@ def read_mapping_set(store: GraphStore, catalog: Catalog, set_id: str) -> Mappin
             single["confidence"] = float(single["confidence"])
         mappings.append(Mapping(**{"object_label": None, **single, **multi}))
     mappings.sort(key=lambda m: (m.subject_id, m.predicate_id, m.object_id))
-    return MappingSet(set_id, props[str(DCTERMS.license)], tuple(mappings), props.get(str(DCTERMS.description)))
+    flags = {p for p, o in props.items() if o in ("true", True)}
+    return MappingSet(set_id, props[str(DCTERMS.license)], tuple(mappings), props.get(str(DCTERMS.description)),
+                      demonstration=str(QK.demonstration) in flags, bundled=str(QK.bundledSet) in flags)

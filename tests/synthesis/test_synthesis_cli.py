@@ -36,13 +36,13 @@ def store_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_import_then_feeds(store_dir: Path, tmp_path: Path) -> None:
-    """import writes the synthesis graph (8 mappings, 7 accepted, 3 minted); references come back as RIS."""
+    """import writes the synthesis graph (9 mappings: rows 2-8 reviewed, 9 and 10 proposed; 3 minted); RIS back."""
     runner = CliRunner()
     dry = runner.invoke(app, ["mappings", "import", "--dir", str(DATA), "--dry-run"])
     assert dry.exit_code == 0 and "checked" in dry.output
     res = runner.invoke(app, ["mappings", "import", "--dir", str(DATA)])
     assert res.exit_code == 0, res.output
-    assert "8 mappings (7 accepted), 3 minted" in " ".join(res.output.split())
+    assert "9 mappings (7 reviewed, 2 proposed or negated), 3 minted" in " ".join(res.output.split())
     store = open_store("oxigraph", path=store_dir)
     try:
         assert synthesis_graph(IRIS) in store.graphs()

@@ -29,15 +29,18 @@ F1 = f"{IRIS.base}review/fxframe/finding/low-pay"
 
 
 def test_read_fixture_file() -> None:
-    """8 mappings in rows 2-9 (header = row 1); CURIEs expanded; row 9 is a lexical match without reviewer,
-    so the only one not accepted."""
+    """9 mappings in rows 2-10 (header = row 1); CURIEs expanded; rows 2-8 name a reviewer, row 9 (lexical)
+    and row 10 (manual curation, no reviewer) do not, so they are proposed, not accepted. The set declares
+    itself a demonstration."""
     mset = read_sssom(DATA / "fx.sssom.tsv")
-    assert (mset.id, len(mset.mappings)) == (SET_ID, 8)
-    assert [m.row for m in mset.mappings] == list(range(2, 10))
+    assert (mset.id, len(mset.mappings), mset.demonstration) == (SET_ID, 9, True)
+    assert [m.row for m in mset.mappings] == list(range(2, 11))
     first = mset.mappings[0]
     assert (first.subject_id, first.predicate_id, first.object_id, first.confidence, first.author_label) == (
         FX_C1, str(SKOS.closeMatch), F1, 0.9, ("Tester",))
-    assert [is_accepted(m) for m in mset.mappings] == [True] * 7 + [False]
+    assert [is_accepted(m) for m in mset.mappings] == [True] * 7 + [False, False]
+    assert [is_accepted(m, proposed=True) for m in mset.mappings] == [True] * 9
+    assert first.reviewer_label == ("Second Reviewer",)
 
 
 def test_sssom_round_trip(syn_store: GraphStore, tmp_path: Path) -> None:
@@ -45,14 +48,15 @@ def test_sssom_round_trip(syn_store: GraphStore, tmp_path: Path) -> None:
     original = read_sssom(DATA / "fx.sssom.tsv")
     exported = read_mapping_set(syn_store, synthesis_catalog(IRIS), SET_ID)
     assert set(exported.mappings) == set(original.mappings)
-    assert (exported.license, exported.description) == (original.license, original.description)
+    assert (exported.license, exported.description, exported.demonstration) == (
+        original.license, original.description, True)
     used = [v for m in exported.mappings for v in (m.subject_id, m.object_id, *m.author_id) if v]
     text = write_sssom(exported, study_prefixes(used, IRIS.base))
     assert validate_sssom_text(text) == []
     (tmp_path / "out.sssom.tsv").write_text(text, encoding="utf-8")
     again = read_sssom(tmp_path / "out.sssom.tsv")
     assert set(again.mappings) == set(original.mappings)
-    assert again.id == original.id
+    assert (again.id, again.demonstration) == (original.id, True)
 
 
 def test_loaded_graph_derivations(syn_store: GraphStore) -> None:
@@ -115,6 +119,9 @@ def test_bundled_synthesis_files_parse() -> None:
     assert len(sets) == 3
     assert all(m.mapping_justification.endswith("ManualMappingCuration") for m in mappings)
     assert all((m.comment or "").startswith("Curated in this repo") for m in mappings)
+    assert not any(m.reviewer_id for m in mappings)  # no second person has reviewed them: all proposed
+    assert {s.id.rsplit("/", 1)[-1]: s.demonstration for _, s in sets} == {
+        "seed-to-frame": True, "related-to-frame": False, "study-to-study": False}
 
 
 def test_problem_rows_are_the_rows_a_spreadsheet_shows(bare_store: GraphStore, tmp_path: Path) -> None:
