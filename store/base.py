@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import pandas as pd
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+if TYPE_CHECKING:  # pandas costs seconds to import; `qualkg --help` imports this module
+    import pandas as pd
 
 Term = NamedNode | BlankNode | Literal | Triple
 Row = dict[str, Term | None]
