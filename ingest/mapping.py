@@ -130,6 +130,8 @@ class StudyMapper:
             yield Triple(node, SKOS.prefLabel, _s(o.label))
             if o.verification == "unverified":
                 yield Triple(node, QK.verificationStatus, QK.Unverified)
+            if o.synthetic:
+                yield Triple(node, QK.isSynthetic, TRUE)
         for t in self.r.teams:
             node = self.team(t.id)
             yield Triple(node, A, ORG.OrganizationalUnit)
@@ -139,6 +141,8 @@ class StudyMapper:
                 yield Triple(node, ORG.unitOf, _n(self.iris.organisation(t.organisation)))
             for f in t.features:
                 yield Triple(node, ORG.classification, FEATURE[f])
+            if t.synthetic:
+                yield Triple(node, QK.isSynthetic, TRUE)
         yield from self._participants()
         yield from self._events()
         yield from self._transcripts()
@@ -190,8 +194,10 @@ class StudyMapper:
             yield Triple(st, QK.country, _s(c))
         for theme in s.published_themes:
             yield Triple(st, QK.publishedTheme, _s(theme))
-        if s.synthetic:
-            yield Triple(st, QK.isSynthetic, _bool(True))
+        if s.synthetic or s.invented:  # the data are invented; the study itself only when `invented`
+            yield Triple(st, QK.hasSyntheticData, TRUE)
+        if s.invented:
+            yield Triple(st, QK.isSynthetic, TRUE)
         if s.verification == "unverified":
             yield Triple(st, QK.verificationStatus, QK.Unverified)
         yield Triple(self.activity, A, QK.IngestActivity)
@@ -341,6 +347,8 @@ class StudyMapper:
             yield Triple(node, SKOS.hiddenLabel, _s(c.original_name))
         if not c.codable:
             yield Triple(node, QK.isCodable, FALSE)
+        if c.synthetic:
+            yield Triple(node, QK.isSynthetic, TRUE)
 
     def _excerpt(self, x: Excerpt) -> Iterator[Triple]:
         node = self.excerpt(x)

@@ -8,6 +8,7 @@ warning); an export code labelled like a codebook entry becomes that entry.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from qualkg.ingest.cases import AttributeRule, apply_rules
 from qualkg.ingest.package import PackageRecords
@@ -24,9 +25,19 @@ def _package_rules(package: PackageRecords, coded: StudyRecords, source: str) ->
     return apply_rules(plain, rules, source=source)
 
 
+def _synthetic(coded: StudyRecords) -> StudyRecords:
+    """Everything the export holds, marked synthetic: it is part of a package whose data are synthetic."""
+    def mark(items: list[Any]) -> list[Any]:
+        return [replace(x, synthetic=True) for x in items]
+    return replace(coded, participants=mark(coded.participants), teams=mark(coded.teams),
+                   transcripts=mark(coded.transcripts), codes=mark(coded.codes), excerpts=mark(coded.excerpts))
+
+
 def merge_coded(package: PackageRecords, coded: StudyRecords) -> StudyRecords:
     source = package.coded_data.file if package.coded_data else "coded data"
     coded = _package_rules(package, coded, source)
+    if package.study.synthetic:
+        coded = _synthetic(coded)
     known = {p.id for p in package.participants}
     case_to_pid: dict[str, str] = {}
     warnings = list(package.warnings) + list(coded.warnings)

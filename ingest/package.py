@@ -113,6 +113,7 @@ RECONSTRUCTION_SEPARATOR = "\n\n"  # as the tabular reader joins excerpts into a
 
 LocalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
                                description="A local id: letters, digits, '.', '_', '-'.")]
+Synthetic = Annotated[bool | None, Field(description="Invented content; empty: as the study's `synthetic`.")]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code.")]
 
 
@@ -151,6 +152,7 @@ class OrganisationModel(_Model):
     label: str
     kind: OrganisationKind = "formal"
     verification: Verification | None = None
+    synthetic: Synthetic = None
 
 
 class TeamModel(_Model):
@@ -158,6 +160,7 @@ class TeamModel(_Model):
     label: str
     organisation: str | None = None
     features: list[Feature] = Field(default_factory=list)
+    synthetic: Synthetic = None
 
 
 class EventModel(_Model):
@@ -170,7 +173,7 @@ class EventModel(_Model):
     label: str | None = None
     participants: list[str] = Field(default_factory=list)
     originating_study: str | None = Field(None, description="Id of the study that first collected the data.")
-    synthetic: bool = False
+    synthetic: Synthetic = None
 
 
 class CodedDataModel(_Model):
@@ -202,7 +205,9 @@ class StudyFile(_Model):
     setting: str | None = None
     sample: str | None = Field(None, description="The sample as published, verbatim.")
     published_themes: list[str] = Field(default_factory=list, description="Theme names verbatim from the publication.")
-    synthetic: bool = False
+    synthetic: bool = Field(False, description="The participant-level content is invented: every entity below is "
+                            "synthetic unless it says synthetic: false.")
+    invented: bool = Field(False, description="The study itself is invented, not only its data.")
     synthetic_note: str | None = None
     verification: Verification | None = None
     notes: list[str] = Field(default_factory=list,
@@ -226,7 +231,7 @@ class ParticipantRow(_Model):
     pseudonym: str
     role: Role | None = None
     team: str | None = None
-    synthetic: bool = False
+    synthetic: Synthetic = None
 
 
 class CodeRow(_Model):
@@ -240,6 +245,7 @@ class CodeRow(_Model):
     placeholder_label: bool = False
     source: str | None = Field(None, description="DOI or IRI the definition comes from.")
     colour: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    synthetic: Synthetic = None
 
 
 class TranscriptRow(_Model):
@@ -248,7 +254,7 @@ class TranscriptRow(_Model):
     id: LocalId
     label: str
     event: str | None = None
-    synthetic: bool = False
+    synthetic: Synthetic = None
     text: str | None = None
     text_file: str | None = None
 
@@ -263,7 +269,7 @@ class ExcerptRow(_Model):
     codes: list[str] = Field(min_length=1)
     speaker: str | None = None
     coder: str | None = None
-    synthetic: bool = False
+    synthetic: Synthetic = None
 
 
 CSV_FILES: dict[str, type[_Model]] = {
@@ -602,6 +608,8 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
     codes = r.unique(r.csv_rows("codebook.csv"))
     transcripts = r.unique(r.csv_rows("transcripts.csv"))
     excerpt_rows = r.csv_rows("excerpts.csv")
+    _default_synthetic(meta.synthetic or meta.invented, orgs, teams, participants, events, codes, transcripts,
+                       {str(i): x for i, x in enumerate(excerpt_rows)})
 
     for t in teams.values():
         r.refs(t.where, "organisation", [t.item.organisation], orgs, "organisation")
@@ -639,15 +647,17 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
     r.raise_if_any()
     return PackageRecords(
         study=_study(meta),
-        organisations=[Organisation(o.id, o.label, o.kind, o.verification) for o in (x.item for x in orgs.values())],
-        teams=[Team(t.id, t.label, t.organisation, tuple(t.features)) for t in (x.item for x in teams.values())],
+        organisations=[Organisation(o.id, o.label, o.kind, o.verification, bool(o.synthetic))
+                       for o in (x.item for x in orgs.values())],
+        teams=[Team(t.id, t.label, t.organisation, tuple(t.features), bool(t.synthetic))
+               for t in (x.item for x in teams.values())],
         participants=[_participant(p) for p in participants.values()],
         events=[_event(e) for e in (x.item for x in events.values())],
-        transcripts=[Transcript(t.id, t.label, texts[t.id], t.event, t.synthetic,
+        transcripts=[Transcript(t.id, t.label, texts[t.id], t.event, bool(t.synthetic),
                                 prefix + (t.text_file or "transcripts.csv"))
                      for t in (x.item for x in transcripts.values())],
-        codes=[Code(c.id, c.label, c.parent, c.level, c.description, c.colour, c.placeholder_label, c.source)
-               for c in (x.item for x in codes.values())],
+        codes=[Code(c.id, c.label, c.parent, c.level, c.description, c.colour, c.placeholder_label, c.source,
+                    synthetic=bool(c.synthetic)) for c in (x.item for x in codes.values())],
         coders=[Coder(name, name) for name in dict.fromkeys(x.item.coder for x in excerpt_rows if x.item.coder)],
         excerpts=excerpts,
         notes=_notes(meta),
@@ -657,9 +667,17 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
     )
 
 
+def _default_synthetic(default: bool, *groups: Mapping[str, _Located]) -> None:
+    """A row or entry that does not say `synthetic` is as synthetic as the study says its data are."""
+    for group in groups:
+        for located in group.values():
+            if located.item.synthetic is None:
+                located.item.synthetic = default
+
+
 def _event(e: EventModel) -> Event:
     kind, structure = OLD_EVENT_KINDS.get(e.kind, (e.kind, None))
-    return Event(e.id, kind, e.label, tuple(e.participants), e.originating_study, e.synthetic,
+    return Event(e.id, kind, e.label, tuple(e.participants), e.originating_study, bool(e.synthetic),
                  e.structure or structure)
 
 
@@ -712,7 +730,7 @@ def _study(meta: StudyFile) -> Study:
         pub.journal, pub.volume, pub.issue, pub.pages)
     return Study(meta.id, meta.title, meta.description, publication, meta.design, meta.analysis,
                  tuple(meta.countries), meta.setting, meta.sample, tuple(meta.published_themes),
-                 meta.synthetic, meta.verification)
+                 meta.synthetic or meta.invented, meta.verification, invented=meta.invented)
 
 
 def _notes(meta: StudyFile) -> list[Note]:
@@ -723,7 +741,7 @@ def _notes(meta: StudyFile) -> list[Note]:
 def _participant(located: _Located) -> Participant:
     p: ParticipantRow = located.item
     attributes = tuple((k, str(v)) for k, v in (p.model_extra or {}).items())
-    return Participant(p.id, p.pseudonym, p.role, p.team, attributes, p.synthetic, located.where)
+    return Participant(p.id, p.pseudonym, p.role, p.team, attributes, bool(p.synthetic), located.where)
 
 
 def _check_identifiers(r: _Reader, located: _Located) -> None:
@@ -855,7 +873,7 @@ def _locate_excerpts(r: _Reader, rows: list[_Located],
             end = start + len(text)
         last_start[x.transcript] = start
         provenance = Provenance(located.where.file, PACKAGE_TOOL, convention, x.start, x.end, located.where)
-        excerpts.append(Excerpt(x.transcript, start, end, text, tuple(x.codes), x.speaker, x.coder, x.synthetic,
+        excerpts.append(Excerpt(x.transcript, start, end, text, tuple(x.codes), x.speaker, x.coder, bool(x.synthetic),
                                 provenance))
     return excerpts, texts
 

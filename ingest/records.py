@@ -59,6 +59,7 @@ class Study:
     synthetic: bool = False  # the study's participant-level content is synthetic
     verification: str | None = None  # None = verified; "unverified" kept from the sources
     source_project: SourceProject | None = None  # the QDA project it was read from
+    invented: bool = False  # the study itself is made up (qk:isSynthetic on the study), not only its data
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Organisation:
     label: str
     kind: str = "formal"  # formal (e.g. an NHS trust) | unit
     verification: str | None = None
+    synthetic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class Team:
     label: str
     organisation: str | None = None
     features: tuple[str, ...] = ()  # feature concept local names
+    synthetic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +125,7 @@ class Code:
     source: str | None = None  # DOI or IRI the definition comes from
     original_name: str | None = None  # name as the tool wrote it (e.g. "Parent::Child")
     codable: bool = True  # False: a category that groups codes (REFI isCodable="false")
+    synthetic: bool = False  # invented by the project, not a code of the source
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +138,7 @@ class Coder:
 class Provenance:
     source_file: str
     tool: str | None = None  # e.g. "NVivo for Windows 12.6" (the export's origin attribute)
-    offset_convention: str | None = None  # e.g. "utf16/exclusive/crlf=2"
+    offset_convention: str | None = None  # unit/line-ends/end, e.g. "utf16/crlf-raw/exclusive" (ingest.offsets)
     original_start: int | None = None
     original_end: int | None = None
     where: Where | None = None

@@ -65,8 +65,9 @@ EXPECTED = PackageRecords(
         "fixture-study", "Fixture study (SYNTHETIC)", "Two participants, one joint interview, two transcripts.",
         Publication("10.0000/fixture.1", "Fixture article", 2024, None, ("Doe J", "Roe R")),
         countries=("GB",), sample="two practitioners", published_themes=("Theme one",), synthetic=True),
-    organisations=[Organisation("org-a", "Trust A (placeholder)", "formal", "unverified")],
-    teams=[Team("team-a", "Team A", "org-a", ("flattened-hierarchy",))],
+    # The package says synthetic: true and no row or entry says otherwise, so everything is synthetic.
+    organisations=[Organisation("org-a", "Trust A (placeholder)", "formal", "unverified", True)],
+    teams=[Team("team-a", "Team A", "org-a", ("flattened-hierarchy",), True)],
     participants=[
         Participant("P1", "P1", "peer-practitioner", "team-a", (("site_type", "urban"),), True,
                     Where("participants.csv", row=2)),
@@ -79,9 +80,9 @@ EXPECTED = PackageRecords(
         Transcript("T2", "Transcript 2", "SYNTHETIC first.\n\nSYNTHETIC second.", None, True, "transcripts.csv"),
     ],
     codes=[
-        Code("TH1", "Theme one", None, "theme", "A theme.", None, True, "10.0000/fixture.1"),
-        Code("C1", "Low pay", "TH1", "code"),
-        Code("C2", "Hierarchy", "TH1", "code"),
+        Code("TH1", "Theme one", None, "theme", "A theme.", None, True, "10.0000/fixture.1", synthetic=True),
+        Code("C1", "Low pay", "TH1", "code", synthetic=True),
+        Code("C2", "Hierarchy", "TH1", "code", synthetic=True),
     ],
     coders=[Coder("coder1", "coder1"), Coder("coder2", "coder2")],
     # Offsets counted by hand over the LF-normalised text of tests/ingest/data/package/minimal/t1.txt,

@@ -31,6 +31,7 @@ LOCAL_PROPERTIES = [
     "originalEnd", "colour", "labelStatus", "verificationStatus", "hasAttribute", "attributeName",
     "attributeValue", "design", "analysisMethod", "setting", "sampleDescription", "country",
     "publishedTheme", "inputDigest", "hasCoding", "appliedCode", "authorsComplete", "interviewStructure",
+    "hasSyntheticData",
 ]
 PROPERTY_TYPES = {OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property}
 DECLARATION_TYPES = PROPERTY_TYPES | {OWL.Class, RDFS.Class, OWL.NamedIndividual, SKOS.ConceptScheme, SKOS.Concept}
