@@ -19,6 +19,7 @@ from qualkg.store.base import GraphStore, StoreError
 from qualkg.store.cached import CachedStore
 from qualkg.store.columnar import ColumnarStore, Projection, projection_of
 from qualkg.store.sandbox import SandboxLimits
+from qualkg.store.shared import ReadOnlyStore, held_by_another, read_record
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,14 @@ def build_store(settings: Settings, *, serving: bool = False) -> GraphStore:
     """
     if settings.store == "oxigraph":
         settings.store_path.mkdir(parents=True, exist_ok=True)
-        store = open_store("oxigraph", path=settings.store_path, memory_reads=serving and settings.store_memory_reads,
-                           sparql_limits=sandbox_limits(settings) if serving else None)
+        try:
+            store = open_store("oxigraph", path=settings.store_path,
+                               memory_reads=serving and settings.store_memory_reads,
+                               sparql_limits=sandbox_limits(settings) if serving else None)
+        except StoreError as e:
+            if serving or not held_by_another(e):
+                raise
+            return beside_writer(settings.store_path)  # a running server writes it: read it alongside
         store = with_projection(settings, store)
         if serving and settings.answer_cache:
             # Safe only because this process is the store's one writer (RocksDB allows no other).
@@ -74,6 +81,13 @@ def reindex(settings: Settings) -> int:
         return projection.rebuild(store)
     finally:
         store.close()
+
+
+def beside_writer(path: Path) -> GraphStore:
+    """A read-only view of the store at `path`, which another process (a running `qualkg serve`) writes."""
+    record = read_record(path)
+    writer = f"the server at {record.url}" if record else "another process"
+    return ReadOnlyStore(path, f"{writer} writes the store at {path}; send writes through it (docs/clients.md)")
 
 
 def sandbox_limits(settings: Settings) -> SandboxLimits:

@@ -83,7 +83,7 @@ class OxigraphStore:
         reader = cls.__new__(cls)
         try:
             reader._store = Store.read_only(str(path))
-        except OSError as e:
+        except (OSError, RuntimeError) as e:  # RuntimeError: files the writer compacted away while opening
             raise StoreError(f"cannot open Oxigraph store at {path} read-only: {e}") from e
         reader._reads = reader._store
         reader._write_lock = Lock()
