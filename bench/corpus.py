@@ -26,6 +26,8 @@ FEATURES = ("flattened-hierarchy", "peer-supervision", "open-dialogue-training",
             "role-clarity", "team-culture")
 ROLE_MIX = (("peer-practitioner", 35), ("psychiatrist", 10), ("mental-health-nurse", 15), ("psychologist", 10),
             ("social-worker", 10), ("support-worker", 10), ("team-manager", 5), ("other-clinician", 5))
+# Event size → (kind, structure): the grouping and the interview structure, two schemes (decision 0111).
+EVENT_KINDS = {1: ("individual-interview", "semi-structured"), 2: ("joint-interview", "semi-structured")}
 # A fixed, neutral word list: excerpt texts are random sequences of these, so no text is anyone's words.
 _WORD_TEXT = """the a and to of in that it was we I they you but with for on at about team meeting
 family peer role work support time when what how there more not really just felt think know feel
@@ -59,7 +61,7 @@ class Study:
     organisations: list[tuple[str, str]]  # (id, label)
     teams: list[tuple[str, str, str, tuple[str, ...]]]  # (id, label, organisation, features)
     participants: list[tuple[str, str, str]]  # (id, role, team)
-    events: list[tuple[str, str, tuple[str, ...]]]  # (id, kind, participant ids)
+    events: list[tuple[str, str, str, tuple[str, ...]]]  # (id, kind, structure or "", participant ids)
     codes: list[tuple[str, str, str | None, str]]  # (id, label, parent, level)
     transcripts: dict[str, str] = field(default_factory=dict)  # id -> LF text
     excerpts: list[Excerpt] = field(default_factory=list)
@@ -111,24 +113,24 @@ def _study(rng: random.Random, sid: str, n_excerpts: int) -> Study:
     roles, weights = zip(*ROLE_MIX, strict=True)
     n_people = max(12, n_excerpts // 100)
     people = [(f"P{i:03d}", rng.choices(roles, weights)[0], rng.choice(teams)[0]) for i in range(1, n_people + 1)]
-    events: list[tuple[str, str, tuple[str, ...]]] = []
+    events: list[tuple[str, str, str, tuple[str, ...]]] = []
     queue = [p[0] for p in people]
     while queue:
         r = rng.random()
         size = 1 if r < 0.6 else 2 if r < 0.8 else rng.randint(4, 8)
         group, queue = tuple(queue[:size]), queue[size:]
-        kind = {1: "semi-structured-interview", 2: "joint-interview"}.get(len(group), "focus-group")
-        events.append((f"e{len(events) + 1:03d}", kind, group))
+        kind, structure = EVENT_KINDS.get(len(group), ("focus-group", ""))
+        events.append((f"e{len(events) + 1:03d}", kind, structure, group))
     study = Study(sid, orgs, teams, people, events, _codebook())
     leaves = [c[0] for c in study.codes if c[3] == "code"]
     code_weights = [1 / (i + 1) ** 0.8 for i in range(len(leaves))]
     rng.shuffle(leaves)
     # Excerpts per transcript: proportional to the event's size (focus groups talk longer).
-    sizes = [len(e[2]) for e in events]
+    sizes = [len(e[3]) for e in events]
     quota = [n_excerpts * s // sum(sizes) for s in sizes]
     for i in range(n_excerpts - sum(quota)):
         quota[i % len(quota)] += 1
-    for (eid, _, members), count in zip(events, quota, strict=True):
+    for (eid, _, _, members), count in zip(events, quota, strict=True):
         tid = f"t-{eid}"
         parts = [f"SYNTHETIC transcript {sid}/{tid}, generated for benchmarks; no one said these words.\n"]
         pos = len(parts[0])
@@ -179,8 +181,8 @@ def write_package(study: Study, folder: Path) -> Path:
     (folder / "study.yaml").write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
     _csv(folder / "participants.csv", ["id", "pseudonym", "role", "team", "synthetic"],
          [[p, p, role, team, "true"] for p, role, team in study.participants])
-    _csv(folder / "events.csv", ["id", "kind", "label", "participants", "synthetic"],
-         [[e, kind, f"Synthetic {kind} {e}", ";".join(m), "true"] for e, kind, m in study.events])
+    _csv(folder / "events.csv", ["id", "kind", "structure", "label", "participants", "synthetic"],
+         [[e, kind, structure, f"Synthetic {kind} {e}", ";".join(m), "true"] for e, kind, structure, m in study.events])
     _csv(folder / "codebook.csv", ["id", "label", "parent", "level"],
          [[c, label, parent or "", level] for c, label, parent, level in study.codes])
     rows = []

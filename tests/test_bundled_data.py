@@ -8,13 +8,18 @@ transcripts, 45 excerpts). Nothing is written: the pipeline runs without a store
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from qualkg.ingest.mapping import map_study
+from qualkg.ingest.package import read_package
 from qualkg.ingest.pipeline import IngestReport, ingest
 from qualkg.ontology.iris import IriScheme
-from qualkg.ontology.namespaces import QKDATA
+from qualkg.ontology.namespaces import MODE, QK, QKDATA
+
+STRUCTURE = "https://w3id.org/qualkg/vocab/structure/"
 
 DATA = Path(__file__).parents[1] / "data"
 RELATED = ["akerblom-ness-2022", "anestis-2024", "bellingham-2018", "berrett-2021", "byrne-2019",
@@ -28,6 +33,12 @@ PACKAGES = {"seed-anestis-2025": "anestis-2025", **{f"related/{name}": name for 
 
 def _ingest(folder: str) -> IngestReport:
     return ingest(DATA / folder, None, IriScheme(str(QKDATA)), fmt="package")
+
+
+def _objects(predicate: str) -> Counter[str]:
+    """How often each object of `predicate` occurs in the seed's mapped graph."""
+    [records] = read_package(DATA / "seed-anestis-2025")
+    return Counter(t.object.value for t in map_study(records, IriScheme(str(QKDATA))) if t.predicate.value == predicate)
 
 
 def test_the_bundled_packages_are_the_listed_ones() -> None:
@@ -47,3 +58,12 @@ def test_seed_package_ingests_with_the_published_design() -> None:
     [study] = _ingest("seed-anestis-2025").studies
     assert study.study == "anestis-2025"
     assert (study.participants, study.events, study.transcripts, study.excerpts, study.themes) == (27, 22, 9, 45, 3)
+
+
+def test_seed_events_record_grouping_and_structure_apart() -> None:
+    """events.csv: pi01-pi05 individual and semi-structured; ni01-ni11 individual, structure not
+    reported; pj01-pj02 joint; fg01-fg04 focus groups. No old combined kind is left (no warning)."""
+    assert _objects(str(QK.collectionMode)) == {str(MODE["individual-interview"]): 16,
+                                                str(MODE["joint-interview"]): 2, str(MODE["focus-group"]): 4}
+    assert _objects(str(QK.interviewStructure)) == {STRUCTURE + "semi-structured": 5}
+    assert _ingest("seed-anestis-2025").warnings == []
