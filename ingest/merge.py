@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from qualkg.ingest.cases import AttributeRule, apply_rules
+from qualkg.ingest.cases import apply_rules
 from qualkg.ingest.package import PackageRecords
 from qualkg.ingest.records import Problem, StudyRecords, Where
 
 
 def _package_rules(package: PackageRecords, coded: StudyRecords, source: str) -> StudyRecords:
     """The package's `case_attributes` rules (ingest.cases), in place of the ones the variables' names suggest."""
-    rules: list[AttributeRule] | None = getattr(package, "case_attributes", None)
+    rules = package.case_attributes
     if not rules:
         return coded
     plain = replace(coded, participants=[replace(p, role=None, team=None) for p in coded.participants], teams=[],

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from qualkg.ingest.cases import AttributeRule, parse_rules
 from qualkg.ingest.errors import ReaderError
 from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_YAML_DEPTH, shown
 from qualkg.ingest.offsets import QUALKG, RECONSTRUCTED, SEARCHED
@@ -182,13 +183,17 @@ class CodedDataModel(_Model):
     qdpx: str | None = None
     tabular: str | None = None
     preset: str | None = Field(None, description="Tabular preset name (tabular only), e.g. taguette.")
+    mapping: str | dict[str, Any] | None = Field(
+        None, description="Column mapping for preset generic: a YAML/JSON file in the package, or inline.")
+    codebook: str | None = Field(None, description="Codebook file in the package for the table, e.g. ATLAS.ti's "
+                                                   "Code Manager CSV for preset atlasti.")
 
     @model_validator(mode="after")
     def _one_source(self) -> CodedDataModel:
         if (self.qdpx is None) == (self.tabular is None):
             raise ValueError("give exactly one of qdpx or tabular")
-        if self.preset is not None and self.tabular is None:
-            raise ValueError("preset applies to tabular coded data only")
+        if (self.preset, self.mapping, self.codebook) != (None, None, None) and self.tabular is None:
+            raise ValueError("preset, mapping and codebook apply to tabular coded data only")
         return self
 
 
@@ -219,6 +224,9 @@ class StudyFile(_Model):
     events: list[EventModel] | None = Field(None, description="Events here or in events.csv, not both.")
     coded_data: CodedDataModel | None = None
     cases: dict[str, str] = Field(default_factory=dict, description="QDA case name -> participant id.")
+    case_attributes: dict[str, Any] = Field(
+        default_factory=dict, description="Case variable -> role, team or feature, or {value: concept} "
+        "(see docs/study-package.md).")
 
 
 # --- CSV rows -----------------------------------------------------------------------------
@@ -305,6 +313,8 @@ class CodedData:
     file: str  # path relative to the package root
     preset: str | None
     package: Path  # the package folder or .zip
+    mapping: str | dict[str, Any] | None = None  # a file relative to the package root, or the mapping itself
+    codebook: str | None = None  # a file relative to the package root
 
 
 @dataclass(slots=True)
@@ -313,6 +323,7 @@ class PackageRecords(StudyRecords):
 
     coded_data: CodedData | None = None
     cases: dict[str, str] = field(default_factory=dict)
+    case_attributes: list[AttributeRule] = field(default_factory=list)  # applied by ingest.merge
 
 
 class _AliasRefused(yaml.YAMLError):
@@ -382,16 +393,18 @@ def read_package(path: Path) -> list[StudyRecords]:
     return list(records)
 
 
-def materialise_coded_data(pointer: CodedData, into: Path) -> Path:
-    """A filesystem path to the coded-data file: in the folder, or copied out of the ZIP into `into`."""
+def materialise_coded_data(pointer: CodedData, into: Path, file: str | None = None) -> Path:
+    """A filesystem path to the coded-data file (or another `file` of the package, e.g. its codebook): in the
+    folder, or copied out of the ZIP into `into`."""
+    file = file or pointer.file
     if pointer.package.is_dir():
-        return pointer.package / pointer.file
+        return pointer.package / file
     with SafeZip(pointer.package, PACKAGE_ZIP_LIMITS) as zf:
-        data = _zip_reader(zf, _zip_root(zf, pointer.package.name))(pointer.file)
+        data = _zip_reader(zf, _zip_root(zf, pointer.package.name))(file)
     if data is None:  # checked when the package was read; the archive changed since
-        raise ReaderError([Problem(Where(pointer.package.name, element=pointer.file), "missing-file",
+        raise ReaderError([Problem(Where(pointer.package.name, element=file), "missing-file",
                                    "coded-data file not in the package")])
-    target = into / PurePosixPath(pointer.file).name
+    target = into / PurePosixPath(file).name
     target.write_bytes(data)
     return target
 
@@ -637,6 +650,8 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
             r.problem(replace(x.where, field="synthetic"), "synthetic-consistency",
                       "an excerpt and its transcript must both be synthetic or both real", x.item.synthetic)
     coded = _coded_data(r, meta)
+    rules, rule_problems = parse_rules(meta.case_attributes, r.where(STUDY_FILE))
+    r.problems += rule_problems
     texts = {tid: _transcript_text(r, t) for tid, t in transcripts.items()}
     readable = {tid: text for tid, text in texts.items()  # a refused text file: its excerpts are not checked
                 if text is not None or transcripts[tid].item.text_file is None}
@@ -663,6 +678,7 @@ def _read_one(read: ReadFile, package: Path, prefix: str) -> PackageRecords:
         notes=_notes(meta),
         coded_data=coded,
         cases=dict(meta.cases),
+        case_attributes=rules,
         warnings=warnings,
     )
 
@@ -789,10 +805,12 @@ def _coded_data(r: _Reader, meta: StudyFile) -> CodedData | None:
     c = meta.coded_data
     kind: Literal["qdpx", "tabular"] = "qdpx" if c.qdpx is not None else "tabular"
     file = c.qdpx or c.tabular or ""
-    if _unsafe_relative(file) or r.read(file) is None:
-        r.problem(r.where(STUDY_FILE, element=f"coded_data.{kind}", field=kind), "missing-file",
-                  "coded-data file not found inside the package", file)
-    return CodedData(kind, file, c.preset, r.package)
+    named = {kind: file, "mapping": c.mapping if isinstance(c.mapping, str) else None, "codebook": c.codebook}
+    for name, rel in named.items():
+        if rel is not None and (_unsafe_relative(rel) or r.read(rel) is None):
+            r.problem(r.where(STUDY_FILE, element=f"coded_data.{name}", field=name), "missing-file",
+                      f"coded-data {'file' if name == kind else name} not found inside the package", rel)
+    return CodedData(kind, file, c.preset, r.package, c.mapping, c.codebook)
 
 
 def _unsafe_relative(rel: str) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 from qualkg.ingest.errors import fail
 from qualkg.ingest.records import StudyRecords
@@ -64,22 +65,19 @@ def _package(path: Path, opts: ReadOptions) -> list[StudyRecords]:
     return out
 
 
-def _pointed(pointer: object, name: str, folder: str) -> Path | None:
-    """A package's mapping or codebook file for its tabular coded data, once package.py provides one.
-
-    The package reader gives a path, an inline mapping (a dict), or materialises the file like the table
-    (`materialise_<name>(pointer, folder)`).
-    """
-    value = getattr(pointer, name, None)
-    if value is None or isinstance(value, Path):
-        return value
-    if isinstance(value, dict):  # a mapping written inline in study.yaml
+def _pointed(pointer: Any, name: str, folder: str) -> Path | None:
+    """The package's mapping or codebook for its tabular coded data: a file of the package (copied out of a
+    ZIP), or a mapping written inline in study.yaml (written to `folder` as JSON)."""
+    value = getattr(pointer, name)
+    if value is None:
+        return None
+    if isinstance(value, dict):
         inline = Path(folder) / f"{name}.json"
         inline.write_text(json.dumps(value), encoding="utf-8")
         return inline
     package = import_module("qualkg.ingest.package")
-    materialise = getattr(package, f"materialise_{name}", None)
-    return materialise(pointer, Path(folder)) if materialise is not None else Path(str(value))
+    path: Path = package.materialise_coded_data(pointer, Path(folder), value)
+    return path
 
 
 READERS: dict[str, Reader] = {"qdpx": _qdpx, "qdc": _qdc, "tabular": _tabular, "package": _package}

@@ -36,7 +36,8 @@ class ColumnMapping(BaseModel):
     group: str | None = Field(None, description="Document group; part of the transcript's identity.")
     parent: str | None = Field(None, description="Parent code (category) of the row's code.")
     participant: str | None = Field(None, description="Pseudonym of the speaker.")
-    role: str | None = Field(None, description="Speaker's role: a role concept local name.")
+    role: str | None = Field(None, description="Speaker's role: a role concept's local name or label, or a value "
+                             "a study package's case_attributes maps.")
     coder: str | None = Field(None, description="Who applied the code.")
     start: str | None = Field(None, description="Tool's own start position (provenance only).")
     end: str | None = Field(None, description="Tool's own end position (provenance only).")
@@ -47,6 +48,8 @@ class ColumnMapping(BaseModel):
     merge_repeats: bool = Field(False, description="A row repeating an earlier row's segment and code is a "
                                 "tool's duplicate (dropped), not a second coding (kept).")
     tool: str | None = Field(None, description="Tool name recorded in provenance.")
+    attributes: tuple[str, ...] = Field((), description="Columns that describe the speaker (team, site, group …): "
+                                        "participant attributes, read like QDA case variables (ingest.cases).")
 
     @field_validator("separators")
     @classmethod
@@ -57,8 +60,8 @@ class ColumnMapping(BaseModel):
 
     @model_validator(mode="after")
     def _dependent_columns(self) -> ColumnMapping:
-        if self.role is not None and self.participant is None:
-            raise ValueError("a role column needs a participant column (whose role is it?)")
+        if (self.role is not None or self.attributes) and self.participant is None:
+            raise ValueError("a role or attribute column needs a participant column (whose role is it?)")
         if self.code_count is not None and self.code_list is None:
             raise ValueError("a code_count column needs code_list (the joiner of the codes in one cell)")
         if (self.start is None) != (self.end is None):
@@ -233,12 +236,13 @@ def mapping_from_data(data: object, file: str) -> ColumnMapping:
     if not isinstance(data, dict):
         raise fail(file, "mapping-shape", "a column mapping is a mapping of field names to column names, e.g. "
                    "{document: Transcript, code: Code, text: Quote}", value=type(data).__name__)
-    if isinstance(data.get("separators"), str):
-        data = {**data, "separators": [data["separators"]]}
+    for key in ("separators", "attributes"):
+        if isinstance(data.get(key), str):
+            data = {**data, key: [data[key]]}
     try:
         return ColumnMapping.model_validate(data)
     except ValidationError as e:
-        known = ", ".join([*MAPPING_FIELDS, "separators", "code_list", "merge_repeats", "tool"])
+        known = ", ".join([*MAPPING_FIELDS, "separators", "code_list", "merge_repeats", "tool", "attributes"])
         problems = []
         for err in e.errors():
             key = ".".join(str(p) for p in err["loc"]) or None

@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from qualkg.ingest.cases import AttributeRule, apply_rules, default_rules
 from qualkg.ingest.errors import ReaderError, fail
 from qualkg.ingest.limits import MAX_CODE_DEPTH, MAX_POSITION, shown, whole_number
+from qualkg.ingest.offsets import RECONSTRUCTED
 from qualkg.ingest.readers.codebooks import add_code, detect_codebook, read_codebook
 from qualkg.ingest.readers.identifiers import identifier_value
 from qualkg.ingest.readers.presets import (
@@ -44,11 +46,12 @@ from qualkg.ingest.records import (
 __all__ = ["MAX_FIELD_CHARS", "OFFSET_CONVENTION", "XLSX_LIMITS", "ColumnMapping", "read_tabular"]
 
 MAX_FIELD_CHARS = 1_000_000  # a longer cell is not a coded segment; refuse it rather than load it
-OFFSET_CONVENTION = "reconstructed"
+OFFSET_CONVENTION = RECONSTRUCTED
 SEGMENT_JOINER = "\n\n"
 _FORMULA_START = ("=", "+", "-", "@")
 _REQUIRED = ("document", "code", "text")  # cells that must not be empty
 _CHECKED_FOR_FORMULAS = ("document", "group", "code", "parent", "text", "participant", "role", "coder")
+ATTRIBUTE = "@"  # prefix of an attribute column's key among the row's fields
 
 
 def read_tabular(path: Path, *, study_id: str, preset: PresetName = "auto",
@@ -150,8 +153,9 @@ def _delimiter_hint(header: list[str], table: Table) -> str:
 
 
 def _column_positions(mapping: ColumnMapping, header: list[str], file: str) -> dict[str, int]:
-    """Field name → column index; every declared column must be in the header."""
-    expected = mapping.columns()
+    """Field name → column index (an attribute column under `@` + its name); every declared column must be in
+    the header."""
+    expected = mapping.columns() | {ATTRIBUTE + col: col for col in mapping.attributes}
     problems = []
     for fld, col in expected.items():
         if col in header:
@@ -186,6 +190,7 @@ class _Row:
     start: int | None
     end: int | None
     segment_id: str | None
+    attributes: tuple[tuple[str, str], ...] = ()  # (column, value) describing the speaker, the role's first
     occurrence: int = 0  # the how-manieth repeat of this segment, code and coder (a separate span when > 0)
 
     @property
@@ -210,10 +215,12 @@ def _parse_rows(data: list[tuple[int, list[str]]], mapping: ColumnMapping, posit
         if any(p.severity == "error" for p in row_problems):
             continue
         doc, group = raw["document"].strip(), _optional(raw, "group")
+        described = [(c, v) for c, key in ((mapping.role, "role"), *((a, ATTRIBUTE + a) for a in mapping.attributes))
+                     if c is not None and (v := _optional(raw, key))]
         for name, path in zip(names, paths, strict=True):
             rows.append(_Row(n, f"{group} / {doc}" if group else doc, raw["text"], path, name,
                              _optional(raw, "participant"), _optional(raw, "role"), _optional(raw, "coder"),
-                             start, end, _optional(raw, "segment_id")))
+                             start, end, _optional(raw, "segment_id"), tuple(described)))
     return rows, problems
 
 
@@ -343,7 +350,7 @@ def _assemble(rows: list[_Row], mapping: ColumnMapping, file: str, study_id: str
         if r.coder:
             coders.setdefault(r.coder, Coder(id=r.coder, name=r.coder))
         if r.speaker:
-            _add_participant(r, r.speaker, participants, file)
+            _add_participant(r, r.speaker, participants, file, mapping.role)
         first, excerpt_codes = excerpts.setdefault((r.segment, r.coder), (r, []))
         if leaf in excerpt_codes:  # only with merge_repeats: otherwise a repeat is a new occurrence
             records.warnings.append(Problem(
@@ -356,7 +363,13 @@ def _assemble(rows: list[_Row], mapping: ColumnMapping, file: str, study_id: str
     records.coders = list(coders.values())
     records.participants = list(participants.values())
     records.excerpts = [_excerpt(r, tuple(cs), spans[r.segment], mapping, file) for r, cs in excerpts.values()]
-    return records
+    return apply_rules(records, _speaker_rules(mapping, records.participants), source=file)
+
+
+def _speaker_rules(mapping: ColumnMapping, participants: list[Participant]) -> list[AttributeRule]:
+    """The role column holds roles; attribute columns are read by their names, like QDA case variables."""
+    named = [r for r in default_rules(participants) if r.variable in mapping.attributes]
+    return ([AttributeRule(mapping.role, "role")] if mapping.role else []) + named
 
 
 def _number_repeats(rows: list[_Row]) -> list[_Row]:
@@ -389,14 +402,22 @@ def _reconstruct(rows: list[_Row], records: StudyRecords, file: str) -> dict[tup
     return starts
 
 
-def _add_participant(r: _Row, speaker: str, participants: dict[str, Participant], file: str) -> None:
-    """One participant per pseudonym; a role given in any row applies, two different roles fail."""
+def _add_participant(r: _Row, speaker: str, participants: dict[str, Participant], file: str,
+                     role_column: str | None) -> None:
+    """One participant per pseudonym with the attributes of all its rows (the role and attribute columns,
+    mapped to a role and team later by `_speaker_rules`); two different roles fail."""
     known = participants.get(speaker)
-    if known is None or (known.role is None and r.role):
-        participants[speaker] = Participant(id=speaker, pseudonym=speaker, role=r.role, where=Where(file, row=r.row))
-    elif r.role and known.role != r.role:
-        raise fail(file, "participant-role", f"participant {speaker!r} has role {known.role!r} in an earlier row "
+    if known is None:
+        participants[speaker] = Participant(id=speaker, pseudonym=speaker, attributes=r.attributes,
+                                            where=Where(file, row=r.row))
+        return
+    earlier = dict(known.attributes).get(role_column or "")
+    if r.role and earlier is not None and earlier != r.role:
+        raise fail(file, "participant-role", f"participant {speaker!r} has role {earlier!r} in an earlier row "
                    f"but {r.role!r} here", row=r.row, value=r.role)
+    added = tuple(a for a in r.attributes if a not in known.attributes)
+    if added:
+        participants[speaker] = replace(known, attributes=known.attributes + added)
 
 
 def _excerpt(r: _Row, codes: tuple[str, ...], start: int, mapping: ColumnMapping, file: str) -> Excerpt:

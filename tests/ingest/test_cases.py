@@ -8,12 +8,12 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from pyoxigraph import NamedNode
 
 from qualkg.ingest.cases import parse_rules
+from qualkg.ingest.errors import ReaderError
 from qualkg.ingest.mapping import map_study
-from qualkg.ingest.merge import merge_coded
-from qualkg.ingest.package import PackageRecords
 from qualkg.ingest.pipeline import ingest
 from qualkg.ingest.readers import ReadOptions, read
 from qualkg.ingest.readers.refi import read_qdpx
@@ -138,13 +138,13 @@ def test_a_project_without_cases_says_once_how_to_add_them(iris: IriScheme) -> N
     assert not [w for w in report.warnings if w.rule.endswith("_recommended)") and w.where.element == iris.study("nv")]
 
 
-def cases_package(tmp_path: Path) -> Path:
+def cases_package(tmp_path: Path, extra: str = "") -> Path:
     """A package around the hand-made project that maps only P01; P02 and P03 stay case participants."""
     pkg = tmp_path / "pkg"
     pkg.mkdir(parents=True)
     (pkg / "study.yaml").write_text("id: cases-pkg\ntitle: Cases package (SYNTHETIC)\nsynthetic: true\n"
                                     "teams: [{id: team-a, label: Team A, features: [flattened-hierarchy]}]\n"
-                                    "coded_data: {qdpx: cases.qdpx}\ncases: {P01: peer1}\n")
+                                    "coded_data: {qdpx: cases.qdpx}\ncases: {P01: peer1}\n" + extra)
     (pkg / "participants.csv").write_text("id,pseudonym,role,team\npeer1,peer1,peer-practitioner,team-a\n")
     (pkg / "cases.qdpx").write_bytes(CASES.read_bytes())
     return pkg
@@ -159,18 +159,43 @@ def test_a_package_keeps_the_teams_of_the_cases_it_does_not_map(iris: IriScheme,
     assert ingest(cases_package(tmp_path / "again"), None, iris).studies[0].participants == 3
 
 
-def test_package_rules_replace_the_names_guess(tmp_path: Path) -> None:
-    """What a package's case_attributes does once the package reader hands them on (PackageRecords.case_attributes)."""
-    [rec] = list(read(cases_package(tmp_path)))
-    package = PackageRecords(study=rec.study, participants=list(rec.participants[:1]), teams=list(rec.teams[:1]),
-                             coded_data=None, cases={"P01": "peer1"})
-    rules, _ = parse_rules(RULES, Where("study.yaml"))
-    with_rules = type("WithRules", (), {"__getattr__": lambda _, name: rules if name == "case_attributes" else
-                                        getattr(package, name)})()
-    merged = merge_coded(with_rules, read_qdpx(CASES, study_id="cases-pkg"))  # type: ignore[arg-type]
-    assert {p.pseudonym: p.role for p in merged.participants} == {
+def test_package_case_attributes_replace_the_names_guess(tmp_path: Path) -> None:
+    """study.yaml's case_attributes map P03's "Volunteer" (unmapped by the labels) to support-worker."""
+    extra = ("case_attributes:\n  Role: {Volunteer: support-worker}\n  Team: team\n"
+             "  Team feature: {Flat hierarchy: flattened-hierarchy}\n")
+    [rec] = list(read(cases_package(tmp_path, extra)))
+    assert {p.pseudonym: p.role for p in rec.participants} == {
         "peer1": "peer-practitioner", "P02": "psychiatrist", "P03": "support-worker"}
-    assert not [w for w in merged.warnings if w.rule == "attribute-unmapped"]
+    assert not [w for w in rec.warnings if w.rule == "attribute-unmapped"]
+
+
+def test_package_case_attributes_list_the_values_they_do_not_map(tmp_path: Path) -> None:
+    """Only Role is mapped, and not "Volunteer": that value is listed, once, in one warning."""
+    [rec] = list(read(cases_package(tmp_path, "case_attributes: {Role: role}\n")))
+    [unmapped] = [w for w in rec.warnings if w.rule == "attribute-unmapped"]
+    assert (unmapped.where.element, unmapped.value) == ("Variables/Variable[@name='Role']", "Volunteer (1 case)")
+
+
+def test_bad_package_case_attributes_are_located_in_study_yaml(tmp_path: Path) -> None:
+    pkg = cases_package(tmp_path, "case_attributes:\n  Role: {Volunteer: peer-wizard}\n  Site: colour\n")
+    with pytest.raises(ReaderError) as caught:
+        read(pkg)
+    assert [(p.rule, p.where.file, p.where.element, p.value) for p in caught.value.problems] == [
+        ("vocabulary", "study.yaml", "case_attributes.Role", "peer-wizard"),
+        ("case-attributes", "study.yaml", "case_attributes.Site", "colour")]
+
+
+def test_a_tables_speaker_columns_take_the_package_case_attributes(tmp_path: Path) -> None:
+    """A table in a package: the speaker's Job column is mapped by the package's rules."""
+    pkg = tmp_path / "tab"
+    pkg.mkdir()
+    (pkg / "t.csv").write_text("Doc,Who,Job,Code,Quote\nd1,P1,Volunteer,Pay,SYNTHETIC one.\n", encoding="utf-8")
+    (pkg / "study.yaml").write_text(
+        "id: tab\ntitle: Table\ncoded_data: {tabular: t.csv, preset: generic, mapping: {document: Doc, "
+        "participant: Who, role: Job, code: Code, text: Quote}}\ncase_attributes: {Job: {Volunteer: support-worker}}\n",
+        encoding="utf-8")
+    [rec] = list(read(pkg))
+    assert [(p.pseudonym, p.role) for p in rec.participants] == [("P1", "support-worker")]
 
 
 G = "00000000-0000-4000-8000-{:012d}".format

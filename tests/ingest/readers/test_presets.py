@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -335,13 +336,42 @@ def test_unparseable_tables_say_what_was_found(tmp_path: Path, content: bytes, r
     assert "Error" not in problem.message  # never the parser's own words
 
 
-def test_a_package_pointer_may_carry_an_inline_mapping(tmp_path: Path) -> None:
-    from types import SimpleNamespace
+def _table_package(tmp_path: Path, coded_data: str, files: dict[str, Path]) -> Path:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "study.yaml").write_text(f"id: tab\ntitle: Table package\ncoded_data: {coded_data}\n", encoding="utf-8")
+    for name, source in files.items():
+        shutil.copy(source, pkg / name)
+    return pkg
 
-    from qualkg.ingest.readers import _pointed
 
-    inline = {"document": "Transcript", "code": "Theme path", "text": "Quote", "separators": ["/"]}
-    path = _pointed(SimpleNamespace(mapping=inline, codebook=None), "mapping", str(tmp_path))
-    assert path is not None and load_mapping(path).code == "Theme path"
-    assert _pointed(SimpleNamespace(codebook=ATLAS_CODEBOOK), "codebook", str(tmp_path)) == ATLAS_CODEBOOK
-    assert _pointed(SimpleNamespace(), "mapping", str(tmp_path)) is None
+def test_a_package_reads_its_table_with_a_mapping_file_or_an_inline_mapping(tmp_path: Path) -> None:
+    """generic_segments.csv has 4 data rows; rows 3 and 4 are the same text and speaker, so 3 excerpts."""
+    by_file = _table_package(tmp_path / "a", "{tabular: t.csv, preset: generic, mapping: m.json}",
+                             {"t.csv": DATA / "generic_segments.csv", "m.json": DATA / "generic_mapping.json"})
+    inline = _table_package(tmp_path / "b", "{tabular: t.csv, preset: generic, mapping: {document: Transcript, "
+                            "participant: Speaker, code: Theme path, text: Quote, separators: [/]}}",
+                            {"t.csv": DATA / "generic_segments.csv"})
+    for pkg in (by_file, inline):
+        [rec] = read(pkg)
+        assert len(rec.excerpts) == 3 and {p.pseudonym for p in rec.participants} == {"007", "012"}
+
+
+def test_a_zipped_package_reads_its_atlasti_table_with_the_codebook(tmp_path: Path) -> None:
+    pkg = _table_package(tmp_path, "{tabular: q.csv, preset: atlasti, codebook: codes.csv}",
+                         {"q.csv": ATLAS, "codes.csv": ATLAS_CODEBOOK})
+    archive = shutil.make_archive(str(tmp_path / "pkg"), "zip", pkg)
+    [rec] = read(Path(archive))
+    assert len(rec.excerpts) == 394 and sum(len(x.codes) for x in rec.excerpts) == 1465  # as counted above
+
+
+def test_a_missing_mapping_or_codebook_file_is_located_in_study_yaml(tmp_path: Path) -> None:
+    pkg = _table_package(tmp_path, "{tabular: t.csv, preset: generic, mapping: none.yaml, codebook: none.csv}",
+                         {"t.csv": DATA / "generic_segments.csv"})
+    with pytest.raises(ReaderError) as caught:
+        read(pkg)
+    assert [(p.rule, p.where.file, p.where.element, p.value) for p in caught.value.problems] == [
+        ("missing-file", "study.yaml", "coded_data.mapping", "none.yaml"),
+        ("missing-file", "study.yaml", "coded_data.codebook", "none.csv")]
+
+

@@ -187,7 +187,31 @@ def test_generic_mapping_participants_keep_leading_zeros_and_roles(generic: Stud
     assert [(p.id, p.pseudonym, p.role) for p in generic.participants] == [
         ("007", "007", "peer-practitioner"), ("012", "012", "non-peer-practitioner")]
     assert generic.participants[0] == Participant("007", "007", role="peer-practitioner",
+                                                  attributes=(("Speaker role", "peer-practitioner"),),
                                                   where=Where("generic_segments.csv", row=2))
+
+
+# Rows 2–5: P1 (two rows, a role label, North), P2 (Psychiatrist, North), P3 (a value no role has, South);
+# "Site" is a team by its name (ingest.cases), "Job" a role because the mapping says so.
+SPEAKERS = ("Doc,Who,Job,Site,Code,Quote\n"
+            "d1,P1,Peer practitioner,North,Pay,SYNTHETIC one.\n"
+            "d1,P1,,North,Pay,SYNTHETIC two.\n"
+            "d1,P2,Psychiatrist,North,Pay,SYNTHETIC three.\n"
+            "d1,P3,Volunteer,South,Pay,SYNTHETIC four.\n")
+SPEAKER_MAPPING = ColumnMapping(document="Doc", participant="Who", role="Job", attributes=("Site",), code="Code",
+                                text="Quote")
+
+
+def test_a_tables_speaker_columns_give_roles_and_teams(tmp_path: Path) -> None:
+    table = tmp_path / "speakers.csv"
+    table.write_text(SPEAKERS, encoding="utf-8")
+    rec = read_tabular(table, study_id="sp", mapping=SPEAKER_MAPPING)
+    teams = {t.id: t.label for t in rec.teams}
+    assert {p.pseudonym: (p.role, teams.get(p.team or "")) for p in rec.participants} == {
+        "P1": ("peer-practitioner", "North"), "P2": ("psychiatrist", "North"), "P3": (None, "South")}
+    assert rec.participants[0].attributes == (("Job", "Peer practitioner"), ("Site", "North"))
+    [unmapped] = [w for w in rec.warnings if w.rule == "attribute-unmapped"]
+    assert (unmapped.where.file, unmapped.value) == ("speakers.csv", "Volunteer (1 case)")
 
 
 def test_code_first_seen_as_parent_gets_its_written_name_later(generic: StudyRecords) -> None:
