@@ -72,7 +72,8 @@ def test_project_name_dates_and_users_are_kept() -> None:
 
 # -- item 3: cases as participants ------------------------------------------------------------------------------
 # project.qde: P01 Role "Peer worker", Team "North team", Team feature "Flat hierarchy", spoke selection 1
-# (Low pay); P02 "Psychiatrist", "North team", "Flat hierarchy", selection 2 (Hierarchy); P03 "Volunteer",
+# (Low pay) — "Peer worker" is the label of role:peer-worker, the broader peer concept; P02 "Psychiatrist",
+# "North team", "Flat hierarchy", selection 2 (Hierarchy); P03 "Volunteer",
 # "South team", selection 3 (Shared decisions).
 
 RULES = {"Role": {"Volunteer": "support-worker"}, "Team": "team",
@@ -89,7 +90,7 @@ def test_cases_become_participants_with_roles_and_teams_by_the_vocabulary_labels
     rec = one(CASES)
     teams = {t.id: t for t in rec.teams}
     got = {p.pseudonym: (p.role, teams[p.team].label if p.team else None) for p in rec.participants}
-    assert got == {"P01": ("peer-practitioner", "North team"), "P02": ("psychiatrist", "North team"),
+    assert got == {"P01": ("peer-worker", "North team"), "P02": ("psychiatrist", "North team"),
                    "P03": (None, "South team")}
     speakers = {x.text: next(p.pseudonym for p in rec.participants if p.id == x.speaker) for x in rec.excerpts}
     assert speakers == {"The pay is low for peer workers.": "P01", "The hierarchy is flat here.": "P02",
@@ -105,7 +106,7 @@ def test_values_no_concept_matches_are_listed_once_per_variable() -> None:
 def test_a_package_maps_values_to_concepts() -> None:
     rec = read_with(RULES)
     roles = {p.pseudonym: p.role for p in rec.participants}
-    assert roles == {"P01": "peer-practitioner", "P02": "psychiatrist", "P03": "support-worker"}
+    assert roles == {"P01": "peer-worker", "P02": "psychiatrist", "P03": "support-worker"}
     assert {t.label: t.features for t in rec.teams} == {"North team": ("flattened-hierarchy",), "South team": ()}
     assert not [w for w in rec.warnings if w.rule == "attribute-unmapped"]
 
@@ -122,10 +123,10 @@ def test_the_matrix_and_the_main_question_answer_on_cases(iris: IriScheme) -> No
     matrix = default_catalog().run(store, "matrix", {"rows": "role", "columns": "code", "study": "cases"})
     cells = {(r["row"], r["column"]): r["excerpts"] for r in matrix.to_dict("records")}
     assert {k: v for k, v in cells.items() if v} == {
-        ("peer practitioner", "Low pay"): 1, ("psychiatrist", "Hierarchy"): 1,
+        ("peer worker", "Low pay"): 1, ("psychiatrist", "Hierarchy"): 1,
         ("support worker", "Shared decisions"): 1}
     main = default_catalog().run(store, "challenges-by-context",
-                                 {"role": "peer-practitioner", "feature": "flattened-hierarchy", "topic": "pay"})
+                                 {"role": "peer-worker", "feature": "flattened-hierarchy", "topic": "pay"})
     assert [(r["code"], r["excerpts"], r["participants"]) for r in main.to_dict("records")] == [("Low pay", 1, 1)]
 
 
@@ -225,7 +226,7 @@ def test_maxqda_document_variables_make_the_document_a_participant(tmp_path: Pat
     rec = read_qdpx(path, study_id="mx")
     [p] = rec.participants
     [team] = rec.teams
-    assert (p.pseudonym, p.role, team.label, p.team) == ("Interview 1", "peer-practitioner", "East", team.id)
+    assert (p.pseudonym, p.role, team.label, p.team) == ("Interview 1", "peer-support-worker", "East", team.id)
     assert [(x.text, x.speaker) for x in rec.excerpts] == [("pay is low.", p.id)]
     assert "no-cases" not in {w.rule for w in rec.warnings}
     assert [w.value for w in rec.warnings if w.rule == "document-participants"] == ["Interview 1"]

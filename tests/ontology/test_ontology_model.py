@@ -139,10 +139,14 @@ def _concepts(scheme: URIRef) -> set[URIRef]:
 
 
 @pytest.mark.parametrize(("scheme", "expected"), [
-    (ROLE.scheme, {ROLE[n] for n in ["peer-practitioner", "non-peer-practitioner", "psychiatrist",
-                                     "mental-health-nurse", "psychologist", "social-worker", "support-worker",
-                                     "team-manager", "other-clinician"]}),
-    (MODE.scheme, {MODE[n] for n in ["interview", "semi-structured-interview", "joint-interview", "focus-group"]}),
+    (ROLE.scheme, {ROLE[n] for n in ["peer-worker", "peer-practitioner", "peer-support-worker",
+                                     "certified-peer-support-specialist", "non-peer-practitioner", "psychiatrist",
+                                     "mental-health-nurse", "psychologist", "social-worker", "occupational-therapist",
+                                     "family-therapist", "support-worker", "other-clinician", "service-user", "carer",
+                                     "position", "team-manager"]}),
+    (MODE.scheme, {MODE[n] for n in ["interview", "individual-interview", "joint-interview", "focus-group",
+                                     "observation", "participant-observation", "nonparticipant-observation",
+                                     "documents", "semi-structured-interview"]}),
     (PRINCIPLE.scheme, {PRINCIPLE[n] for n in ["immediate-help", "social-network-perspective",
                                                "flexibility-and-mobility", "responsibility",
                                                "psychological-continuity", "tolerance-of-uncertainty",
