@@ -1,7 +1,9 @@
 """The explorer's browser tests: a real uvicorn serving the bundled seed study, and headless Chromium.
 
 The seed study goes through the ingest pipeline (SHACL gate included) into an in-memory store, as
-`make run` loads it. Anonymous callers get no scope; keys `aggregate` and `excerpts`; k = 3.
+`make run` loads it. Anonymous callers get no scope; keys `aggregate` and `excerpts`; k = 3. A second
+server holds a generated 500-code project (tests/explorer/generate.py) and the bundled review record
+cooper-2024. Screenshots go to tests/artifacts; those the README shows, to docs/screenshots.
 Why a real browser and server: docs/decisions/0047-tests-run-real-servers.md.
 """
 
@@ -28,19 +30,23 @@ from qualkg.queries.catalog import default_catalog
 from qualkg.store import open_store
 from qualkg.wiring import load_model
 from tests.conftest import IRIS, serve
+from tests.explorer.generate import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "seed-anestis-2025"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+REVIEW = ROOT / "data" / "related" / "cooper-2024"
 KEYS = {"aggregate": {"aggregate"}, "excerpts": {"aggregate", "excerpts"}}
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 WAIT_S = 20
 
 
-def explorer_app() -> FastAPI:
+def explorer_app(*packages: Path) -> FastAPI:
     store = open_store("oxigraph", path=None)
     load_model(store)
-    ingest(SEED, store, IRIS, fmt="package")
+    for package in packages or (SEED,):
+        ingest(package, store, IRIS, fmt="package")
     keys = [ApiKey(key_sha256=key_hash(f"explorer-{n}"), name=n, scopes=frozenset(s)) for n, s in KEYS.items()]
     config = ApiConfig(keys=keys, open_scopes=frozenset(), min_cell_count=3)
     return create_app(config, store, default_catalog())
@@ -52,6 +58,16 @@ def explorer_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def big_url() -> Iterator[str]:
+    """The generated 500-code project beside a review's study-level record."""
+    with tempfile.TemporaryDirectory(prefix="qualkg-500-") as folder:
+        server, thread = serve(explorer_app(generate(SEED, Path(folder)), REVIEW))
+        yield f"http://127.0.0.1:{server.config.port}"
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -110,9 +126,11 @@ class Explorer:
     def all(self, css: str) -> list[WebElement]:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
-    def screenshot(self, name: str) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS / f"explorer-{name}.png"
+    def screenshot(self, name: str, docs: bool = False) -> Path:
+        """The window as a PNG in tests/artifacts, or (`docs`) in docs/screenshots for the README."""
+        folder = SCREENSHOTS if docs else ARTIFACTS
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (f"{name}.png" if docs else f"explorer-{name}.png")
         self.driver.save_screenshot(str(path))
         return path
 
@@ -120,3 +138,8 @@ class Explorer:
 @pytest.fixture(scope="session")
 def ui(browser: webdriver.Chrome, explorer_url: str) -> Explorer:
     return Explorer(browser, explorer_url)
+
+
+@pytest.fixture(scope="session")
+def big_ui(browser: webdriver.Chrome, big_url: str) -> Explorer:
+    return Explorer(browser, big_url)

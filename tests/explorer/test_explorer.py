@@ -12,6 +12,7 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from tests.explorer.conftest import Explorer
 
@@ -25,6 +26,21 @@ CHALLENGES = {"Low pay": 4, "Role ambiguity": 3, "Supervision and support": 2, "
 PEER, THEME_2 = "peer practitioner", "Opportunities and challenges of the peer role"
 # The codebook (codebook.csv): 3 themes, 6 subthemes and 14 codes. All 45 excerpts are synthetic and
 # their texts begin with "SYNTHETIC:".
+# Peers' excerpts by theme (excerpts.csv speakers P01–P09, codes up to their theme): theme-2 16, theme-1
+# "Peer influence on network meetings" 7, theme-3 "Peer impact on team and organisational culture" 3:
+# row sum 26 (25 excerpts, one coded under two themes); 16 / 26 = 62 % of the row.
+# participants.csv has two psychologists (teams a, c) and two support workers (teams b, d); none of them
+# speaks an excerpt in excerpts.csv, so their matrix rows are empty.
+# study.yaml: design, sample, setting and analysis as below; `synthetic: true`; a journal article.
+STUDY_ABOUT = {
+    "Design": "qualitative study: semi-structured interviews and joint interviews with peer practitioners; excerpts "
+              "from interviews and focus groups with non-peer Open Dialogue practitioners",
+    "Sample": "peer practitioners (n = 9); excerpts from 11 interviews and 4 focus groups (n = 18) with non-peer "
+              "practitioners",
+    "Setting": "Open Dialogue teams in the ODDESSI trial (Open Dialogue: Development and Evaluation of a Social "
+               "Intervention for Severe Mental Illness), NHS, England",
+    "Analysis": "thematic analysis"}
+TITLE = "Peer-supported Open Dialogue: a qualitative study of peer practitioners' experiences"  # its start
 
 
 def check_studies(ui: Explorer) -> None:
@@ -34,6 +50,12 @@ def check_studies(ui: Explorer) -> None:
     assert [li.get_attribute("data-kind") for li in tree].count("theme") == 3
     assert len(tree) == 3 + 6 + 14
     assert "peer practitioner: 9" in ui.wait_for("#study-anestis-2025 .design").text
+    card = ui.wait_for("#study-anestis-2025")
+    about = {dt.text: dd.text for dt, dd in zip(card.find_elements(By.CSS_SELECTOR, "dl.about dt"),
+                                                 card.find_elements(By.CSS_SELECTOR, "dl.about dd"), strict=True)}
+    assert about == STUDY_ABOUT
+    assert card.find_element(By.CSS_SELECTOR, ".study-kind").text == "primary study"
+    assert card.find_element(By.CSS_SELECTOR, "p.badges .badge.synthetic").text == "SYNTHETIC"
 
 
 def check_runner(ui: Explorer) -> None:
@@ -60,6 +82,11 @@ def check_excerpts(ui: Explorer) -> None:
     assert len(cards) == 25  # one page of the 45
     assert all(c.find_element(By.CSS_SELECTOR, ".badge.synthetic").text == "SYNTHETIC" for c in cards)
     assert all(c.find_element(By.CSS_SELECTOR, ".excerpt-text").text.startswith("SYNTHETIC:") for c in cards)
+    # The short citation (from "Anestis E, Weaver T, Tew J, et al. (2025)."), the title only on hover.
+    assert {c.find_element(By.CSS_SELECTOR, "cite.study-cite").text for c in cards} == {"Anestis et al. 2025"}
+    assert not any(TITLE in c.text for c in cards)
+    assert ui.wait_for("#excerpt-range").text == "Excerpts 1–25 of 45"
+    assert ui.wait_for("#excerpt-results .excerpt-count").text == "45 excerpts."
 
 
 @pytest.mark.parametrize("page, check", [("studies", check_studies), ("runner", check_runner), ("matrix", check_matrix),
@@ -69,6 +96,8 @@ def test_page_loads_with_bundled_data(ui: Explorer, page: str, check: Callable[[
     assert main.get_attribute("data-state") == "ready", main.text
     check(ui)
     assert ui.screenshot(page).stat().st_size > 10_000
+    if page == "studies":
+        ui.screenshot("studies", docs=True)
     assert ui.console_errors() == []
 
 
@@ -93,7 +122,45 @@ def test_heatmap_cell_lists_its_excerpts(ui: Explorer) -> None:
     assert len(cards) == 16
     assert all(f"· {PEER}" in c.find_element(By.TAG_NAME, "header").text for c in cards)
     assert all(c.find_elements(By.CSS_SELECTOR, ".excerpt-text") for c in cards)
+    assert ui.wait_for("#cell-excerpts .excerpt-count").text == "16 excerpts."
     ui.screenshot("matrix-cell")
+
+
+def test_matrix_shows_empty_rows_sums_and_percentages(ui: Explorer) -> None:
+    ui.open("matrix", "excerpts")
+    for role in ("psychologist", "support worker"):
+        assert ui.wait_for(f"table.heatmap td[data-row-sum='{role}']").text == "0"
+        assert len(ui.all(f"table.heatmap td.empty[data-row='{role}']")) == 3  # all three themes empty
+    assert ui.wait_for(f"table.heatmap td[data-row-sum='{PEER}']").text == "26"
+    sums = [int(td.text) for td in ui.all("table.heatmap td[data-row-sum]")]
+    columns = [int(td.text) for td in ui.all("table.heatmap td[data-column-sum]")]
+    assert sum(sums) == sum(columns) == int(ui.wait_for("#mx-grand").text)
+    Select(ui.wait_for("#mx-percent")).select_by_value("row")
+    ui.wait_for("#main form.controls button[type='submit']").click()
+    cell = ui.wait_for(f"table.heatmap button[data-row='{PEER}'][data-column='{THEME_2}'] .pct")
+    assert cell.text == "62%"
+    link = ui.wait_for("a.download-crosstab")
+    assert "format=csv" in link.get_attribute("href") and "rows=role" in link.get_attribute("href")
+    ui.screenshot("matrix", docs=True)
+
+
+def test_a_runner_row_leads_to_its_excerpts(ui: Explorer) -> None:
+    """The "Low pay" row of challenges-by-context (4 excerpts by peers in flattened-hierarchy teams) links
+    to the excerpt browser with the code and both filters set: the same 4 excerpts."""
+    ui.open("runner", "excerpts")
+    ui.wait_for("#runner-form button[type='submit']").click()
+    table = ui.wait_for("#result[data-state='ready'] table")
+    header = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    row = next(tr for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+               if tr.find_elements(By.TAG_NAME, "td")[header.index("Code")].text == "Low pay")
+    ui.screenshot("runner", docs=True)
+    row.find_element(By.CSS_SELECTOR, "a.row-excerpts").click()
+    ui.wait_for("#main[data-page='excerpts'] #excerpt-results[data-state='ready']")
+    assert ui.wait_for("#ex-role").get_attribute("value") == "peer-practitioner"
+    assert ui.wait_for("#ex-feature").get_attribute("value") == "flattened-hierarchy"
+    assert ui.wait_for("#excerpt-range").text == "Excerpts 1–4 of 4"
+    assert len(ui.all("article.excerpt")) == 4
+    ui.screenshot("excerpts", docs=True)
 
 
 def test_theme_map_node_opens_by_keyboard(ui: Explorer) -> None:

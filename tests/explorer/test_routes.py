@@ -1,6 +1,6 @@
 """The explorer's two routers over a real uvicorn: the static page and files (/, /explorer/…) and the
 vocabularies (/vocab/{name}) that its dropdowns list. Expected concepts are read off
-ontology/vocab/{roles,features,modes}.ttl by hand: 9 roles, 11 features, 4 modes."""
+ontology/vocab/{roles,features,modes}.ttl by hand: 17 roles, 11 features, 9 modes."""
 
 from __future__ import annotations
 
@@ -31,10 +31,10 @@ def test_nothing_outside_the_static_folder_is_served(explorer_url: str, path: st
 
 
 @pytest.mark.parametrize("name, n, sample, label, broader", [
-    ("role", 9, "psychiatrist", "psychiatrist", "non-peer-practitioner"),
+    ("role", 17, "psychiatrist", "psychiatrist", "non-peer-practitioner"),
     ("feature", 11, "flattened-hierarchy", "flattened hierarchy", None),
-    ("mode", 4, "focus-group", "focus group", None),
-    ("mode", 4, "semi-structured-interview", "semi-structured interview", "interview"),
+    ("mode", 9, "focus-group", "focus group", None),
+    ("mode", 9, "joint-interview", "joint interview", "interview"),
 ])
 def test_vocabulary_lists_its_concepts_without_a_key(explorer_url: str, name: str, n: int, sample: str, label: str,
                                                       broader: str | None) -> None:

@@ -24,11 +24,16 @@ function headers(accept = "application/json") {
   return h;
 }
 
-/** A same-origin URL with the non-empty parameters in its query string. */
+/** A parameter value sent empty on purpose (a text field the user cleared): the API refuses it and says
+ * what it takes, rather than the page leaving it out and the default applying unseen. */
+export const EMPTY = Symbol("empty");
+
+/** A same-origin URL with the non-empty parameters (and those given as EMPTY) in its query string. */
 export function url(path, params = {}) {
   const u = new URL(path, window.location.origin);
   for (const [k, v] of Object.entries(params)) {
-    if (v !== undefined && v !== null && v !== "") u.searchParams.set(k, String(v));
+    if (v === EMPTY) u.searchParams.set(k, "");
+    else if (v !== undefined && v !== null && v !== "") u.searchParams.set(k, String(v));
   }
   return u.pathname + u.search;
 }

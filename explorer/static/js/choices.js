@@ -1,5 +1,6 @@
 // Option lists for dropdowns, read from the API: studies, vocabulary concepts, codebooks.
 import { getOnce, studyId } from "./api.js";
+import { shortCitation } from "./ui.js";
 
 export const ANY = { value: "", label: "(any)" };
 
@@ -27,4 +28,11 @@ export async function vocabOptions(name) {
 /** A study's codebook rows (or every study's, with no id). */
 export async function codebook(study, level = "all") {
   return (await getOnce("/questions/codebook", { study, level })).rows;
+}
+
+/** Study title → its short citation ("Anestis et al. 2025"; the study id when the citation has no author
+ * and year), for excerpt cards, which name their study by title. */
+export async function citations() {
+  const answer = await getOnce("/studies");
+  return new Map(answer.rows.map((r) => [r.title, shortCitation(r.citation) || studyId(r.study)]));
 }

@@ -12,7 +12,7 @@ const main = document.getElementById("main");
 let generation = 0; // a page render that a newer navigation overtook must not write into the page
 
 async function show() {
-  const name = window.location.hash.replace(/^#/, "").split("/")[0] || "studies";
+  const name = window.location.hash.replace(/^#/, "").split(/[/?]/)[0] || "studies"; // #page?filters
   const page = PAGES[name] || studies;
   const mine = ++generation;
   for (const a of document.querySelectorAll("nav a")) {

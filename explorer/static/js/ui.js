@@ -3,7 +3,7 @@ import { ApiError } from "./api.js";
 
 /** h("p", {class: "x", onclick: f}, "text", child) — a DOM element; null/false children are skipped. */
 export function h(tag, attrs = {}, ...children) {
-  const svg = ["svg", "g", "path", "circle", "text", "title", "line", "rect"].includes(tag);
+  const svg = ["svg", "g", "path", "circle", "text", "tspan", "title", "line", "rect"].includes(tag);
   const el = svg ? document.createElementNS("http://www.w3.org/2000/svg", tag) : document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === null || v === undefined || v === false) continue;
@@ -72,9 +72,11 @@ function cell(column, value) {
   return h("td", { class: typeof value === "number" ? "num" : null }, String(value));
 }
 
-/** One excerpt card: speaker pseudonym, role, team, event, codes, provenance; text only when given. */
-function excerptCard(x) {
+/** One excerpt card: speaker pseudonym, role, team, event, codes, the study's short citation (its full
+ * title on hover), provenance; text only when given. */
+function excerptCard(x, cites) {
   const hasText = typeof x.text === "string";
+  const cite = cites.get(x.study_title) || x.study_title || "";
   return h("article", { class: `excerpt${x.synthetic ? " is-synthetic" : ""}` },
     h("header", {},
       x.synthetic ? syntheticBadge() : null,
@@ -84,17 +86,36 @@ function excerptCard(x) {
     hasText ? h("blockquote", { class: "excerpt-text" }, x.text)
       : h("p", { class: "withheld" }, "Excerpt text withheld: reading it needs the 'excerpts' scope."),
     h("footer", {},
-      `Codes: ${x.codes || "—"} · ${x.study_title || ""} · ${x.transcript || ""}`,
+      `Codes: ${x.codes || "—"} · `, h("cite", { class: "study-cite", title: x.study_title || "" }, cite),
+      ` · ${x.transcript || ""}`,
       isNull(x.start) ? "" : ` [${x.start}–${x.end}]`,
       x.tool ? ` · from ${x.source_file || "?"} (${x.tool})` : ""));
 }
 
-/** A list of excerpt cards with the answer's notices, or a sentence when there are none. */
-export function excerptList(answer, rows = answer.rows) {
+/** "Surname 2025", "Surname & Other 2025" or "Surname et al. 2025" from a citation that starts
+ * "Surname I, Other J, … (2025)."; null when it does not. */
+export function shortCitation(citation) {
+  const m = /^(.+?)\s*\((\d{4}[a-z]?)\)/.exec(citation || "");
+  if (!m) return null;
+  const etAl = /et al\.?$/.test(m[1].trim());
+  const names = m[1].replace(/,?\s*et al\.?$/, "").split(/\s*,\s*|\s+(?:and|&)\s+/).filter(Boolean);
+  const surname = (name) => name.replace(/(\s+[A-Z]{1,3}\.?)+$/, "").trim();
+  if (!names.length) return null;
+  const who = names.length === 1 && !etAl ? surname(names[0])
+    : names.length === 2 && !etAl ? `${surname(names[0])} & ${surname(names[1])}` : `${surname(names[0])} et al.`;
+  return `${who} ${m[2]}`;
+}
+
+/** A list of excerpt cards with the answer's notices and a total, or a sentence when there are none.
+ * `cites` maps a study title to its short citation; `total` is how many the whole list holds (a string
+ * such as "1000+" when only a part was fetched). */
+export function excerptList(answer, { rows = answer.rows, cites = new Map(), total = null } = {}) {
+  const count = total ?? String(rows.length);
   return h("div", {},
     notices(answer.notices),
     rows.length === 0 ? h("p", {}, "No excerpts match.")
-      : h("div", { class: "excerpt-list" }, rows.map(excerptCard)));
+      : h("div", {}, h("p", { class: "excerpt-count" }, count === "1" ? "1 excerpt." : `${count} excerpts.`),
+        h("div", { class: "excerpt-list" }, rows.map((x) => excerptCard(x, cites)))));
 }
 
 /** Code / subtheme / theme options in tree order, indented by level, values = concept IRIs. */

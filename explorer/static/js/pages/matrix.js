@@ -1,8 +1,10 @@
 // Matrix heatmap: NVivo-style matrix coding (rows roles / teams / features / event types / an
 // attribute; columns themes / subthemes / codes; measure excerpts / participants / studies),
-// colour-scaled; a cell opens its excerpts. Suppressed cells are shown as such and stay closed.
-import { get, getOnce } from "../api.js";
-import { codebook, studyOptions, vocabOptions } from "../choices.js";
+// colour-scaled; a cell opens its excerpts. Suppressed cells are shown as such and stay closed. Rows and
+// columns without excerpts are shown too (their cells empty), with row and column sums, row or column
+// percentages, and the crosstab as a download.
+import { download, get, getOnce, url } from "../api.js";
+import { citations, codebook, studyOptions, vocabOptions } from "../choices.js";
 import { errorBox, excerptList, field, h, notices, select } from "../ui.js";
 
 export const TITLE = "Matrix heatmap";
@@ -14,6 +16,11 @@ const MEASURES = [
 // Sequential blues (ColorBrewer), light to dark: readable for the common colour-vision deficiencies.
 const RAMP = [[239, 246, 252], [158, 202, 225], [66, 146, 198], [8, 81, 156], [8, 48, 107]];
 const DRILL_LIMIT = 1000;
+const SHOW = [
+  { value: "counts", label: "Counts" },
+  { value: "row", label: "Counts and row %" },
+  { value: "column", label: "Counts and column %" },
+];
 
 export async function render(root) {
   const schema = await getOnce("/questions/matrix/schema");
@@ -21,13 +28,16 @@ export async function render(root) {
   const rows = select(param("rows").choices.map((c) => ({ value: c, label: c })), param("rows").default, { id: "mx-rows" });
   const cols = select(param("columns").choices.map((c) => ({ value: c, label: c })), param("columns").default, { id: "mx-columns" });
   const measure = select(MEASURES, "excerpts", { id: "mx-measure" });
-  const study = select([{ value: "", label: "(all studies)" }, ...(await studyOptions())], "", { id: "mx-study" });
+  const percent = select(SHOW, "counts", { id: "mx-percent" });
+  const studies = await studyOptions();
+  const study = select([{ value: "", label: "(all studies)" }, ...studies], "", { id: "mx-study" });
   const attribute = h("input", { type: "text", id: "mx-attribute", maxlength: 200 });
   const attributeField = field("Attribute name", attribute, "Used when rows = attribute.");
   const grid = h("section", { id: "matrix-grid", "aria-label": "Matrix" });
   const detail = h("section", { id: "cell-excerpts", "aria-live": "polite", "aria-label": "Excerpts of the chosen cell" });
   const form = h("form", { class: "controls" },
-    field("Rows", rows), field("Columns", cols), field("Cell measure", measure), field("Study", study), attributeField,
+    field("Rows", rows), field("Columns", cols), field("Cell measure", measure), field("Show", percent),
+    field("Study", study), attributeField,
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Show matrix")));
   const syncAttribute = () => { attributeField.hidden = rows.value !== "attribute"; };
   rows.addEventListener("change", syncAttribute);
@@ -39,8 +49,10 @@ export async function render(root) {
       attribute: rows.value === "attribute" ? attribute.value : "" };
     detail.replaceChildren();
     try {
-      const answer = await get("/questions/matrix", params);
-      grid.replaceChildren(heatmap(answer, params, measure.value, detail));
+      const [answer, rowItems, colItems] = await Promise.all([get("/questions/matrix", params),
+        rowUniverse(params.rows, params.study, studies), codebook(params.study, params.columns)]);
+      const all = { rows: rowItems, columns: colItems.map((c) => c.label) };
+      grid.replaceChildren(downloads(params), heatmap(answer, all, params, measure.value, percent.value, detail));
     } catch (err) {
       grid.replaceChildren(errorBox(err));
     }
@@ -57,18 +69,61 @@ function colour(t) {
   return { bg: `rgb(${rgb.join(",")})`, ink: t > 0.45 ? "#ffffff" : "#1b1f24" };
 }
 
-function heatmap(answer, params, measure, detail) {
-  const rowLabels = [...new Set(answer.rows.map((r) => r.row))].sort((a, b) => a.localeCompare(b));
-  const colLabels = [...new Set(answer.rows.map((r) => r.column))].sort((a, b) => a.localeCompare(b));
-  if (!rowLabels.length) return h("div", {}, notices(answer.notices), h("p", {}, "No coded excerpts for this choice."));
+/** The row items the data hold whether or not anything they said was coded: roles and event types from
+ * each study's overview, teams and their features from /teams; none for attributes (values unknown). */
+async function rowUniverse(kind, study, studies) {
+  if (kind === "team" || kind === "feature") {
+    const teams = (await get("/teams", { study })).rows;
+    return kind === "team" ? teams.map((t) => t.team)
+      : teams.flatMap((t) => String(t.features || "").split("; ").filter(Boolean));
+  }
+  const section = { role: "participants by role", "event-type": "events by type" }[kind];
+  if (!section) return [];
+  const ids = study ? [study] : studies.filter((s) => s.excerpts !== 0).map((s) => s.value);
+  const overviews = await Promise.all(ids.map((id) => get(`/studies/${id}`)));
+  return overviews.flatMap((o) => o.rows.filter((x) => x.section === section && x.item !== "role not recorded")
+    .map((x) => x.item));
+}
+
+/** The matrix as a download: CSV in long form (one row per cell, every measure). */
+function downloads(params) {
+  const file = { ...params, format: "csv" };
+  const link = h("a", { href: url("/questions/matrix", file), class: "download-crosstab", onclick: (e) => {
+    e.preventDefault();
+    download("/questions/matrix", file, `matrix-${params.rows}-by-${params.columns}.csv`).catch(() => {});
+  } }, "Download the matrix (CSV, one row per cell with all three measures)");
+  return h("div", { class: "downloads" }, link);
+}
+
+function heatmap(answer, all, params, measure, show, detail) {
+  const sorted = (items) => [...new Set(items)].sort((a, b) => a.localeCompare(b));
+  const rowLabels = sorted([...all.rows, ...answer.rows.map((r) => r.row)]);
+  const colLabels = sorted([...all.columns, ...answer.rows.map((r) => r.column)]);
+  if (!rowLabels.length || !colLabels.length) {
+    return h("div", {}, notices(answer.notices), h("p", {}, "No coded excerpts for this choice."));
+  }
   const cells = new Map(answer.rows.map((r) => [`${r.row}\u0000${r.column}`, r]));
   const values = answer.rows.map((r) => r[measure]).filter((v) => typeof v === "number");
   const max = Math.max(1, ...values);
   const measureLabel = MEASURES.find((m) => m.value === measure).label;
+  // Sums of the shown cells; a suppressed cell makes its row's and column's sums lower bounds.
+  const sum = (pairs) => pairs.reduce((acc, [r, c]) => {
+    const v = cells.get(`${r}\u0000${c}`)?.[measure];
+    if (v === null) return { n: acc.n, partial: true };
+    return { n: acc.n + (typeof v === "number" ? v : 0), partial: acc.partial };
+  }, { n: 0, partial: false });
+  const rowSum = new Map(rowLabels.map((r) => [r, sum(colLabels.map((c) => [r, c]))]));
+  const colSum = new Map(colLabels.map((c) => [c, sum(rowLabels.map((r) => [r, c]))]));
+  const grand = sum(rowLabels.flatMap((r) => colLabels.map((c) => [r, c])));
+  const totalCell = (s, attrs) => h("td", { class: "total", ...attrs }, s.partial ? `≥ ${s.n}` : String(s.n));
+  const pct = (v, s) => (s.partial || s.n === 0 ? "—" : `${Math.round((100 * v) / s.n)}%`);
 
   const td = (row, col) => {
     const r = cells.get(`${row}\u0000${col}`);
-    if (!r) return h("td", { class: "empty" }, h("span", { "aria-label": `${row}, ${col}: none` }, "·"));
+    if (!r) {
+      return h("td", { class: "empty", "data-row": row, "data-column": col },
+        h("span", { "aria-label": `${row}, ${col}: none` }, "·"));
+    }
     const v = r[measure];
     if (v === null || v === undefined) {
       return h("td", { class: "suppressed" }, h("button", {
@@ -78,10 +133,12 @@ function heatmap(answer, params, measure, detail) {
       }, "suppressed"));
     }
     const c = colour(v / max);
+    const share = show === "row" ? pct(v, rowSum.get(row)) : show === "column" ? pct(v, colSum.get(col)) : null;
     const button = h("button", {
-      type: "button", "data-row": row, "data-column": col, "aria-label": `${row}, ${col}: ${v} ${measureLabel}`,
+      type: "button", "data-row": row, "data-column": col,
+      "aria-label": `${row}, ${col}: ${v} ${measureLabel}${share ? `, ${share} of the ${show}` : ""}`,
       onclick: (e) => openCell(e, detail, drill(params, row, col)),
-    }, String(v));
+    }, String(v), share ? h("span", { class: "pct" }, share) : null);
     button.style.background = c.bg;
     button.style.color = c.ink;
     return h("td", {}, button);
@@ -92,8 +149,14 @@ function heatmap(answer, params, measure, detail) {
     legend(max, measureLabel),
     h("div", { class: "table-wrap" }, h("table", { class: "heatmap" },
       h("caption", {}, `${measureLabel}: ${params.rows} × ${params.columns}. Choose a cell to list its excerpts.`),
-      h("thead", {}, h("tr", {}, h("td", {}), colLabels.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, rowLabels.map((r) => h("tr", {}, h("th", { scope: "row" }, r), colLabels.map((c) => td(r, c))))))));
+      h("thead", {}, h("tr", {}, h("td", {}), colLabels.map((c) => h("th", { scope: "col" }, c)),
+        h("th", { scope: "col", class: "total" }, "Row sum"))),
+      h("tbody", {}, rowLabels.map((r) => h("tr", { class: rowSum.get(r).n === 0 && !rowSum.get(r).partial ? "empty-row" : null },
+        h("th", { scope: "row" }, r), colLabels.map((c) => td(r, c)), totalCell(rowSum.get(r), { "data-row-sum": r })))),
+      h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "Column sum"),
+        colLabels.map((c) => totalCell(colSum.get(c), { "data-column-sum": c })), totalCell(grand, { id: "mx-grand" }))))),
+    h("p", { class: "hint" }, "Sums add the cells: an excerpt, participant or study counted in two cells counts in each. "
+      + "≥ marks a sum that leaves out a suppressed cell; its percentages are not given (—)."));
 }
 
 function legend(max, label) {
@@ -108,7 +171,7 @@ function legend(max, label) {
       return s;
     })),
     h("span", {}, `0 to ${max}`),
-    h("span", {}, swatch, " suppressed"), h("span", {}, "· none"));
+    h("span", {}, swatch, " suppressed"), h("span", {}, "· none (0)"));
 }
 
 /** Mark the chosen cell and show `content` (a node or a promise of one) below the grid. */
@@ -149,5 +212,5 @@ async function drill(params, row, col) {
     .filter((x) => !field_ || x[field_] === row)
     .filter((x) => !seen.has(x.excerpt) && seen.add(x.excerpt));
   const merged = { notices: [...new Set(answers.flatMap((a) => a.notices))], rows };
-  return h("div", {}, heading, h("p", { class: "excerpt-count" }, `${rows.length} excerpt(s).`), excerptList(merged));
+  return h("div", {}, heading, excerptList(merged, { cites: await citations() }));
 }

@@ -1,6 +1,7 @@
 // Question runner: pick a named question, fill its typed parameters (dropdowns for vocabularies,
-// studies and fixed choices), see the table, download CSV / XLSX with the same parameters.
-import { download, get, getOnce, url } from "../api.js";
+// studies and fixed choices), see the table, download CSV / XLSX with the same parameters. A row about a
+// code, subtheme, theme or study links to its excerpts in the excerpt browser, with the same filters.
+import { EMPTY, download, get, getOnce, studyId, url } from "../api.js";
 import { ANY, codebook, studyOptions, vocabOptions } from "../choices.js";
 import { dataTable, errorBox, field, h, notices, select } from "../ui.js";
 
@@ -27,7 +28,9 @@ export async function render(root) {
       h("div", { class: "actions" }, h("button", { type: "submit" }, "Run question")));
     form.onsubmit = (e) => {
       e.preventDefault();
-      const params = Object.fromEntries(controls.map((c) => [c.name, c.el.value]));
+      // A cleared text field is sent empty: the API says what it takes instead of applying the default unseen.
+      const params = Object.fromEntries(controls.map((c) => [c.name,
+        c.el.tagName === "INPUT" && c.el.value === "" ? EMPTY : c.el.value]));
       run(q, params, result);
     };
   };
@@ -70,13 +73,46 @@ async function run(q, params, result) {
         download(`/questions/${q.id}`, { ...params, format: fmt }, `${q.id}.${fmt}`).catch((err) => result.append(errorBox(err)));
       },
     }, `Download ${fmt.toUpperCase()}`));
+    const table = dataTable(columns, answer.rows, q.title);
+    await linkExcerpts(table, q, params, answer.rows);
     result.replaceChildren(notices(answer.notices),
       h("p", {}, `${answer.rows.length} row(s).`),
       h("div", { class: "downloads" }, links),
-      dataTable(columns, answer.rows, q.title));
+      table);
     result.dataset.state = "ready";
   } catch (err) {
     result.replaceChildren(errorBox(err));
     result.dataset.state = "error";
   }
+}
+
+const EXCERPT_FILTERS = ["study", "role", "feature", "mode"];
+
+/** The excerpt-browser filters behind one result row: the question's own filters that the excerpt browser
+ * has, the row's study, and its most specific code, subtheme or theme (by label: one set of filters per
+ * concept with that label, so a label shared by two studies gives two links). None: nothing to link. */
+function filtersOf(q, params, row, concepts) {
+  const base = {};
+  for (const k of EXCERPT_FILTERS) if (q.params.some((p) => p.name === k) && params[k]) base[k] = params[k];
+  const study = row.study_id || (q.id === "studies" && row.study ? studyId(row.study) : null);
+  if (study) base.study = study;
+  if (typeof row.concept === "string" && row.concept) return [{ ...base, code: row.concept }];
+  for (const level of ["code", "subtheme", "theme"]) {
+    const label = row[level];
+    if (typeof label !== "string" || !label) continue;
+    return concepts.filter((c) => c.kind === level && c.label === label && (!base.study || c.study_id === base.study))
+      .map((c) => ({ ...base, study: c.study_id, code: c.concept }));
+  }
+  return base.study && row.excerpts !== 0 ? [base] : [];
+}
+
+/** Add an "Excerpts" column to the result table: links to each row's excerpts in the excerpt browser. */
+async function linkExcerpts(table, q, params, rows) {
+  const concepts = await codebook();
+  const links = rows.map((r) => filtersOf(q, params, r, concepts));
+  if (!links.some((l) => l.length)) return;
+  table.querySelector("thead tr").append(h("th", { scope: "col" }, "Excerpts"));
+  [...table.querySelectorAll("tbody tr")].forEach((tr, i) => tr.append(h("td", {}, links[i].map((f, k) =>
+    [k ? " · " : null, h("a", { class: "row-excerpts", href: `#excerpts?${new URLSearchParams(f)}` },
+      links[i].length > 1 ? `list (${f.study})` : "list")]))));
 }

@@ -1,4 +1,5 @@
-// Studies: citation with DOI link, design counts, and the theme tree with excerpt counts.
+// Studies: citation with DOI link; design, sample, setting, analysis and kind (primary study or review);
+// a SYNTHETIC badge where the study's data are synthetic; design counts and the theme tree with excerpt counts.
 import { get, studyId } from "../api.js";
 import { codebook } from "../choices.js";
 import { errorBox, h, notices } from "../ui.js";
@@ -25,16 +26,27 @@ export async function render(root) {
   await Promise.all([...root.querySelectorAll("details[data-study][open]")].map(fill));
 }
 
+const about = (label, value) => h("div", {}, h("dt", {}, label),
+  h("dd", {}, value ? String(value) : h("span", { class: "muted" }, "not recorded")));
+
 function study(r, open) {
   const id = studyId(r.study);
   const details = h("details", { "data-study": id, open },
-    h("summary", {}, "Design and theme tree"), h("div", { class: "detail-body" }, h("p", {}, "Loading…")));
+    h("summary", {}, "Design counts and theme tree"), h("div", { class: "detail-body" }, h("p", {}, "Loading…")));
   details.addEventListener("toggle", () => { if (details.open && !details.dataset.filled) fill(details); });
-  return h("article", { class: "study", id: `study-${id}` },
+  return h("article", { class: "study", id: `study-${id}`, "data-kind": r.kind },
     h("h3", {}, r.title),
+    h("p", { class: "badges" },
+      h("span", { class: `badge kind study-kind ${r.kind === "review" ? "review" : "primary"}` }, r.kind || "primary study"),
+      r.synthetic ? h("span", { class: "badge synthetic",
+        title: "Participant-level data in this study (participants, transcripts, excerpts) are synthetic" },
+      "SYNTHETIC") : null,
+      r.synthetic ? h("span", { class: "hint" }, " participant-level data invented for illustration") : null),
     r.citation ? h("p", { class: "citation" }, r.citation) : null,
     h("p", {}, r.doi ? h("a", { class: "doi", href: `https://doi.org/${r.doi}`, rel: "noopener" }, `doi:${r.doi}`)
       : h("span", { class: "muted" }, "No DOI recorded."), h("span", { class: "muted" }, ` · study id ${id}`)),
+    h("dl", { class: "about" },
+      about("Design", r.design), about("Sample", r.sample), about("Setting", r.setting), about("Analysis", r.analysis)),
     h("dl", { class: "counts" },
       h("div", {}, h("dt", {}, "Participants"), h("dd", {}, count(r.participants))),
       h("div", {}, h("dt", {}, "Events"), h("dd", {}, count(r.events))),

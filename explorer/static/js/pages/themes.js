@@ -1,147 +1,263 @@
-// Theme map: an SVG network of each study's themes → subthemes → codes, laid out as a left-to-right
-// tree (study, theme, subtheme, code columns). Zoom (buttons, wheel, + / − keys), pan (drag, arrow
-// keys), filter by study; every node is a keyboard stop, and choosing one shows its definition and excerpts.
+// Theme map: each study's themes → subthemes → codes as a collapsible left-to-right tree, each parent
+// level with its first child. Labels are
+// measured and wrapped, never cut; every column is as wide as its widest label and edges run only in the
+// gaps between columns, so no edge crosses a label. Search shows the paths to the matching concepts;
+// zoom in / out / to fit; every node is a keyboard stop (Enter opens it, → expands, ← collapses).
 import { get } from "../api.js";
 import { codebook, studyOptions } from "../choices.js";
 import { errorBox, excerptList, field, h, select } from "../ui.js";
 
 export const TITLE = "Theme map";
-const COLUMN = 250; // px between levels
-const ROW = 30; // px between leaves
-const LABEL_CHARS = 34;
-const LEVEL = { study: 0, theme: 1, subtheme: 2, code: 3 };
+const BUDGET = 120; // nodes shown at first: levels open one at a time while they fit
+const WRAP = 38; // characters per label line (long labels wrap onto more lines, whole)
+const LINE = 17; // px per label line
+const PAD = 9; // px between two nodes' blocks
+const GAP = 56; // px between a column's widest label and the next column: where the edges run
+const TEXT_X = 15; // px from a node's centre to its label (the largest circle has r = 11)
 const EXCERPT_LIMIT = 50;
 
 export async function render(root) {
   const studies = await studyOptions();
   const first = studies.find((s) => s.excerpts !== 0);
   const study = select([{ value: "", label: "(all studies)" }, ...studies], first ? first.value : "", { id: "tm-study" });
-  const codes = h("input", { type: "checkbox", id: "tm-codes", checked: true });
-  const form = h("form", { class: "controls" }, field("Study", study),
-    h("div", { class: "field" }, h("label", {}, codes, " Show codes")),
+  const search = h("input", { type: "search", id: "tm-search", maxlength: 200, placeholder: "e.g. pay" });
+  const form = h("form", { class: "controls", role: "search" }, field("Study", study),
+    field("Find a theme, subtheme or code", search, "Shows the path to every label that contains the text."),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Show map")));
   const frame = h("div", { class: "map-frame" });
   const detail = h("aside", { class: "detail", id: "node-detail", "aria-live": "polite", "aria-label": "Chosen node" },
     h("p", { class: "hint" }, "Choose a node (click, or Tab to it and press Enter) to see its definition and excerpts."));
   root.append(form, h("div", { class: "map-layout" }, frame, detail));
 
+  let map = null;
   const show = async () => {
     try {
-      let rows = await codebook(study.value);
-      if (!codes.checked) rows = rows.filter((r) => r.kind !== "code");
-      frame.replaceChildren(...draw(rows, (node) => choose(node, detail)));
+      map = new ThemeMap(frame, forest(await codebook(study.value)), (node) => choose(node, detail));
+      map.find(search.value);
     } catch (err) {
       frame.replaceChildren(errorBox(err));
     }
   };
   form.addEventListener("submit", (e) => { e.preventDefault(); show(); });
+  search.addEventListener("input", () => map?.find(search.value));
   await show();
 }
 
-/** Nodes with x/y: a tree per study from each row's parent label; leaves one ROW apart, parents centred. */
-function layout(rows) {
-  const nodes = [];
-  const edges = [];
-  let leaf = 0;
-  const place = (node, kids) => {
-    nodes.push(node);
-    node.x = LEVEL[node.kind] * COLUMN;
-    if (!kids.length) { node.y = leaf++ * ROW; return; }
-    for (const k of kids) edges.push([node, k.node]);
-    for (const k of kids) place(k.node, k.kids);
-    node.y = (kids[0].node.y + kids[kids.length - 1].node.y) / 2;
-  };
-  const build = (study, parent, depth) => rows
-    .filter((r) => r.study_id === study && (r.parent ?? null) === parent)
-    .sort((a, b) => a.label.localeCompare(b.label))
-    .map((r) => ({ node: { ...r, id: r.concept }, kids: depth < 4 ? build(study, r.label, depth + 1) : [] }));
-  for (const study of [...new Set(rows.map((r) => r.study_id))].sort()) {
-    const kids = build(study, null, 1);
-    const total = kids.reduce((n, k) => n + (k.node.excerpts ?? 0), 0);
-    place({ id: `study:${study}`, kind: "study", label: study, study_id: study, excerpts: total }, kids);
-    leaf += 1; // a gap between studies
+/** Study roots with their concepts nested by each row's parent label (a concept seen once per path: labels
+ * repeated across levels cannot make a loop). */
+function forest(rows) {
+  const byParent = new Map();
+  for (const r of rows) {
+    const key = `${r.study_id}\u0000${r.parent ?? ""}`;
+    if (!byParent.has(key)) byParent.set(key, []);
+    byParent.get(key).push(r);
   }
-  return { nodes, edges };
+  const grow = (node, seen) => {
+    const kids = (byParent.get(`${node.study_id}\u0000${node.kind === "study" ? "" : node.label}`) || [])
+      .filter((r) => !seen.has(r.concept)).sort((a, b) => a.label.localeCompare(b.label));
+    node.children = kids.map((r) => grow({ ...r, id: r.concept, parentNode: node, depth: node.depth + 1 },
+      new Set([...seen, r.concept])));
+    return node;
+  };
+  return [...new Set(rows.map((r) => r.study_id))].sort().map((s) => {
+    const root = grow({ id: `study:${s}`, kind: "study", label: s, study_id: s, depth: 0 }, new Set());
+    root.excerpts = root.children.reduce((n, k) => (n === null || k.excerpts === null ? null : n + (k.excerpts ?? 0)), 0);
+    return root;
+  });
 }
 
-function draw(rows, onChoose) {
-  if (!rows.length) return [h("p", { class: "muted" }, "No codebook for this choice.")];
-  const { nodes, edges } = layout(rows);
-  const xs = nodes.map((n) => n.x);
-  const ys = nodes.map((n) => n.y);
-  const home = { x: Math.min(...xs) - 30, y: Math.min(...ys) - 30,
-    w: Math.max(...xs) - Math.min(...xs) + COLUMN + 120, h: Math.max(...ys) - Math.min(...ys) + 60 };
-  let view = { ...home };
-  const svg = h("svg", { role: "group", "aria-label": "Theme map: studies, themes, subthemes and codes", tabindex: "0",
-    id: "theme-map", preserveAspectRatio: "xMinYMin meet" });
-  const apply = () => svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
-  const zoom = (factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) => {
-    view = { x: cx - (cx - view.x) * factor, y: cy - (cy - view.y) * factor, w: view.w * factor, h: view.h * factor };
-    apply();
-  };
-  const pan = (dx, dy) => { view = { ...view, x: view.x + dx * view.w, y: view.y + dy * view.h }; apply(); };
-  apply();
+const walk = (nodes, f) => { for (const n of nodes) { f(n); walk(n.children, f); } };
 
-  svg.append(h("g", {}, edges.map(([a, b]) => h("path", {
-    class: "edge", d: `M${a.x},${a.y} C${(a.x + b.x) / 2},${a.y} ${(a.x + b.x) / 2},${b.y} ${b.x},${b.y}` }))));
-  svg.append(h("g", {}, nodes.map((n) => {
-    const count = n.excerpts === null || n.excerpts === undefined ? "suppressed" : `${n.excerpts} excerpts`;
-    const short = n.label.length > LABEL_CHARS ? `${n.label.slice(0, LABEL_CHARS - 1)}…` : n.label;
-    const g = h("g", { class: `node ${n.kind}`, tabindex: "0", role: "button", "data-kind": n.kind, "data-label": n.label,
-      "aria-label": `${n.kind}: ${n.label}, ${count}`, transform: `translate(${n.x},${n.y})` },
-    h("title", {}, `${n.kind}: ${n.label} (${count})`),
-    h("circle", { r: 6 + 2.5 * Math.sqrt(n.excerpts || 0) }),
-    h("text", { x: 14, y: 4 }, short));
+/** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own, whole). */
+function wrap(text, width) {
+  const lines = [];
+  for (const word of String(text).split(/\s+/).filter(Boolean)) {
+    const last = lines.length ? lines[lines.length - 1] : null;
+    if (last !== null && last.length + 1 + word.length <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines.length ? lines : [""];
+}
+
+class ThemeMap {
+  constructor(frame, roots, onChoose) {
+    this.frame = frame;
+    this.roots = roots;
+    this.onChoose = onChoose;
+    this.open = new Set();
+    this.query = "";
+    this.scale = 1;
+    this.selected = null;
+    let total = 0;
+    walk(roots, () => { total += 1; });
+    this.total = total;
+    // Open level by level while what is shown stays within the budget.
+    let level = roots;
+    let shown = roots.length;
+    while (level.length) {
+      const next = level.flatMap((n) => n.children);
+      if (!next.length || shown + next.length > BUDGET) break;
+      for (const n of level) this.open.add(n.id);
+      shown += next.length;
+      level = next;
+    }
+    this.status = h("span", { class: "hint", id: "tm-status", role: "status" });
+    this.svg = h("svg", { role: "group", id: "theme-map", "aria-label": "Theme map: studies, themes, subthemes and codes" });
+    const button = (text, id, onclick) => h("button", { type: "button", class: "secondary", id, onclick }, text);
+    const toolbar = h("div", { class: "toolbar", role: "toolbar", "aria-label": "Map view" },
+      button("Zoom in", "tm-zoom-in", () => this.zoom(this.scale * 1.25)),
+      button("Zoom out", "tm-zoom-out", () => this.zoom(this.scale / 1.25)),
+      button("Zoom to fit", "tm-fit", () => this.fit()),
+      button("Actual size", "tm-actual", () => this.zoom(1)),
+      button("Expand all", "tm-expand", () => { walk(this.roots, (n) => n.children.length && this.open.add(n.id)); this.draw(); }),
+      button("Collapse to themes", "tm-collapse", () => { this.open = new Set(this.roots.map((r) => r.id)); this.draw(); }),
+      this.status);
+    this.scroller = h("div", { class: "map-scroll", tabindex: "0", "aria-label": "Theme map (scrolls)" }, this.svg);
+    this.scroller.addEventListener("keydown", (e) => {
+      if (e.target !== this.scroller) return;
+      if (e.key === "+" || e.key === "=") this.zoom(this.scale * 1.25);
+      if (e.key === "-") this.zoom(this.scale / 1.25);
+    });
+    frame.replaceChildren(toolbar, this.scroller);
+    if (!roots.length) frame.replaceChildren(h("p", { class: "muted" }, "No codebook for this choice."));
+  }
+
+  /** Show the paths to the concepts whose label contains `text` (all of the tree as opened when empty). */
+  find(text) {
+    this.query = String(text || "").trim().toLowerCase();
+    this.draw();
+    const first = this.query && this.svg.querySelector("g.node.match");
+    if (first) { // bring the first match's column into view, a little of its parent's column with it
+      const m = first.transform.baseVal.consolidate().matrix;
+      this.scroller.scrollTo({ left: Math.max(0, (m.e - this.size.x) * this.scale - 120),
+        top: Math.max(0, (m.f - this.size.y) * this.scale - 40) });
+    }
+  }
+
+  /** The children drawn under `n`: on a search, those on a path to a match; else all of an open node's. */
+  shownKids(n) {
+    if (this.query) return n.children.filter((c) => this.onPath.has(c.id));
+    return this.open.has(n.id) ? n.children : [];
+  }
+
+  draw() {
+    if (!this.roots.length) return;
+    this.onPath = new Set();
+    let matches = 0;
+    if (this.query) {
+      walk(this.roots, (n) => {
+        if (n.kind !== "study" && n.label.toLowerCase().includes(this.query)) {
+          matches += 1;
+          for (let p = n; p; p = p.parentNode) this.onPath.add(p.id);
+        }
+      });
+    }
+    const roots = this.query ? this.roots.filter((r) => this.onPath.has(r.id)) : this.roots;
+    const shown = [];
+    const collect = (n) => { shown.push(n); this.shownKids(n).forEach(collect); };
+    roots.forEach(collect);
+    this.status.textContent = this.query
+      ? `${matches} concept(s) match “${this.query}”; ${shown.length} of ${this.total} nodes shown.`
+      : `${shown.length} of ${this.total} nodes shown. Choose a node to open or close it; Tab, then → / ← to expand or collapse.`;
+
+    // Draw the nodes, measure their labels, then place them: columns by depth, as wide as their widest label.
+    const edges = h("g", { class: "edges" });
+    const layer = h("g", { class: "nodes" });
+    this.svg.replaceChildren(edges, layer);
+    const width = new Map();
+    for (const n of shown) {
+      n.g = this.node(n);
+      layer.append(n.g);
+      n.textWidth = n.g.querySelector("text").getBBox().width;
+      n.lines = n.g.querySelectorAll("tspan.line").length;
+      width.set(n.depth, Math.max(width.get(n.depth) || 0, TEXT_X + n.textWidth));
+    }
+    const columnX = [0];
+    for (let d = 1; d <= Math.max(...width.keys()); d += 1) columnX[d] = columnX[d - 1] + (width.get(d - 1) || 0) + GAP;
+    const block = (n) => {
+      const kids = this.shownKids(n);
+      n.block = Math.max(n.lines * LINE + PAD, kids.reduce((s, k) => s + block(k), 0));
+      return n.block;
+    };
+    const place = (n, top) => {
+      n.x = columnX[n.depth];
+      n.y = top + (n.lines * LINE + PAD) / 2; // at the top of its block, beside its first child: big trees read from the top
+      n.g.setAttribute("transform", `translate(${n.x},${n.y})`);
+      const kids = this.shownKids(n);
+      let y = top;
+      for (const k of kids) {
+        place(k, y);
+        y += k.block;
+        // Out of the parent's label, along its own row, down the gap, into the child's circle.
+        const mid = columnX[k.depth] - GAP / 2;
+        edges.append(h("path", { class: "edge", d: `M${n.x + TEXT_X + n.textWidth + 4},${n.y} H${mid} V${k.y} H${k.x - 12}` }));
+      }
+    };
+    let top = 0;
+    for (const r of roots) { block(r); place(r, top); top += r.block + LINE; }
+    const right = Math.max(...shown.map((n) => n.x + TEXT_X + n.textWidth)) + 16;
+    this.size = { x: -16, y: 0, w: right + 16, h: Math.max(top, LINE) };
+    this.svg.setAttribute("viewBox", `${this.size.x} ${this.size.y} ${this.size.w} ${this.size.h}`);
+    this.zoom(this.scale);
+    if (this.selected) {
+      const again = shown.find((n) => n.id === this.selected);
+      if (again) { again.g.classList.add("selected"); if (this.refocus) again.g.focus(); }
+    }
+    this.refocus = false;
+  }
+
+  node(n) {
+    const count = n.excerpts === null || n.excerpts === undefined ? "suppressed" : `${n.excerpts}`;
+    const hidden = n.children.length && !this.shownKids(n).length ? n.children.length : 0;
+    const lines = wrap(n.label, WRAP);
+    const text = h("text", { x: TEXT_X, y: 4 - ((lines.length - 1) * LINE) / 2 },
+      lines.map((line, i) => h("tspan", { class: "line", x: TEXT_X, dy: i ? LINE : 0 }, line,
+        i === lines.length - 1 ? h("tspan", { class: "count" }, ` (${count})`) : null,
+        i === lines.length - 1 && hidden ? h("tspan", { class: "more" }, ` ▸ ${hidden} more`) : null)));
+    const match = this.query && n.kind !== "study" && n.label.toLowerCase().includes(this.query);
+    const expanded = n.children.length ? String(this.shownKids(n).length > 0) : null;
+    const g = h("g", { class: `node ${n.kind}${match ? " match" : ""}`, tabindex: "0", role: "button",
+      "data-kind": n.kind, "data-label": n.label, "aria-expanded": expanded,
+      "aria-label": `${n.kind}: ${n.label}, ${count} excerpts${hidden ? `, ${hidden} hidden below` : ""}` },
+    h("title", {}, `${n.kind}: ${n.label} (${count} excerpts)`),
+    h("circle", { r: Math.min(11, 5 + Math.sqrt(n.excerpts || 0)) }), text);
     const activate = () => {
-      for (const s of svg.querySelectorAll(".node.selected")) s.classList.remove("selected");
-      g.classList.add("selected");
-      onChoose(n);
+      this.selected = n.id;
+      this.refocus = true;
+      if (n.children.length && !this.query) this.toggle(n, !this.open.has(n.id));
+      else this.draw();
+      this.onChoose(n);
     };
     g.addEventListener("click", activate);
     g.addEventListener("keydown", (e) => {
       if (e.key === "Enter" || e.key === " ") { e.preventDefault(); activate(); }
-    });
-    g.addEventListener("focus", () => { // keep the focused node in view for keyboard users
-      if (n.x < view.x || n.x > view.x + view.w || n.y < view.y || n.y > view.y + view.h) {
-        view = { ...view, x: n.x - view.w / 3, y: n.y - view.h / 2 };
-        apply();
+      if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && n.children.length && !this.query) {
+        e.preventDefault();
+        this.selected = n.id;
+        this.refocus = true;
+        this.toggle(n, e.key === "ArrowRight");
       }
     });
     return g;
-  })));
+  }
 
-  svg.addEventListener("wheel", (e) => {
-    e.preventDefault();
-    const box = svg.getBoundingClientRect();
-    zoom(e.deltaY > 0 ? 1.15 : 1 / 1.15, view.x + ((e.clientX - box.left) / box.width) * view.w,
-      view.y + ((e.clientY - box.top) / box.height) * view.h);
-  }, { passive: false });
-  let drag = null;
-  svg.addEventListener("pointerdown", (e) => {
-    if (e.target.closest(".node")) return;
-    drag = { x: e.clientX, y: e.clientY };
-    svg.setPointerCapture(e.pointerId);
-  });
-  svg.addEventListener("pointermove", (e) => {
-    if (!drag) return;
-    const box = svg.getBoundingClientRect();
-    pan(-(e.clientX - drag.x) / box.width, -(e.clientY - drag.y) / box.height);
-    drag = { x: e.clientX, y: e.clientY };
-  });
-  svg.addEventListener("pointerup", () => { drag = null; });
-  svg.addEventListener("keydown", (e) => {
-    if (e.target !== svg) return;
-    const moves = { ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, -0.1], ArrowDown: [0, 0.1] };
-    if (moves[e.key]) { e.preventDefault(); pan(...moves[e.key]); }
-    if (e.key === "+" || e.key === "=") zoom(1 / 1.25);
-    if (e.key === "-") zoom(1.25);
-  });
-  const toolbar = h("div", { class: "toolbar", role: "toolbar", "aria-label": "Zoom" },
-    h("button", { type: "button", class: "secondary", onclick: () => zoom(1 / 1.25) }, "Zoom in"),
-    h("button", { type: "button", class: "secondary", onclick: () => zoom(1.25) }, "Zoom out"),
-    h("button", { type: "button", class: "secondary", onclick: () => { view = { ...home }; apply(); } }, "Reset view"),
-    h("span", { class: "hint" }, `${nodes.length} nodes. Drag or arrow keys to pan; wheel or + / − to zoom.`));
-  return [toolbar, svg];
+  toggle(n, open) {
+    if (open) this.open.add(n.id);
+    else this.open.delete(n.id);
+    this.draw();
+  }
+
+  zoom(scale) {
+    this.scale = Math.max(0.01, Math.min(4, scale));
+    this.svg.setAttribute("width", String(Math.round(this.size.w * this.scale)));
+    this.svg.setAttribute("height", String(Math.round(this.size.h * this.scale)));
+  }
+
+  /** The whole of what is shown within the frame's width and visible height. */
+  fit() {
+    const box = this.scroller.getBoundingClientRect();
+    this.zoom(Math.min(1, (box.width - 4) / this.size.w, (box.height - 4) / this.size.h));
+  }
 }
 
 async function choose(node, detail) {
