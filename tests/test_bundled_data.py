@@ -20,6 +20,8 @@ from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import MODE, QK, QKDATA
 
 STRUCTURE = "https://w3id.org/qualkg/vocab/structure/"
+BIBO, PRISM = "http://purl.org/ontology/bibo/", "http://prismstandard.org/namespaces/basic/2.0/"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 
 DATA = Path(__file__).parents[1] / "data"
 RELATED = ["akerblom-ness-2022", "anestis-2024", "bellingham-2018", "berrett-2021", "byrne-2019",
@@ -35,10 +37,27 @@ def _ingest(folder: str) -> IngestReport:
     return ingest(DATA / folder, None, IriScheme(str(QKDATA)), fmt="package")
 
 
-def _objects(predicate: str) -> Counter[str]:
-    """How often each object of `predicate` occurs in the seed's mapped graph."""
-    [records] = read_package(DATA / "seed-anestis-2025")
-    return Counter(t.object.value for t in map_study(records, IriScheme(str(QKDATA))) if t.predicate.value == predicate)
+def _triples(folder: str) -> list[tuple[str, str, str]]:
+    """The mapped graph of one bundled package, as (subject, predicate, object) strings."""
+    [records] = read_package(DATA / folder)
+    return [(t.subject.value, t.predicate.value, t.object.value) for t in map_study(records, IriScheme(str(QKDATA)))]
+
+
+def _objects(predicate: str, folder: str = "seed-anestis-2025") -> Counter[str]:
+    """How often each object of `predicate` occurs in a package's mapped graph."""
+    return Counter(o for _, p, o in _triples(folder) if p == predicate)
+
+
+def _author_list(folder: str) -> list[str]:
+    """The names of bibo:authorList, walked along rdf:first / rdf:rest."""
+    triples = _triples(folder)
+    value = {(s, p): o for s, p, o in triples}
+    [cell] = [o for _, p, o in triples if p == BIBO + "authorList"]
+    names = []
+    while cell != RDF + "nil":
+        names.append(value[(cell, RDF + "first")])
+        cell = value[(cell, RDF + "rest")]
+    return names
 
 
 def test_the_bundled_packages_are_the_listed_ones() -> None:
@@ -67,3 +86,29 @@ def test_seed_events_record_grouping_and_structure_apart() -> None:
                                                 str(MODE["joint-interview"]): 2, str(MODE["focus-group"]): 4}
     assert _objects(str(QK.interviewStructure)) == {STRUCTURE + "semi-structured": 5}
     assert _ingest("seed-anestis-2025").warnings == []
+
+
+def test_seed_publication_in_printed_order_with_structured_journal_fields() -> None:
+    """Anestis E, Weaver T, Tew J, Carr S, Hendy C, Melia C, Clarke K, Pilling S (2025), BJPsych Open 11(5) e216."""
+    assert _author_list("seed-anestis-2025") == ["Anestis E", "Weaver T", "Tew J", "Carr S", "Hendy C", "Melia C",
+                                                 "Clarke K", "Pilling S"]
+    fields = {p.removeprefix(PRISM): o for _, p, o in _triples("seed-anestis-2025") if p.startswith(PRISM)}
+    assert fields == {"publicationName": "BJPsych Open", "volume": "11", "issueIdentifier": "5", "pageRange": "e216"}
+
+
+def test_cooper_2024_lists_all_seventeen_authors() -> None:
+    names = _author_list("related/cooper-2024")
+    assert (len(names), names[:3], names[-1]) == (17, ["Cooper RE", "Saunders KRK", "Greenburgh A"], "Johnson S")
+    assert _objects(str(QK.authorsComplete), "related/cooper-2024") == Counter()
+
+
+def test_a_partial_author_list_says_so() -> None:
+    """Byrne et al. 2019 is known by its first author only."""
+    assert _author_list("related/byrne-2019") == ["Byrne"]
+    assert _objects(str(QK.authorsComplete), "related/byrne-2019") == {"false": 1}
+
+
+@pytest.mark.parametrize("folder", list(PACKAGES))
+def test_no_bundled_publication_keeps_its_journal_in_free_text(folder: str) -> None:
+    """Every bundled publication is a journal article (or has none): no dcterms:isPartOf venue text."""
+    assert _objects("http://purl.org/dc/terms/isPartOf", folder) == Counter()
