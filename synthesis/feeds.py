@@ -16,6 +16,7 @@ import pandas as pd
 from qualkg.ontology.iris import doi_iri
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
+from qualkg.synthesis.judgements import current_assessments
 from qualkg.synthesis.questions import synthesis_catalog
 
 CERQUAL_VERSION = "GRADE-CERQual 2018 (Lewin et al., Implement Sci 13:10); codes as in iSoQ"
@@ -29,6 +30,7 @@ CONCERNS: dict[str, str] = {"0": "No/Very minor concerns", "1": "Minor concerns"
                             "3": "Serious concerns"}
 CONFIDENCE: dict[str, str] = {"hc": "High confidence", "mc": "Moderate confidence", "lc": "Low confidence",
                               "vc": "Very low confidence"}
+CONFIDENCE_CODES: dict[str, str] = {"high": "hc", "moderate": "mc", "low": "lc", "very low": "vc"}  # recorded → iSoQ
 SOQF_COLUMNS = ("No.", "Summarised review finding", "Review finding group", "GRADE-CERQual Assessment",
                 "Explanation of GRADE-CERQual assessment", "References")
 
@@ -52,15 +54,113 @@ def finding_detail(store: GraphStore, catalog: Catalog, finding: str) -> dict[st
     return out
 
 
-def _relevance(label: str, found: list[str], context: list[str]) -> str:
+# -- provenance of the evidence: which studies, marked synthetic, reviews, overlap ---------------------------
+
+SYNTHETIC_MARK = "[synthetic data]"
+NOT_ASSESSED = "not assessed"
+
+
+def finding_studies(store: GraphStore, catalog: Catalog, finding: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Finding notation → its supporting studies (synthesis/sparql/finding-studies.rq), each with its `cite`."""
+    df = synthesis_catalog(catalog.iris).run(store, "finding-studies", {"finding": finding})
+    out: dict[str, list[dict[str, Any]]] = {}
+    for record in df.to_dict(orient="records"):
+        r = {str(k): v for k, v in record.items()}
+        r["cite"] = cite(r)
+        out.setdefault(r["finding"], []).append(r)
+    return out
+
+
+def cite(study: Mapping[str, Any]) -> str:
+    """A study's citation with its marks: [review], [unverified], [synthetic data], [invented study]; a study
+    with no recorded citation is named by its title, never by its IRI."""
+    base = study["citation"] or f"{study['title']} (no citation recorded)"
+    marks = [m for m, on in (("[review]", study["review"]), ("[unverified]", study["unverified"]),
+                             (SYNTHETIC_MARK, study["synthetic"]), ("[invented study]", study["invented"])) if on]
+    return " ".join([base, *marks])
+
+
+def overlap(studies: list[dict[str, Any]]) -> str:
+    """What the study records say about primary studies shared by the reviews behind one finding."""
+    reviews = [s for s in studies if s["review"]]
+    if len(reviews) < 2 and not any(s["includes"] for s in reviews):
+        return ""
+    unknown = [s["cite"] for s in reviews if not s["includes"]]
+    supporting = {s["study"]: s["cite"] for s in studies}
+    shared = []
+    for i, a in enumerate(reviews):
+        inc = set(a["includes"].split())
+        shared += [f"{a['cite']} includes {supporting[p]}" for p in sorted(inc & set(supporting))]
+        for b in reviews[i + 1:]:
+            both = inc & set(b["includes"].split())
+            if both:
+                shared.append(f"{a['cite']} and {b['cite']} share {len(both)} included stud"
+                              f"{'y' if len(both) == 1 else 'ies'}")
+    parts = shared or (["no shared included study recorded"] if not unknown else [])
+    if unknown:
+        parts.append(f"overlap unknown: no included studies recorded for {len(unknown)} review(s)")
+    return "; ".join(parts)
+
+
+def annotate_findings(df: pd.DataFrame, studies: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """The recurring-findings rows with each citation marked (cite) and two columns: how many supporting
+    studies rest on synthetic data, and the overlap between the reviews."""
+    out = df.copy()
+    out["citations"] = [" | ".join(s["cite"] for s in studies.get(f, [])) for f in df["finding"]]
+    out["synthetic_studies"] = [sum(bool(s["synthetic"]) for s in studies.get(f, [])) for f in df["finding"]]
+    out["review_overlap"] = [overlap(studies.get(f, [])) for f in df["finding"]]
+    return out
+
+
+def notices(store: GraphStore, catalog: Catalog, *, proposed: bool) -> list[str]:
+    """Plain sentences every feed carries: demonstration frames and mapping sets, and how many mappings are
+    proposed (left out, or, with `proposed`, included without review)."""
+    syn = synthesis_catalog(catalog.iris)
+    out = [f"The review frame \"{f.title}\" is a demonstration written by qualkg, not the findings of a "
+           "published review." for f in syn.run(store, "frames", {}).itertuples(index=False) if f.synthetic]
+    status = syn.run(store, "mapping-review-status", {})
+    out += [f"The mapping set {r.set} is a demonstration: its mappings show how qualkg works and are not "
+            "evidence." for r in status.itertuples(index=False) if r.demonstration]
+    waiting = int(status["proposed"].sum()) if not status.empty else 0
+    if proposed and waiting:
+        out.append(f"This view includes {waiting} proposed mapping(s) that no second person has reviewed "
+                   "(mappings=all); they are not evidence until reviewed.")
+    elif waiting:
+        out.append(f"{waiting} proposed mapping(s) without a recorded reviewer are not counted; ask with "
+                   "mappings=all to see them.")
+    out.append(f"A study marked {SYNTHETIC_MARK} supports a finding through SYNTHETIC codes or excerpts "
+               "written for qualkg, not through its published findings.")
+    return out
+
+
+def _countries(studies: list[dict[str, Any]], context: list[str]) -> str:
+    known = [s for s in studies if s["countries"]]
+    found = sorted({c for s in known for c in s["countries"].split(", ")})
+    if not studies:
+        return "countries: no supporting study"
+    text = f"countries recorded for {len(known)} of {len(studies)} studies"
+    text += f": {', '.join(found)}" if found else ""
+    missing = [s["cite"] for s in studies if not s["countries"]]
+    if missing:
+        text += f"; unknown for {' | '.join(missing)}"
+    if context and found:
+        outside = [c for c in found if c not in context]
+        text += (f"; outside the review context ({', '.join(context)}): {', '.join(outside)}" if outside
+                 else f"; those recorded are within the review context ({', '.join(context)})")
+    return text
+
+
+def _speakers(label: str, found: list[str], context: list[str], studies: list[dict[str, Any]]) -> str:
+    held = [s for s in studies if s["excerpts"]]
+    if not held:
+        return f"{label}: unknown (qualkg holds no coded excerpts of the supporting studies)"
     found, context = sorted(found), sorted(context)
-    if not found:
-        return f"{label}: not reported"
-    if not context:
-        return f"{label}: {', '.join(found)}"
-    outside = [f for f in found if f not in context]
-    verdict = "all within the review context" if not outside else f"outside the review context: {', '.join(outside)}"
-    return f"{label}: {', '.join(found)} ({verdict}; context: {', '.join(context)})"
+    text = f"{label} of the speakers in qualkg's excerpts ({len(held)} of {len(studies)} studies)"
+    text += f": {', '.join(found)}" if found else ": not recorded"
+    if context and found:
+        outside = [f for f in found if f not in context]
+        text += f" (outside the review context: {', '.join(outside)})" if outside else " (within the review context)"
+    return text + ("; unknown for the studies without excerpts" if len(held) < len(studies) else "")
 
 
 def _count(value: float | None, what: str) -> str:
@@ -68,43 +168,64 @@ def _count(value: float | None, what: str) -> str:
     return f"{what}: suppressed (small count)" if value is None or pd.isna(value) else f"{what}: {int(value)}"
 
 
-def evidence_profile(support: Mapping[str, Any], detail: Mapping[str, list[str]]) -> dict[str, Any]:
-    """The CERQual evidence-profile draft of one finding.
+def _recorded(assessment: Mapping[str, Any] | None, key: str, value_key: str) -> tuple[Any, str, str]:
+    """(option, explanation, status) of one cell: recorded by a reviewer, or blank and "not assessed"."""
+    part = (assessment or {}).get("parts", {}).get(key)
+    if not assessment or not part:
+        return None, "", NOT_ASSESSED
+    value = part.get(value_key)
+    option = int(value) if value_key == "concern" else value
+    return option, part.get("comment", ""), f"assessed by {assessment['assessor']}, {assessment['at']}"
 
-    `support` is the finding's row of the recurring-findings question (after disclosure control,
-    so a suppressed count is None); `detail` is `finding_detail`. Options and explanations are left
-    empty: judging them is the reviewers' work.
+
+def evidence_profile(support: Mapping[str, Any], detail: Mapping[str, list[str]],
+                     studies: list[dict[str, Any]], assessment: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The CERQual evidence profile of one finding: the indicators from the graph, and the options and
+    explanations a reviewer recorded (`assessment`, from judgements.current_assessments) or blank.
+
+    `support` is the finding's row of the recurring-findings question (after disclosure control, so a
+    suppressed count is None); `detail` is `finding_detail`; `studies` its finding_studies rows.
     """
-    studies = sorted(_split(support["citations"], " | "))
-    adequacy = "; ".join([f"studies: {support['studies']} ({support['primary_studies']} primary, "
-                          f"{support['reviews']} reviews)",
-                          _count(support["participants"], "participants"), _count(support["excerpts"], "excerpts"),
-                          _count(support["synthetic"], "of which synthetic")])
+    reviews = sum(bool(s["review"]) for s in studies)
+    synthetic = [s["cite"] for s in studies if s["synthetic"]]
+    adequacy = "; ".join([f"studies: {len(studies)} ({len(studies) - reviews} primary, {reviews} reviews)",
+                          _count(support["participants"], "participants in qualkg's excerpts"),
+                          _count(support["excerpts"], "excerpts in qualkg"),
+                          _count(support["synthetic"], "of which synthetic"),
+                          "the richness and quantity of the data in the studies' own reports is not recorded in "
+                          "qualkg"])
     relevance = "; ".join([
-        _relevance("countries", _split(support["countries"], ", "), detail.get("country", [])),
-        _relevance("roles", _split(support["roles"], ", "), detail.get("role", [])),
-        _relevance("features", _split(support["features"], ", "), detail.get("feature", [])),
-        f"settings: {support['settings'] or 'not reported'}"])
+        _countries(studies, detail.get("country", [])),
+        _speakers("roles", _split(support["roles"], ", "), detail.get("role", []), studies),
+        _speakers("features", _split(support["features"], ", "), detail.get("feature", []), studies),
+        f"settings: {support['settings'] or 'not recorded'}"])
+    unverified = sum(bool(s["unverified"]) for s in studies)
     notes = {
-        "methodological_limitations": f"Appraise each of the {support['studies']} contributing studies; "
-                                      f"{support['reviews']} are reviews (review findings, not primary data); "
-                                      f"{support['unverified_studies']} unverified.",
-        "coherence": f"Refuting studies: {support['refuting_studies']}. "
+        "methodological_limitations": f"Appraise each of the {len(studies)} contributing studies: "
+                                      f"{len(studies) - reviews} primary, {reviews} reviews (review findings, "
+                                      f"not primary data); {unverified} unverified"
+                                      + (f"; {len(synthetic)} rest on SYNTHETIC data" if synthetic else "") + "."
+                                      + (f" Review overlap: {ov}." if (ov := overlap(studies)) else ""),
+        "coherence": f"Studies with contradicting data: {support['refuting_studies']}. "
                      "Check the fit between the supporting data and the finding.",
         "adequacy": adequacy,
         "relevance": relevance,
     }
+    profile: dict[str, Any] = {}
+    for key in COMPONENTS:
+        option, explanation, status = _recorded(assessment, key, "concern")
+        profile[key] = {"option": option, "explanation": explanation, "status": status, "notes": notes[key]}
+    option, explanation, status = _recorded(assessment, "overall", "confidence")
+    profile["cerqual"] = {"option": CONFIDENCE_CODES.get(option) if option else None, "explanation": explanation,
+                          "status": status}
     return {
         "finding": support["finding"],
         "label": support["label"],
         "statement": (detail.get("statement") or [""])[0],
         "group": " | ".join(detail.get("group", [])),
         "cerqual_version": CERQUAL_VERSION,
-        "contributing_studies": studies,
-        "evidence_profile": {
-            **{key: {"option": None, "explanation": "", "notes": notes[key]} for key in COMPONENTS},
-            "cerqual": {"option": None, "explanation": ""},
-        },
+        "contributing_studies": sorted(s["cite"] for s in studies),
+        "evidence_profile": profile,
         "codes": {"concern": CONCERNS, "confidence": CONFIDENCE},
     }
 
@@ -114,30 +235,87 @@ def evidence_profile_table(profile: Mapping[str, Any]) -> pd.DataFrame:
     ep = profile["evidence_profile"]
     rows = [{"finding": profile["finding"], "review_finding": profile["label"], "component": name, "isoq_key": key,
              "option": ep[key]["option"], "allowed": ", ".join(f"{c} = {t}" for c, t in CONCERNS.items()),
-             "explanation": ep[key]["explanation"], "notes": ep[key]["notes"]} for key, name in COMPONENTS.items()]
+             "explanation": ep[key]["explanation"], "status": ep[key]["status"], "notes": ep[key]["notes"]}
+            for key, name in COMPONENTS.items()]
     rows.append({"finding": profile["finding"], "review_finding": profile["label"],
                  "component": "Overall CERQual assessment",
                  "isoq_key": "cerqual", "option": ep["cerqual"]["option"],
                  "allowed": ", ".join(f"{c} = {t}" for c, t in CONFIDENCE.items()),
-                 "explanation": ep["cerqual"]["explanation"],
+                 "explanation": ep["cerqual"]["explanation"], "status": ep["cerqual"]["status"],
                  "notes": f"Contributing studies: {' | '.join(profile['contributing_studies'])}. "
                           f"{profile['cerqual_version']}"})
     return pd.DataFrame(rows)
 
 
 def soqf(store: GraphStore, catalog: Catalog) -> pd.DataFrame:
-    """Summary of Qualitative Findings skeleton: every finding, its group and references; assessments empty."""
+    """Summary of Qualitative Findings: every finding, its group and marked references; the CERQual
+    assessment a reviewer recorded, else "not assessed"."""
     findings = synthesis_catalog(catalog.iris).run(store, "findings", {})
-    cites = catalog.run(store, "recurring-findings", {}).set_index("finding")["citations"]
-    return pd.DataFrame([{
-        "No.": f.finding, "Summarised review finding": f.statement, "Review finding group": f.group,
-        "GRADE-CERQual Assessment": "", "Explanation of GRADE-CERQual assessment": "",
-        "References": cites.get(f.finding, "")} for f in findings.itertuples(index=False)], columns=list(SOQF_COLUMNS))
+    studies = finding_studies(store, catalog)
+    recorded = current_assessments(store, catalog.iris)
+    rows = []
+    for f in findings.itertuples(index=False):
+        a = recorded.get((str(f.finding), "cerqual"))
+        option, explanation, status = _recorded(a, "overall", "confidence")
+        rows.append({"No.": f.finding, "Summarised review finding": f.statement, "Review finding group": f.group,
+                     "GRADE-CERQual Assessment": CONFIDENCE[CONFIDENCE_CODES[option]] if option else NOT_ASSESSED,
+                     "Explanation of GRADE-CERQual assessment": explanation,
+                     "References": " | ".join(s["cite"] for s in studies.get(str(f.finding), [])),
+                     "Assessment status": status})
+    return pd.DataFrame(rows, columns=[*SOQF_COLUMNS, "Assessment status"])
 
 
-def jbi(store: GraphStore, catalog: Catalog, finding: str | None = None) -> pd.DataFrame:
-    """JBI meta-aggregation worksheet rows (see synthesis/sparql/jbi.rq)."""
-    return synthesis_catalog(catalog.iris).run(store, "jbi", {"finding": finding})
+JBI_SOURCES = {
+    "PublishedTheme": "verbatim: a theme as the publication names it",
+    "PublishedFinding": "verbatim: a fragment the study record quotes",
+}
+
+
+def _source(row: Mapping[str, Any]) -> str:
+    if row["study_finding_synthetic"]:
+        return "invented: a SYNTHETIC code written for qualkg, not the study's words"
+    if row["placeholder"]:
+        return "placeholder label: renamed by qualkg, not the study's words"
+    return JBI_SOURCES.get(row["study_finding_kind"], "the study's codebook label")
+
+
+def jbi(store: GraphStore, catalog: Catalog, finding: str | None = None, *,
+        excerpts: bool = True) -> tuple[pd.DataFrame, list[str]]:
+    """JBI meta-aggregation worksheet rows (synthesis/sparql/jbi.rq, or jbi-outline.rq without `excerpts`)
+    with the recorded credibility ("not assessed" otherwise) and where each label comes from; and the
+    warnings JBI's rules give (a synthesised finding from fewer than two categories, a category with fewer
+    than two findings)."""
+    syn = synthesis_catalog(catalog.iris)
+    df = syn.run(store, "jbi" if excerpts else "jbi-outline", {"finding": finding})
+    recorded = current_assessments(store, catalog.iris, finding)
+    credibility = {(n, part["studyFinding"]): part["credibility"]
+                   for (n, method), a in recorded.items() if method == "jbi" for part in a["parts"].values()}
+    df = df.assign(
+        study_finding_source=[_source({str(k): v for k, v in r.items()}) for r in df.to_dict(orient="records")],
+        credibility=[credibility.get((n, iri), NOT_ASSESSED) for n, iri in zip(df["finding"], df["study_finding_iri"],
+                                                                                strict=True)])
+    if excerpts:
+        df = df.assign(illustration=[t if isinstance(t, str) and t else "no illustration held"
+                                     for t in df["illustration"]])
+    df = df.drop(columns=["study_finding_synthetic", "placeholder", "study_finding_kind"])
+    return df, jbi_warnings(df, whole=finding is None)
+
+
+def jbi_warnings(df: pd.DataFrame, *, whole: bool = True) -> list[str]:
+    """JBI's minimums: two study findings per category and (on the `whole` worksheet, not one category's
+    rows) two categories per synthesised finding."""
+    out = []
+    per_category = df.groupby(["finding", "category"])["study_finding_iri"].nunique()
+    out += [f"Category {key[0]} \"{key[1]}\" has {k} study finding (JBI aggregates at least two)."
+            for key, k in per_category.items() if isinstance(key, tuple) and k < 2]
+    categories: dict[str, set[str]] = {}
+    for synthesised, category, n in zip(df["synthesised_finding"], df["category"], df["finding"], strict=True):
+        if whole and synthesised != category:  # the worksheet names the category itself when no analytical theme has it
+            for one in str(synthesised).split(" | "):
+                categories.setdefault(one, set()).add(n)
+    out += [f"Synthesised finding \"{name}\" is built from {len(c)} category (JBI needs at least two)."
+            for name, c in sorted(categories.items()) if len(c) < 2]
+    return out
 
 
 # -- references -------------------------------------------------------------------------------

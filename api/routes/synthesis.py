@@ -1,19 +1,39 @@
-"""Cross-study synthesis feeds: review findings, CERQual evidence-profile drafts, SoQF, JBI, references,
-alignment suggestions. Tables come as JSON, CSV or XLSX (api/tables.py); counts pass disclosure control
-(a CERQual profile's counts are those of /synthesis/findings, perturbed alike)."""
+"""Cross-study synthesis feeds: review findings, CERQual evidence profiles, SoQF, JBI, references, alignment
+suggestions; and, with the 'review' scope, recording judgements, mapping reviews and mapping sets.
+
+Tables come as JSON, CSV or XLSX (api/tables.py); counts pass disclosure control (a CERQual profile's counts
+are those of /synthesis/findings, perturbed alike). Feeds count reviewed mappings; `mappings=all` adds the
+proposed ones, with a notice (docs/synthesis.md).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from qualkg.api.answer import answer, disclosed
+from qualkg.api.answer import disclosed
 from qualkg.api.deps import CatalogDep, StoreDep
 from qualkg.api.security import PrincipalDep, require
 from qualkg.api.tables import choose_format, table_response
+from qualkg.queries.catalog import Catalog
+from qualkg.store.base import GraphStore
 from qualkg.synthesis import feeds
+from qualkg.synthesis.judgements import (
+    Assessment,
+    MappingReview,
+    current_assessments,
+    record_assessment,
+    record_mapping_review,
+)
+from qualkg.synthesis.loader import import_mapping_set, proposed_view
+from qualkg.synthesis.mappings import read_sssom
 from qualkg.synthesis.questions import synthesis_catalog
 from qualkg.synthesis.suggest import suggest
 
@@ -21,58 +41,100 @@ router = APIRouter(prefix="/synthesis", tags=["synthesis"], dependencies=[requir
 
 FormatQ = Annotated[str | None, Query(description="json (default), csv or xlsx; or use the Accept header.")]
 FindingQ = Annotated[str | None, Query(description="A review finding's notation, e.g. F1 (default: all).")]
+MappingsQ = Annotated[Literal["reviewed", "all"], Query(
+    description="reviewed (default): only mappings a reviewer confirmed; all: proposed ones too, with a notice.")]
+MAX_SSSOM_BYTES = 5_000_000
+
+
+@contextmanager
+def _view(store: GraphStore, catalog: Catalog, mappings: str) -> Iterator[GraphStore]:
+    """The store, or with mappings=all an in-memory copy that also asserts the proposed mappings."""
+    if mappings != "all":
+        yield store
+        return
+    view = proposed_view(store, catalog.iris)
+    try:
+        yield view
+    finally:
+        view.close()
+
+
+def _support(request: Request, store: GraphStore, catalog: Catalog, principal: Any, finding: str | None) -> Any:
+    """recurring-findings after disclosure control (records kept for it only without 'excerpts')."""
+    may_read_excerpts = principal.can("excerpts")
+    params = {"finding": finding} if finding else {}
+    df = catalog.run(store, "recurring-findings", params, records=not may_read_excerpts)
+    return disclosed(request.app.state, catalog.get("recurring-findings"), df, may_read_excerpts)
 
 
 @router.get("/findings", summary="Review findings with their support across studies (recurring-findings)")
-async def findings(request: Request, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None) -> Response:
-    return await answer(request, catalog, "recurring-findings", {}, principal, fmt=format)
-
-
-@router.get("/findings/{finding}/cerqual", summary="GRADE-CERQual evidence-profile draft of one finding (iSoQ codes)")
-def cerqual(finding: str, request: Request, store: StoreDep, catalog: CatalogDep, principal: PrincipalDep,
-            format: FormatQ = None) -> Response:
-    try:
-        detail = feeds.finding_detail(store, catalog, finding)
-    except feeds.UnknownFinding:
-        raise HTTPException(404, f"no review finding '{finding}'") from None
-    may_read_excerpts = principal.can("excerpts")
-    support = catalog.run(store, "recurring-findings", {"finding": finding}, records=not may_read_excerpts)
-    shown = disclosed(request.app.state, catalog.get("recurring-findings"), support, may_read_excerpts)
-    profile = feeds.evidence_profile({str(column): v for column, v in shown.frame.iloc[0].items()}, detail)
+def findings(request: Request, store: StoreDep, catalog: CatalogDep, principal: PrincipalDep, format: FormatQ = None,
+             mappings: MappingsQ = "reviewed") -> Response:
+    """One row per finding; each citation marked [review], [unverified], [synthetic data]; overlap of reviews."""
     fmt = choose_format(request, format)
+    with _view(store, catalog, mappings) as view:
+        shown = _support(request, view, catalog, principal, None)
+        table = feeds.annotate_findings(shown.frame, feeds.finding_studies(view, catalog))
+        notes = feeds.notices(view, catalog, proposed=mappings == "all")
+    return table_response(table, fmt, {"question": "recurring-findings", "mappings": mappings, "notices": notes},
+                          "findings")
+
+
+@router.get("/findings/{finding}/cerqual", summary="GRADE-CERQual evidence profile of one finding (iSoQ codes)")
+def cerqual(finding: str, request: Request, store: StoreDep, catalog: CatalogDep, principal: PrincipalDep,
+            format: FormatQ = None, mappings: MappingsQ = "reviewed") -> Response:
+    fmt = choose_format(request, format)
+    with _view(store, catalog, mappings) as view:
+        try:
+            detail = feeds.finding_detail(view, catalog, finding)
+        except feeds.UnknownFinding:
+            raise HTTPException(404, f"no review finding '{finding}'") from None
+        shown = _support(request, view, catalog, principal, finding)
+        studies = feeds.finding_studies(view, catalog, finding).get(finding, [])
+        assessment = current_assessments(view, catalog.iris, finding).get((finding, "cerqual"))
+        notes = feeds.notices(view, catalog, proposed=mappings == "all")
+    profile = feeds.evidence_profile({str(c): v for c, v in shown.frame.iloc[0].items()}, detail, studies, assessment)
     if fmt == "json":
-        return JSONResponse(profile)
-    notices = ["Draft: the options and explanations are for reviewers to complete (iSoQ codes).",
-               f"Concern: {feeds.CONCERNS}", f"Confidence: {feeds.CONFIDENCE}"]
-    return table_response(feeds.evidence_profile_table(profile), fmt, {"notices": notices}, f"cerqual-{finding}")
+        return JSONResponse({**profile, "notices": notes})
+    return table_response(feeds.evidence_profile_table(profile), fmt, {"notices": notes}, f"cerqual-{finding}")
 
 
-@router.get("/soqf", summary="Summary of Qualitative Findings table skeleton")
-def soqf(request: Request, store: StoreDep, catalog: CatalogDep, format: FormatQ = None) -> Response:
-    return table_response(feeds.soqf(store, catalog), choose_format(request, format),
-                          {"notices": ["Skeleton: the assessments are for reviewers to complete."]}, "soqf")
+@router.get("/soqf", summary="Summary of Qualitative Findings table, with the recorded CERQual assessments")
+def soqf(request: Request, store: StoreDep, catalog: CatalogDep, format: FormatQ = None,
+         mappings: MappingsQ = "reviewed") -> Response:
+    with _view(store, catalog, mappings) as view:
+        df, notes = feeds.soqf(view, catalog), feeds.notices(view, catalog, proposed=mappings == "all")
+    return table_response(df, choose_format(request, format), {"notices": notes}, "soqf")
 
 
 @router.get("/jbi", summary="JBI meta-aggregation worksheet (illustrations need the 'excerpts' scope)")
-async def jbi(request: Request, catalog: CatalogDep, principal: PrincipalDep, finding: FindingQ = None,
-              format: FormatQ = None) -> Response:
+def jbi(request: Request, store: StoreDep, catalog: CatalogDep, principal: PrincipalDep, finding: FindingQ = None,
+        format: FormatQ = None, mappings: MappingsQ = "reviewed") -> Response:
     """One row per illustration, with its speaker, for callers with 'excerpts'; for the others one row per
     study finding without illustrations (jbi-outline): rows per excerpt could be counted."""
-    qid = "jbi" if principal.can("excerpts") else "jbi-outline"
-    return await answer(request, synthesis_catalog(catalog.iris), qid, {"finding": finding}, principal, fmt=format)
+    excerpts = principal.can("excerpts")
+    with _view(store, catalog, mappings) as view:
+        df, warnings = feeds.jbi(view, catalog, finding, excerpts=excerpts)
+        notes = [*warnings, *feeds.notices(view, catalog, proposed=mappings == "all")]
+    qid = "jbi" if excerpts else "jbi-outline"
+    return table_response(df, choose_format(request, format), {"question": qid, "notices": notes}, qid)
 
 
 @router.get("/references.ris", summary="References of the studies mapped to review findings, as RIS")
-def references_ris(store: StoreDep, catalog: CatalogDep, finding: FindingQ = None) -> Response:
-    return Response(feeds.to_ris(feeds.references(store, catalog, finding)),
-                    media_type="application/x-research-info-systems",
+def references_ris(store: StoreDep, catalog: CatalogDep, finding: FindingQ = None,
+                   mappings: MappingsQ = "reviewed") -> Response:
+    with _view(store, catalog, mappings) as view:
+        refs = feeds.references(view, catalog, finding)
+    return Response(feeds.to_ris(refs), media_type="application/x-research-info-systems",
                     headers={"Content-Disposition": 'attachment; filename="references.ris"'})
 
 
 @router.get("/references.csl.json", summary="References of the studies mapped to review findings, as CSL-JSON")
-def references_csl(store: StoreDep, catalog: CatalogDep, finding: FindingQ = None) -> Response:
-    return Response(feeds.to_csl_json(feeds.references(store, catalog, finding)),
-                    media_type="application/vnd.citationstyles.csl+json")
+def references_csl(store: StoreDep, catalog: CatalogDep, finding: FindingQ = None,
+                   mappings: MappingsQ = "reviewed") -> Response:
+    with _view(store, catalog, mappings) as view:
+        refs = feeds.references(view, catalog, finding)
+    return Response(feeds.to_csl_json(refs), media_type="application/vnd.citationstyles.csl+json")
 
 
 @router.get("/suggestions", summary="Lexical alignment suggestions between two studies' themes (never stored)")
@@ -84,3 +146,67 @@ def suggestions(request: Request, store: StoreDep, catalog: CatalogDep,
     notices = ["Suggestions only: nothing was written. "
                "Accept one by adding it to an SSSOM file with your justification."]
     return table_response(df, choose_format(request, format), {"notices": notices}, "suggestions")
+
+
+@router.get("/mapping-sets", summary="The mapping sets held, with how many mappings are reviewed or proposed")
+def mapping_sets(store: StoreDep, catalog: CatalogDep) -> list[dict[str, Any]]:
+    df = synthesis_catalog(catalog.iris).run(store, "mapping-review-status", {})
+    return [{"set": str(s), "demonstration": bool(d), "reviewed": int(r), "proposed": int(p)}
+            for s, d, r, p in zip(df["set"], df["demonstration"], df["reviewed"], df["proposed"], strict=True)]
+
+
+# -- recording (scope 'review') --------------------------------------------------------------------
+
+@router.post("/findings/{finding}/assessment", status_code=201, dependencies=[require("review")],
+             summary="Record a CERQual, JBI or ConQual assessment of a review finding (replaces, never deletes)")
+async def assess(finding: str, request: Request,
+                 assessment: Annotated[Assessment, Body(description="method: cerqual | jbi | conqual")]
+                 ) -> JSONResponse:
+    state = request.app.state
+
+    def run() -> JSONResponse:
+        with state.write_lock:
+            try:
+                iri = record_assessment(state.store, state.catalog.iris, finding, assessment)
+            except KeyError:
+                raise HTTPException(404, f"no review finding '{finding}'") from None
+        return JSONResponse({"judgement": iri, "finding": finding, "method": assessment.method}, status_code=201)
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/mappings/review", status_code=201, dependencies=[require("review")],
+             summary="Record a second person's review of one mapping: it then counts as evidence")
+async def review_mapping(request: Request, review: Annotated[MappingReview, Body()]) -> JSONResponse:
+    state = request.app.state
+
+    def run() -> JSONResponse:
+        with state.write_lock:
+            iri = record_mapping_review(state.store, state.catalog.iris, review)
+        return JSONResponse({"review": iri, "mapping_set_id": review.mapping_set_id}, status_code=201)
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/mapping-sets", status_code=201, dependencies=[require("review")],
+             summary="Import (or replace) a user mapping set: SSSOM TSV as the request body, all or nothing",
+             openapi_extra={"requestBody": {"content": {"text/tab-separated-values": {"schema": {"type": "string"}}},
+                                            "required": True}})
+async def import_set(request: Request) -> JSONResponse:
+    body = await request.body()
+    if len(body) > MAX_SSSOM_BYTES:
+        raise HTTPException(413, f"an SSSOM file of at most {MAX_SSSOM_BYTES} bytes")
+    state = request.app.state
+
+    def run() -> JSONResponse:
+        with tempfile.TemporaryDirectory(prefix="qualkg-sssom-") as folder:
+            path = Path(folder) / "upload.sssom.tsv"
+            path.write_bytes(body)
+            mset = read_sssom(path, "request body")
+        with state.write_lock:
+            report = import_mapping_set(state.store, state.catalog.iris, mset, "request body")
+        return JSONResponse({"mapping_set_id": mset.id, "mappings": len(mset.mappings),
+                             "reviewed": sum(bool(m.reviewer_id) for m in mset.mappings),
+                             "mapping_sets": report.mapping_sets}, status_code=201)
+
+    return await run_in_threadpool(run)
