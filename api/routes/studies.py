@@ -2,7 +2,8 @@
 
 An upload is checked before its body is read (decision 0065): the key and the scope (the route's
 dependency), then the declared length; only then is the multipart body read, as it streams in, with its
-file part written straight to one private folder and counted against `max_upload_bytes`.
+file parts (the input, and a table's `mapping` and `codebook`) written straight to one private folder and
+counted together against `max_upload_bytes`.
 """
 
 from __future__ import annotations
@@ -66,15 +67,22 @@ class UploadForm(BaseModel):
     study: str | None = Field(None, pattern=_STUDY_ID.pattern, description="The study id; default: a slug of "
                               "the file name.")
     preset: PresetChoice = Field(PresetChoice("auto"), description="Column layout of a coded-segment table "
-                                 "(the presets of qualkg.ingest.readers.presets; `generic` needs a mapping file, "
-                                 "which only the CLI and study packages take so far).")
+                                 "(the presets of qualkg.ingest.readers.presets; `generic` needs a `mapping` file "
+                                 "part, `atlasti` takes a `codebook` file part).")
     dry_run: bool = Field(False, description="Read, map and validate, but write nothing.")
 
 
+# The file parts an upload may have and the extensions each takes; `mapping` and `codebook` go with a table.
+FILE_PARTS: dict[str, tuple[str, ...]] = {"file": tuple(sorted(EXTENSIONS)), "mapping": (".json", ".yaml", ".yml"),
+                                          "codebook": (".csv", ".tsv", ".xls", ".xlsx")}
+TABLE_EXTENSIONS = tuple(sorted(ext for ext, reader in EXTENSIONS.items() if reader == "tabular"))
+_PART_TEXT = {"file": "The input", "mapping": "A column mapping (YAML or JSON) for a table, as `--mapping`",
+              "codebook": "A codebook table for a table, e.g. ATLAS.ti's Code Manager CSV, as `--codebook`"}
 UPLOAD_BODY: dict[str, Any] = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "contentMediaType": "application/octet-stream",
-                            "description": f"One {', '.join(sorted(EXTENSIONS))} file."},
+    "properties": {**{part: {"type": "string", "contentMediaType": "application/octet-stream",
+                             "description": f"{_PART_TEXT[part]}: one {', '.join(exts)} file."}
+                      for part, exts in FILE_PARTS.items()},
                    **UploadForm.model_json_schema()["properties"]}}}}}
 UPLOAD_ANSWERS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not a multipart form of one file and a few small fields."},
@@ -108,8 +116,9 @@ async def upload_study(request: Request) -> JSONResponse:
             assert upload.path is not None
             with app_state.write_lock:  # one writer at a time: a batch is replaced atomically
                 try:
-                    report = ingest(upload.path, app_state.store, app_state.catalog.iris,
-                                    options=ReadOptions(form.study, form.preset.value), dry_run=form.dry_run)
+                    report = ingest(upload.path, app_state.store, app_state.catalog.iris, dry_run=form.dry_run,
+                                    options=ReadOptions(form.study, form.preset.value, upload.paths.get("mapping"),
+                                                        upload.paths.get("codebook")))
                 except IngestError as e:  # 422 (app.py), naming the uploaded file only
                     raise type(e)([_named(p) for p in e.problems]) from None
                 body = _cut_folders(report.as_dict())
@@ -123,8 +132,8 @@ async def upload_study(request: Request) -> JSONResponse:
 
 
 class _Upload:
-    """A multipart body read as it streams in: the file part is written to `folder` under its own (safe)
-    name and counted against `limit`; the few small fields are kept. Nothing else is spooled."""
+    """A multipart body read as it streams in: each file part (FILE_PARTS) is written to `folder` under its
+    own (safe) name, all counted against `limit`; the few small fields are kept. Nothing else is spooled."""
 
     MAX_PARTS = 16
     MAX_FIELD_BYTES = 1024
@@ -132,17 +141,22 @@ class _Upload:
     def __init__(self, folder: Path, limit: int) -> None:
         self.folder, self.limit = folder, limit
         self.fields: dict[str, str] = {}
-        self.path: Path | None = None  # the file part, once its headers are read
+        self.paths: dict[str, Path] = {}  # part name → its file, once the part's headers are read
         self.size = 0
-        self.pending: list[bytes] = []  # file data parsed, not yet written
-        self._out: BinaryIO | None = None
+        self.pending: list[tuple[Path, bytes]] = []  # file data parsed, not yet written
+        self._out: dict[Path, BinaryIO] = {}
         self._parts = 0
         self._new_part()
+
+    @property
+    def path(self) -> Path | None:
+        """The input file."""
+        return self.paths.get("file")
 
     def _new_part(self) -> None:
         self._header, self._value, self._disposition = bytearray(), bytearray(), b""
         self._name: str | None = None
-        self._is_file = False
+        self._file: Path | None = None
         self._data = bytearray()
 
     def callbacks(self) -> MultipartCallbacks:
@@ -172,19 +186,23 @@ class _Upload:
         self._name = options[b"name"].decode("utf-8", "replace")
         if b"filename" not in options:
             return
-        if self._name != "file" or self.path is not None:
-            raise HTTPException(400, "invalid multipart upload: send one file, as the 'file' field")
+        if self._name not in FILE_PARTS or self._name in self.paths:
+            raise HTTPException(400, "invalid multipart upload: send one file as the 'file' field, and at most one "
+                                     "'mapping' and one 'codebook' file")
         name = _SAFE_NAME.sub("_", Path(options[b"filename"].decode("utf-8", "replace")).name)[-100:] or "upload"
-        if Path(name).suffix.lower() not in EXTENSIONS:
-            raise HTTPException(415, f"unsupported upload '{name}': expected one of {', '.join(sorted(EXTENSIONS))}")
-        self._is_file, self.path = True, self.folder / name
+        if Path(name).suffix.lower() not in FILE_PARTS[self._name]:
+            raise HTTPException(415, f"unsupported {self._name} '{name}': expected one of "
+                                     f"{', '.join(FILE_PARTS[self._name])}")
+        if any(p.name == name for p in self.paths.values()):  # two parts of one name: keep both
+            name = f"{self._name}-{name}"
+        self._file = self.paths[self._name] = self.folder / name
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._is_file:
+        if self._file is not None:
             self.size += end - start
             if self.size > self.limit:
                 raise HTTPException(413, f"upload larger than {self.limit} bytes")
-            self.pending.append(bytes(data[start:end]))
+            self.pending.append((self._file, bytes(data[start:end])))
             return
         self._data += data[start:end]
         if len(self._data) > self.MAX_FIELD_BYTES:
@@ -192,23 +210,24 @@ class _Upload:
                                      f"{self.MAX_FIELD_BYTES} bytes")
 
     def _on_part_end(self) -> None:
-        if not self._is_file and self._name is not None:
+        if self._file is None and self._name is not None:
             self.fields.setdefault(self._name, self._data.decode("utf-8", "replace"))
 
     def write_pending(self) -> None:
         """Write the parsed file data (in a worker thread: disk writes block)."""
-        if self.path is None or not self.pending:
-            return
-        if self._out is None:
-            self._out = self.path.open("wb")
-        self._out.write(b"".join(self.pending))
+        for path, data in self.pending:
+            out = self._out.get(path)
+            if out is None:
+                out = self._out[path] = path.open("wb")
+            out.write(data)
         self.pending.clear()
 
     def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-        elif self.path is not None:
-            self.path.touch()  # an empty file part
+        self.write_pending()
+        for out in self._out.values():
+            out.close()
+        for path in self.paths.values():
+            path.touch()  # an empty file part
 
 
 async def _receive(request: Request, folder: Path, limit: int) -> _Upload:
@@ -242,6 +261,12 @@ def _form(upload: _Upload) -> UploadForm:
     if upload.path is None:
         raise RequestValidationError([{"type": "missing", "loc": ("body", "file"), "msg": "Field required",
                                        "input": None}])
+    extra = [part for part in ("mapping", "codebook") if part in upload.paths]
+    if extra and upload.path.suffix.lower() not in TABLE_EXTENSIONS:
+        raise RequestValidationError([{"type": "value_error", "loc": ("body", part), "input": upload.paths[part].name,
+                                       "msg": f"a {part} goes with a coded-segments table "
+                                              f"({', '.join(TABLE_EXTENSIONS)}), not a {upload.path.suffix} file"}
+                                      for part in extra])
     try:
         return UploadForm.model_validate({k: v for k, v in upload.fields.items() if v != ""})
     except ValidationError as e:
