@@ -14,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from tests.explorer.conftest import Explorer
+from tests.explorer.conftest import SCREENSHOTS, Explorer
 
 # 9 peer practitioners; P01–P07 are in teams A–C, the teams with the flattened-hierarchy feature. The only
 # subtheme whose label contains "challenge" is sub-2-2 "Challenges of the peer role" (the theme
@@ -172,7 +172,10 @@ def test_theme_map_node_opens_by_keyboard(ui: Explorer) -> None:
     assert "Low pay" in detail.find_element(By.TAG_NAME, "h2").text
     assert "SYNTHETIC illustrative code" in detail.text  # the code's definition
     assert len(detail.find_elements(By.CSS_SELECTOR, "article.excerpt")) == 6  # low-pay is coded on 6 excerpts
+    assert detail.find_element(By.CSS_SELECTOR, ".excerpt-count").text == "6 excerpts."
     ui.screenshot("themes-node")
+    ui.driver.execute_script("document.querySelector('.map-frame').scrollIntoView()")
+    ui.driver.save_screenshot(str(SCREENSHOTS.parent / "explorer.png"))  # the README's first picture: the map
 
 
 def test_without_excerpts_scope_no_excerpt_text_is_shown(ui: Explorer) -> None:

@@ -4,7 +4,7 @@
 // gaps between columns, so no edge crosses a label. Search shows the paths to the matching concepts;
 // zoom in / out / to fit; every node is a keyboard stop (Enter opens it, → expands, ← collapses).
 import { get } from "../api.js";
-import { codebook, studyOptions } from "../choices.js";
+import { citations, codebook, studyOptions } from "../choices.js";
 import { errorBox, excerptList, field, h, select } from "../ui.js";
 
 export const TITLE = "Theme map";
@@ -274,7 +274,7 @@ async function choose(node, detail) {
   try {
     const answer = await get("/excerpts", { code: node.concept, study: node.study_id, limit: EXCERPT_LIMIT });
     detail.lastChild.replaceWith(h("h3", {}, `Excerpts coded here or below (${answer.rows.length}${answer.rows.length === EXCERPT_LIMIT ? "+" : ""})`),
-      excerptList(answer));
+      excerptList(answer, { cites: await citations() }));
     detail.dataset.state = "ready";
   } catch (err) {
     detail.lastChild.replaceWith(errorBox(err));
