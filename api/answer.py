@@ -154,7 +154,7 @@ def _run(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str
     if engine == "store":
         projection, sql = projection_of(state.store), sql_catalog(state)
         if projection is not None and projection.current and qid in sql.twins and sql.catalog is catalog:
-            return sql.run(projection, qid, raw, limit=limit, offset=offset, records=records)
+            return sql.run(projection, qid, raw, limit=limit, offset=offset, records=records, store=state.store)
         return catalog.run(state.store, qid, raw, limit=limit, offset=offset, records=records)
     if state.neo4j is None:
         raise HTTPException(400, "this server has no Neo4j projection configured (QUALKG_NEO4J_URI)")

@@ -11,8 +11,8 @@ from pyoxigraph import RdfFormat, parse
 from qualkg.ontology import model_graph
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import ONTOLOGY_GRAPH
-from qualkg.projection.neo4j import SyncReport, sync_written
-from qualkg.queries.sql_catalog import load_extracts
+from qualkg.projection.neo4j import SyncReport, drop_graph, sync_written
+from qualkg.queries.sql_catalog import projection_spec
 from qualkg.settings import Settings
 from qualkg.store import open_store
 from qualkg.store.base import GraphStore, StoreError
@@ -61,9 +61,8 @@ def projection_path(settings: Settings) -> Path:
 def with_projection(settings: Settings, store: GraphStore) -> GraphStore:
     """The store wrapped so its writes refresh the columnar projection beside it, brought up to the store
     first (decision 0130); the store alone, logged, when the projection cannot be opened."""
-    extracts, derive = load_extracts()
     try:
-        projection = Projection(projection_path(settings), extracts, derive)
+        projection = Projection(projection_path(settings), projection_spec())
     except StoreError:
         log.warning("answering every question with SPARQL: no columnar projection", exc_info=True)
         return store
@@ -120,3 +119,12 @@ def sync_after_write(settings: Settings, store: GraphStore, graphs: list[str]) -
         return None
     with neo4j_driver(settings) as driver:
         return sync_written(store, driver, graphs, database=settings.neo4j_database)
+
+
+def drop_after_delete(settings: Settings, graphs: list[str]) -> None:
+    """When Neo4j is configured with auto-sync, remove the graphs a delete just removed from the store."""
+    if not (settings.neo4j_uri and settings.neo4j_auto_sync and graphs):
+        return
+    with neo4j_driver(settings) as driver:
+        for graph in graphs:
+            drop_graph(driver, graph, settings.neo4j_database)

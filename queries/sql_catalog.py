@@ -3,7 +3,7 @@
 A twin answers its `.rq` question with the same parameters (checked by `Catalog.bind`, passed as DuckDB
 `$name` parameters, null when unset) and the same columns, in the same order. Its `--+` YAML header holds
 `id`, `lists` (column → separator of a list cell, items sorted) and `note`; a paged twin has one `--PAGE`
-line where its page is cut. The projection's tables come from `queries/sql/extract/` (`load_extracts`).
+line where its page is cut. The projection's tables come from `queries/sql/extract/` (`projection_spec`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pandas as pd
 import yaml
 
 from qualkg.queries.catalog import Catalog, answer_frame, load_by_id
-from qualkg.store.base import QueryError
-from qualkg.store.columnar import Extract, Projection, parse_extract
+from qualkg.store.base import GraphStore, QueryError
+from qualkg.store.columnar import Projection, Spec, parse_extract
 from qualkg.store.terms import to_python
 
 SQL_PAGE_MARKER = "--PAGE"
@@ -53,12 +53,13 @@ def load_sql_twins() -> dict[str, SqlTwin]:
     return load_by_id("sql", ".sql", parse_sql_twin)
 
 
-def load_extracts() -> tuple[list[Extract], str]:
-    """The projection's extract queries (queries/sql/extract/*.rq, by file name) and its derive.sql."""
+def projection_spec() -> Spec:
+    """What the projection holds: queries/sql/extract/*.rq (by file name), its schema.sql and derive.sql."""
     folder = files("qualkg.queries").joinpath("sql", "extract")
     extracts = [parse_extract(f.read_text(encoding="utf-8"), f.name)
                 for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".rq")]
-    return extracts, folder.joinpath("derive.sql").read_text(encoding="utf-8")
+    return Spec(extracts, folder.joinpath("schema.sql").read_text(encoding="utf-8"),
+                folder.joinpath("derive.sql").read_text(encoding="utf-8"))
 
 
 class SqlCatalog:
@@ -71,22 +72,23 @@ class SqlCatalog:
         self.catalog = catalog
         self.twins = dict(twins)
 
-    def parameters(self, qid: str, raw: Mapping[str, str | None]) -> dict[str, Any]:
-        """Checked parameter values as DuckDB parameters: the ones the twin uses, null when unset."""
-        bound = self.catalog.bind(qid, raw)
+    def parameters(self, qid: str, raw: Mapping[str, str | None], store: GraphStore | None = None) -> dict[str, Any]:
+        """Checked parameter values (given `store`, against its data too: `Catalog.bind`) as DuckDB parameters:
+        the ones the twin uses, null when unset."""
+        bound = self.catalog.bind(qid, raw, store)
         text = self.twins[qid].sql
         return {p.name: to_python(bound.get(p.name)) for p in self.catalog.get(qid).params
                 if re.search(rf"\${p.name}\b", text)}
 
     def run(self, projection: Projection, qid: str, raw: Mapping[str, str | None], limit: int | None = None,
-            offset: int = 0, *, records: bool = False) -> pd.DataFrame:
+            offset: int = 0, *, records: bool = False, store: GraphStore | None = None) -> pd.DataFrame:
         """Run a question's twin; a DataFrame with the columns the question declares (the hidden record
-        columns, as `Catalog.run` gives them, only with `records`)."""
+        columns, as `Catalog.run` gives them, only with `records`). Values are checked against `store`'s data."""
         question = self.catalog.get(qid)
         twin = self.twins.get(qid)
         if twin is None:
             raise KeyError(f"question '{qid}' has no SQL twin")
-        df = projection.query(twin.page(limit if question.paged else None, offset), self.parameters(qid, raw))
+        df = projection.query(twin.page(limit if question.paged else None, offset), self.parameters(qid, raw, store))
         expected = [c.name for c in question.columns]
         if list(df.columns) != expected:
             raise QueryError(f"{qid}.sql returns {list(df.columns)}, the question declares {expected}")

@@ -38,7 +38,8 @@ class Extract:
     """One table of the projection: a SELECT over `GRAPH ?g` and how its variables become columns.
 
     `keys`: IRI variables stored as integer keys (`k(iri)`, a 64-bit hash); `iris`: keys whose IRI text is
-    kept too, as `<name>_iri`; `types`: the DuckDB type of every other variable."""
+    kept too, as `<name>_iri`; `types`: the DuckDB type of every other variable. A `stage` extract makes no
+    table: its rows are readable under its name only while `Spec.derive` runs."""
 
     table: str
     sparql: str = field(repr=False)
@@ -46,6 +47,7 @@ class Extract:
     keys: tuple[str, ...] = ()
     iris: tuple[str, ...] = ()
     types: Mapping[str, str] = field(default_factory=dict)
+    stage: bool = False
 
     def columns(self) -> list[tuple[str, str]]:
         """(column, DuckDB type) in table order, after the graph column `g`."""
@@ -82,7 +84,7 @@ def parse_extract(text: str, source: str) -> Extract:
                        for line in text.splitlines() if line.startswith("#+"))
     meta = yaml.safe_load(header) or {}
     selected = _SELECTED.search(text)
-    variables = tuple(re.findall(r"\?(\w+)", selected.group(1))) if selected else ()
+    variables = _selected(selected.group(1)) if selected else ()
     keys, iris, types = tuple(meta.get("keys") or ()), tuple(meta.get("iris") or ()), dict(meta.get("types") or {})
     problems = [f"'{v}' is neither a key nor typed" for v in variables if v not in keys and v not in types]
     problems += [f"'{v}' is not selected" for v in (*keys, *types) if v not in variables]
@@ -90,16 +92,57 @@ def parse_extract(text: str, source: str) -> Extract:
     table = str(meta.get("table", ""))
     if not _NAME.match(table) or not variables or problems:
         raise ValueError(f"{source}: bad extract (table {table!r}, variables {variables}): {'; '.join(problems)}")
-    return Extract(table, text, variables, keys, iris, types)
+    return Extract(table, text, variables, keys, iris, types, bool(meta.get("stage", False)))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the projection holds: the extracts, the DDL of the tables `derive` fills, and `derive`: the
+    statements (`;` at a line's end) run once per graph after its extracts are loaded, with `$g` bound."""
+
+    extracts: Sequence[Extract]
+    schema: str
+    derive: str
+
+    @property
+    def tables(self) -> list[str]:
+        """Every table that holds rows per graph."""
+        made = [e.table for e in self.extracts if not e.stage]
+        return [*made, *re.findall(r"CREATE TABLE (\w+)", self.schema)]
+
+    @property
+    def fingerprint(self) -> str:
+        text = "\n".join([SCHEMA_VERSION, self.schema, self.derive, *(e.sparql for e in self.extracts)])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of an SQL file: split where a line ends with `;`, `--` comment lines dropped."""
+    kept = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [part.strip() for part in re.split(r";\s*$", kept, flags=re.MULTILINE) if part.strip()]
+
+
+def _selected(clause: str) -> tuple[str, ...]:
+    """The variables a SELECT clause names: `?v` at depth 0 and `(… AS ?v)`."""
+    out, depth, token, prev = [], 0, "", ""
+    for ch in clause + " ":
+        depth += (ch == "(") - (ch == ")")
+        token = token + ch if not ch.isspace() and ch not in "()" else token
+        if (ch.isspace() or ch in "()") and token:
+            if token.startswith("?") and (depth == 0 or (ch == ")" and prev.upper() == "AS")):
+                out.append(token[1:])
+            prev, token = token, ""
+    return tuple(out)
 
 
 class Projection:
-    """The DuckDB file of the projection (`path`; None: in memory), with the tables of `extracts` and the
-    rows `derive` computes from them per graph. Readers call `query` from any thread; writes take turns."""
+    """The DuckDB file of the projection (`path`; None: in memory) holding what `spec` describes. Readers
+    call `query` from any thread; writes take turns."""
 
-    def __init__(self, path: Path | None, extracts: Sequence[Extract], derive: str, *, read_only: bool = False,
+    def __init__(self, path: Path | None, spec: Spec, *, read_only: bool = False,
                  memory_limit_mb: int = 1024, threads: int = 2) -> None:
-        self.path, self.extracts, self.derive, self.read_only = path, list(extracts), derive, read_only
+        self.path, self.spec, self.read_only = path, spec, read_only
+        self._derive = statements(spec.derive)
         config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": f"{memory_limit_mb}MB",
                                                                    "threads": threads}
         try:
@@ -108,8 +151,6 @@ class Projection:
             raise StoreError(f"cannot open the columnar projection {path}: {e}") from e
         self._lock = threading.Lock()  # one writer at a time
         self._pending = 0  # writes of the graph in progress: the projection may lag behind them
-        self.schema = hashlib.sha256("\n".join([SCHEMA_VERSION, derive, *(e.sparql for e in self.extracts)])
-                                     .encode()).hexdigest()[:16]
         if not read_only:
             self._create()
         self._stale: set[str] = set(self._graphs_in("stale", "pending"))
@@ -164,11 +205,17 @@ class Projection:
                 self._delete(cur, graphs)
                 for g, tables in frames.items():
                     for extract, frame in tables:
-                        if len(frame):
+                        if extract.stage:
+                            cur.register(extract.table, frame)
+                        elif len(frame):
                             cur.register("src", frame)
                             cur.execute(extract.insert(), {"g": g})
                             cur.unregister("src")
-                    cur.execute(self.derive, {"g": g})
+                    for statement in self._derive:
+                        cur.execute(statement, {"g": g} if "$g" in statement else {})
+                    for extract, _ in tables:
+                        if extract.stage:
+                            cur.unregister(extract.table)
                 cur.executemany("INSERT INTO projected VALUES ($1, 'current')", [[g] for g in frames])
         except Exception:  # the graph is written; the projection must not pretend to follow it
             log.exception("refreshing the columnar projection of %s failed: it is stale until rebuilt", graphs)
@@ -203,10 +250,10 @@ class Projection:
 
     # -- helpers --------------------------------------------------------------------------------
     def _extract(self, store: GraphStore, graph: str) -> list[tuple[Extract, pd.DataFrame]]:
-        return [(e, store.select_df(e.sparql, {"g": NamedNode(graph)})) for e in self.extracts]
+        return [(e, store.select_df(e.sparql, {"g": NamedNode(graph)})) for e in self.spec.extracts]
 
     def _delete(self, cur: duckdb.DuckDBPyConnection, graphs: Sequence[str]) -> None:
-        for table in [*(e.table for e in self.extracts), "ancestor", "projected"]:
+        for table in [*self.spec.tables, "projected"]:
             cur.execute(f'DELETE FROM "{table}" WHERE g IN (SELECT unnest($gs))', {"gs": list(graphs)})
 
     def _set_state(self, graphs: Sequence[str], state: str) -> None:
@@ -239,15 +286,17 @@ class Projection:
         with self._transaction() as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
             found = cur.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if found and found[0] == self.schema:
+            if found and found[0] == self.spec.fingerprint:
                 return
             self._drop_tables(cur)
             cur.execute("CREATE OR REPLACE MACRO k(v) AS CASE WHEN v IS NULL THEN NULL ELSE hash(v) END")
-            for e in self.extracts:
-                cur.execute(e.ddl())
-            cur.execute("CREATE TABLE ancestor (g VARCHAR, node UBIGINT, anc UBIGINT, proper BOOLEAN)")
+            for e in self.spec.extracts:
+                if not e.stage:
+                    cur.execute(e.ddl())
+            for statement in statements(self.spec.schema):
+                cur.execute(statement)
             cur.execute("CREATE TABLE projected (g VARCHAR, state VARCHAR)")
-            cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema', $s)", {"s": self.schema})
+            cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema', $s)", {"s": self.spec.fingerprint})
 
     def _drop_tables(self, cur: duckdb.DuckDBPyConnection) -> None:
         for (name,) in cur.execute("SELECT table_name FROM information_schema.tables WHERE table_name <> 'meta'"

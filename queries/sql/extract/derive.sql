@@ -1,7 +1,40 @@
 --+ description: >
---+   Tables derived from one graph's extracted rows, run after they are loaded ($g: the graph). ancestor =
---+   the reflexive-transitive closure of skos:broader within the graph (`skos:broader*`), over every node
---+   that has a label or takes part in an edge; `proper` says a path of length ≥ 1 exists (`skos:broader+`).
+--+   What is derived from one graph's extracts ($g: the graph; a staged extract is readable under its
+--+   table name). excerpt: one row per coded excerpt, a single value per property (any one, should the
+--+   graph hold several). ancestor: the reflexive-transitive closure of skos:broader within the graph
+--+   (`skos:broader*`) over every node that has a label or takes part in an edge; `proper` says a path
+--+   of length ≥ 1 exists (`skos:broader+`).
+INSERT INTO excerpt
+WITH f AS (
+  SELECT s, replace(replace(replace(p, 'https://w3id.org/qualkg/ns#', 'qk:'), 'http://www.w3.org/ns/oa#', 'oa:'),
+                    'http://www.w3.org/ns/prov#', 'prov:') AS p, v
+  FROM excerpt_facts
+), xs AS (
+  SELECT DISTINCT s AS x FROM f WHERE p = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'
+), own AS (
+  SELECT s, max(v) FILTER (p = 'qk:inStudy') AS study, max(v) FILTER (p = 'qk:spokenBy') AS speaker,
+         max(v) FILTER (p = 'prov:wasQuotedFrom') AS t, max(v) FILTER (p = 'qk:isSynthetic') AS synthetic,
+         max(v) FILTER (p = 'qk:sourceFile') AS source_file, max(v) FILTER (p = 'qk:sourceTool') AS tool,
+         max(v) FILTER (p = 'qk:offsetConvention') AS offset_convention
+  FROM f WHERE s IN (SELECT x FROM xs) GROUP BY s
+), selectors AS (
+  SELECT tg.s AS x, sel.v AS sel FROM f tg JOIN f sel ON sel.s = tg.v AND sel.p = 'oa:hasSelector'
+  WHERE tg.p = 'oa:hasTarget' AND tg.s IN (SELECT x FROM xs)
+), spans AS (
+  SELECT sl.x, max(v) FILTER (p = 'oa:start') AS "start", max(v) FILTER (p = 'oa:end') AS "end",
+         max(v) FILTER (p = 'oa:exact') AS "text"
+  FROM selectors sl JOIN f ON f.s = sl.sel GROUP BY sl.x
+)
+SELECT $g, k(xs.x), xs.x, k(own.study), k(own.speaker), own.speaker, k(own.t),
+       TRY_CAST(spans."start" AS BIGINT), TRY_CAST(spans."end" AS BIGINT), spans."text",
+       TRY_CAST(own.synthetic AS BOOLEAN), own.source_file, own.tool, own.offset_convention
+FROM xs LEFT JOIN own ON own.s = xs.x LEFT JOIN spans ON spans.x = xs.x;
+
+INSERT INTO excerpt_code
+SELECT DISTINCT $g, k(s), k(v), v FROM excerpt_facts
+WHERE p = 'http://www.w3.org/ns/oa#hasBody'
+  AND s IN (SELECT s FROM excerpt_facts WHERE p = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type');
+
 INSERT INTO ancestor
 WITH RECURSIVE nodes AS (
   SELECT node FROM label WHERE g = $g

@@ -1,0 +1,6 @@
+--+ description: The tables derive.sql fills (the others are made from the extracts' headers).
+CREATE TABLE excerpt (g VARCHAR, x UBIGINT, x_iri VARCHAR, study UBIGINT, p UBIGINT, p_iri VARCHAR, t UBIGINT,
+                      "start" BIGINT, "end" BIGINT, "text" VARCHAR, synthetic BOOLEAN, source_file VARCHAR,
+                      tool VARCHAR, offset_convention VARCHAR);
+CREATE TABLE excerpt_code (g VARCHAR, x UBIGINT, c UBIGINT, c_iri VARCHAR);
+CREATE TABLE ancestor (g VARCHAR, node UBIGINT, anc UBIGINT, proper BOOLEAN);
