@@ -1,9 +1,8 @@
-"""A REFI-QDA project archive (.qdpx) as StudyRecords (decision 0025).
+"""A REFI-QDA project archive (.qdpx) as StudyRecords (decisions 0025, 0092, 0095).
 
-Users → Coder; CodeBook → Code; Cases and their variables → Participant (pseudonym: the case name, or
-"Case <n>"); a case's SourceRef or SelectionRef → the speaker; TextSources → Transcript and Excerpt;
-Notes with their NoteRefs → Note. Sets, Links and Graphs are not read (a set that contains itself is
-refused all the same).
+Users → Coder; CodeBook → Code; Cases (or, without cases, documents with variables or ATLAS.ti document
+groups) → Participant, the speaker of what they reference; TextSources → Transcript and Excerpt; Notes →
+Note. Links and Graphs are not read; other sets only checked for cycles.
 """
 
 from __future__ import annotations
@@ -39,6 +38,7 @@ from qualkg.ingest.safe_io import DEFAULT_ZIP_LIMITS, SafeZip, ZipLimits
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 SYNTHETIC = "qualkg:synthetic"  # qualkg's own export marks synthetic sources and cases so (ingest.writers.qdpx)
 TRUE_VALUES = ("true", "1")
+DOCUMENT_GROUP = "Document group"  # the variable an ATLAS.ti document group's name is the value of
 
 
 def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMITS,
@@ -77,7 +77,7 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
         doc.warn("links-unsupported", "Links (NVivo's annotations, relations) are not read.",
                  value=str(len(root.findall("Links/Link"))))
     synthetic = any(t.synthetic for t in transcripts) or any(p.synthetic for p in participants)
-    study = Study(id=study_id, title=root.get("name") or path.stem, description=child_text(root, "Description"),
+    study = Study(id=study_id, title=root.get("name") or path.stem, description=_description(root),
                   synthetic=synthetic, source_project=_source_project(doc, {c.id for c in coders}, path))
     if not participants:
         doc.warn("no-cases", "The project has no cases, so no excerpt has a speaker and no participant a role or "
@@ -88,6 +88,13 @@ def read_qdpx(path: Path, *, study_id: str, limits: ZipLimits = DEFAULT_ZIP_LIMI
     rec = StudyRecords(study=study, participants=participants, transcripts=transcripts,
                        codes=codes, coders=coders, excerpts=excerpts, notes=notes, warnings=doc.warnings)
     return apply_rules(rec, default_rules(participants) if rules is None else rules, source=doc.file)
+
+
+def _description(root: Element) -> str | None:
+    """The project's description; QualCoder writes "None" for a project without one."""
+    text = child_text(root, "Description")
+    quirk = text == "None" and (root.get("origin") or "").casefold().startswith("qualcoder")
+    return None if quirk else text
 
 
 def _source_project(doc: Document, coders: set[str], path: Path) -> SourceProject:
@@ -119,12 +126,15 @@ def date_time(doc: Document, el: Element, attr: str) -> str | None:
 
 def _document_participants(doc: Document, sources: list[Source], excerpts: list[Excerpt]
                            ) -> tuple[list[Participant], list[Excerpt]]:
-    """MAXQDA's document variables (VariableValues on a TextSource) in a project without cases: one document is
-    one participant's interview, so each document with variables is a participant who speaks its excerpts."""
+    """MAXQDA's document variables (VariableValues on a TextSource) and ATLAS.ti's document groups in a project
+    without cases: one document is one participant's interview, so each document with variables or groups is
+    a participant who speaks its excerpts."""
     variables = _variables(doc)
+    groups = _document_groups(doc)
     participants: list[Participant] = []
     for s in sources:
         values = [a for vv in s.el.findall("VariableValue") if (a := _variable_value(doc, vv, variables))]
+        values += groups.get(guid(doc, s.el), [])
         attributes = tuple(a for a in values if a[0] != SYNTHETIC)
         for fld, value in attributes:
             if kind := identifier_value(value):
@@ -137,11 +147,29 @@ def _document_participants(doc: Document, sources: list[Source], excerpts: list[
     if not participants:
         return [], excerpts
     doc.warn("document-participants", f"The project has no cases; {len(participants)} document(s) with variables "
-             "are taken as one participant each, who speaks the document's excerpts.", element="Sources",
+             "or document groups are taken as one participant each, who speaks the document's excerpts.",
+             element="Sources",
              value=", ".join(p.pseudonym for p in participants))
     speaker = {p.id.removeprefix("document:"): p.id for p in participants}
     return participants, [x if x.speaker or x.transcript not in speaker else replace(x, speaker=speaker[x.transcript])
                           for x in excerpts]
+
+
+def _document_groups(doc: Document) -> dict[str, list[tuple[str, str]]]:
+    """Source GUID → the attributes its ATLAS.ti document groups (<Sets> of MemberSources) give: a group named
+    "Variable::value" gives (Variable, value), any other (DOCUMENT_GROUP, its name). Other tools' sets: none."""
+    if not (doc.root.get("origin") or "").casefold().startswith("atlas.ti"):
+        return {}
+    attributes: dict[str, list[tuple[str, str]]] = {}
+    for group in doc.root.findall("Sets/Set"):
+        name = (group.get("name") or "").strip()
+        variable, sep, value = name.partition("::")
+        attribute = (variable.strip(), value.strip()) if sep and variable.strip() and value.strip() else (
+            DOCUMENT_GROUP, name)
+        for member in group.findall("MemberSource"):
+            if name and (tid := target(member)):
+                attributes.setdefault(tid, []).append(attribute)
+    return attributes
 
 
 def _variables(doc: Document) -> dict[str, str]:
