@@ -16,7 +16,19 @@ from qualkg.api.answer import default_answers
 from qualkg.api.answer_cache import AnswerCache
 from qualkg.api.config import ApiConfig
 from qualkg.api.middleware import install_middleware
-from qualkg.api.routes import explorer, export, health, questions, resources, sparql, studies, synthesis, vocab
+from qualkg.api.routes import (
+    explorer,
+    export,
+    health,
+    questions,
+    resources,
+    sparql,
+    studies,
+    study_lifecycle,
+    synthesis,
+    vocab,
+)
+from qualkg.api.security import KeyRing
 from qualkg.ingest.errors import IngestError
 from qualkg.queries.catalog import Catalog, ParameterError
 from qualkg.queries.cypher_catalog import default_cypher_catalog
@@ -54,13 +66,14 @@ def create_app(config: ApiConfig, store: GraphStore, catalog: Catalog, neo4j: Dr
         lifespan=lifespan,
     )
     app.state.config = config
+    app.state.keyring = KeyRing(config)
     app.state.store = store
     app.state.answers = answers
     app.state.catalog = catalog
     app.state.neo4j = neo4j
     app.state.cypher = default_cypher_catalog(catalog) if neo4j is not None else None
     app.state.write_lock = threading.Lock()
-    for module in (health, questions, studies, resources, sparql, export, synthesis, vocab, explorer):
+    for module in (health, questions, studies, study_lifecycle, resources, sparql, export, synthesis, vocab, explorer):
         app.include_router(module.router)
     app.add_exception_handler(ParameterError, _parameter_refused)  # domain errors as answers: decision 0018
     app.add_exception_handler(IngestError, _input_refused)

@@ -20,6 +20,7 @@ class ApiKey(BaseModel):
     scopes: frozenset[str]
     revoked: bool = False
     expires: datetime | None = None
+    created: datetime | None = None
 
 
 class ApiSettings(BaseModel):
@@ -63,3 +64,5 @@ class ApiConfig(ApiSettings):
                                         "and only to a caller on a loopback connection that no untrusted proxy "
                                         "forwarded (api/security.py local_caller; decision 0066).")
     keys: list[ApiKey] = Field(default_factory=list)
+    keys_file: Path | None = Field(None, description="JSON file of more keys (`qualkg keys`), read again when it "
+                                   "changes (api/security.py KeyRing).")

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
+import socket
 from importlib.metadata import version
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI
-from pydantic import TypeAdapter
 
 from qualkg.api.app import create_app
-from qualkg.api.config import ApiConfig, ApiKey, ApiSettings
+from qualkg.api.config import ApiConfig, ApiSettings
+from qualkg.api.security import KeyFile
 from qualkg.queries.catalog import default_catalog
 from qualkg.settings import Settings
+from qualkg.store.shared import remove_record, write_record
 from qualkg.wiring import build_store, neo4j_driver
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def load_api_keys(path: Path | None) -> list[ApiKey]:
-    """API keys from a JSON list of {name, key_sha256, scopes, expires?, revoked?}; none without a file."""
-    if path is None:
-        return []
-    return TypeAdapter(list[ApiKey]).validate_json(path.read_bytes())
 
 
 def api_config(settings: Settings) -> ApiConfig:
@@ -31,8 +27,9 @@ def api_config(settings: Settings) -> ApiConfig:
     if fields["cell_key_file"] is None and settings.store == "oxigraph":
         # kept beside the store, so the same records get the same noise after a restart (decision 0070)
         fields["cell_key_file"] = settings.store_path.with_name(settings.store_path.name + ".cell-key")
-    return ApiConfig(**fields, version=version("qualkg"), open_scopes=open_scopes,
-                     keys=load_api_keys(settings.api_keys_file))
+    KeyFile(settings.keys_path()).read()  # a keys file that does not parse stops the start, not each request
+    # the keys file is read by the server's KeyRing, again whenever `qualkg keys` changes it (decision 0116)
+    return ApiConfig(**fields, version=version("qualkg"), open_scopes=open_scopes, keys_file=settings.keys_path())
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
@@ -40,3 +37,31 @@ def build_app(settings: Settings | None = None) -> FastAPI:
     neo4j = neo4j_driver(settings) if settings.neo4j_uri else None
     store = build_store(settings, serving=True)
     return create_app(api_config(settings), store, default_catalog(settings.base_iri), neo4j)
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn that, while it serves, records its address beside the embedded store it writes, so the CLI
+    and `qualkg.connect()` find it (store.shared; decision 0115)."""
+
+    def __init__(self, config: uvicorn.Config, store_path: Path | None) -> None:
+        super().__init__(config)
+        self.store_path = store_path
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.store_path is not None:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+            write_record(self.store_path, f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}")
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.store_path is not None:
+            remove_record(self.store_path)
+        await super().shutdown(sockets)
+
+
+def serve(settings: Settings) -> None:
+    """Serve the app of `settings` on its host and port until stopped."""
+    app = build_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port)
+    AnnouncingServer(config, settings.store_path if settings.store == "oxigraph" else None).run()

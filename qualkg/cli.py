@@ -6,7 +6,8 @@ import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from urllib.parse import quote
 
 import typer
 from rich.progress import track
@@ -20,6 +21,13 @@ from qualkg.invocation import Invocation, invocation
 from qualkg.store.base import MEDIA_TYPES, ExportFormat, StoreError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    import httpx
+    from pyoxigraph import Literal
+
+    from qualkg.api.routes.study_lifecycle import StudyEdit
+    from qualkg.api.security import KeyFile
     from qualkg.ingest.pipeline import IngestReport
     from qualkg.ingest.problems import Problem
     from qualkg.ontology.iris import IriScheme
@@ -79,12 +87,14 @@ def _problems_table(problems: list[Problem], title: str) -> Table:
     return table
 
 
-def _summary_table(report: IngestReport) -> Table:
-    table = Table(title=f"{'Ingested' if report.written else 'Validated (nothing written)'}: {report.source}")
+def _summary_table(report: dict[str, Any]) -> Table:
+    """A report as IngestReport.as_dict (or a server's upload answer) gives it."""
+    title = f"{'Ingested' if report['written'] else 'Validated (nothing written)'}: {report['source']}"
+    table = Table(title=title)
     for col in ("study", *COUNTS):
-        table.add_column(col, justify="left" if col == "study" else "right")
-    for s in report.studies:
-        table.add_row(s.study, *(str(getattr(s, c)) for c in COUNTS))
+        table.add_column(col, justify="left" if col == "study" else "right", no_wrap=col == "study")
+    for s in report["studies"]:
+        table.add_row(s["study"], *(str(s[c]) for c in COUNTS))
     return table
 
 
@@ -138,15 +148,74 @@ def _close(run: Invocation, store: GraphStore) -> None:
 
 def _run_ingest(run: Invocation, path: Path, fmt: str, options: ReadOptions, dry_run: bool,
                 report_file: Path | None, allow_duplicate: bool = False) -> None:
+    server = None if dry_run else run.server()
+    if server is not None:  # the running server is the store's one writer: upload to it
+        if options.mapping or options.codebook or allow_duplicate or fmt not in ("auto", "package"):
+            run.err.print(f"a server runs at {server.base_url}: --mapping, --codebook, --allow-duplicate and "
+                          "--format are not sent in an upload; stop the server or put them in a study package")
+            raise typer.Exit(code=2)
+        answer = _upload(run, server, path, options)
+        if report_file:
+            report_file.write_text(json.dumps(answer, indent=2))
+        run.out.print(_summary_table(answer))
+        return
     store = None if dry_run else _open_store(run)
     try:
         report = _ingest_one(run, path, store, fmt, options, dry_run, report_file, allow_duplicate)
     finally:
         if store is not None:
             _close(run, store)
-    run.out.print(_summary_table(report))
+    run.out.print(_summary_table(report.as_dict()))
     if report.warnings:
         run.err.print(_problems_table(report.warnings, f"{len(report.warnings)} warning(s)"))
+
+
+def _call(run: Invocation, server: httpx.Client, method: str, path: str, **request: Any) -> dict[str, Any]:
+    """One request to the running server; its refusals as one-line errors (exit 1), its answer as JSON."""
+    import httpx
+
+    try:
+        with server:
+            response = server.request(method, path, **request)
+    except httpx.HTTPError as e:
+        run.err.print(f"the server at {server.base_url} did not answer ({type(e).__name__}: {e})")
+        raise typer.Exit(code=1) from None
+    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    if response.status_code in (401, 403):
+        run.err.print(f"the server at {server.base_url} refused: {body.get('detail', response.text)}; present a "
+                      "key with that scope: QUALKG_KEY or QUALKG_KEY_FILE (`qualkg keys create`)")
+        raise typer.Exit(code=1)
+    if response.status_code == 422 and "problems" in body:
+        problems = [_problem(p) for p in body["problems"]]
+        run.err.print(_problems_table(problems, f"Not written: {len(problems)} problem(s)"))
+        raise typer.Exit(code=1)
+    if response.status_code >= 400:
+        run.err.print(f"the server at {server.base_url} answered {response.status_code}: "
+                      f"{body.get('detail', response.text)}")
+        raise typer.Exit(code=1)
+    return body
+
+
+def _problem(data: dict[str, Any]) -> Problem:
+    from qualkg.ingest.problems import Problem, Where
+
+    where = data.get("where") or {}
+    return Problem(Where(where.get("file", ""), where.get("element"), where.get("row"), where.get("field")),
+                   data.get("rule", ""), data.get("message", ""), data.get("value"), data.get("severity", "error"))
+
+
+def _upload(run: Invocation, server: httpx.Client, path: Path, options: ReadOptions) -> dict[str, Any]:
+    """Send `path` (a study-package folder as a .zip) to the server's upload route."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="qualkg-send-") as folder:
+        if path.is_dir():
+            path = Path(shutil.make_archive(str(Path(folder) / path.resolve().name), "zip", path))
+        fields = {k: v for k, v in (("study", options.study_id), ("preset", options.preset)) if v}
+        with path.open("rb") as data:
+            answer = _call(run, server, "POST", "/studies", files={"file": (path.name, data)}, data=fields)
+    return {**answer, "source": answer.get("source") or path.name}
 
 
 @app.command("ingest")
@@ -170,8 +239,11 @@ def validate_cmd(ctx: typer.Context, path: Path, fmt: FormatOpt = "auto", study:
 @app.command("load-bundled")
 def load_bundled(ctx: typer.Context,
                  data: Annotated[Path, typer.Option(help="Folder of bundled study packages.")] = Path("data")) -> None:
-    """Ingest every study package bundled in DATA (what `make run` loads); one summary at the end."""
-    from qualkg.ingest.pipeline import IngestReport
+    """Ingest the study packages bundled in DATA that the store does not hold as they are (by input digest):
+    a changed package replaces its study, an unchanged one is skipped, other studies are left alone."""
+    from qualkg.ingest.pipeline import DIGEST_QUERY, IngestReport
+    from qualkg.ingest.pipeline import _digest as input_digest  # request: H1 to name it public
+    from qualkg.store.shared import ReadOnlyStore
 
     run = invocation(ctx)
     packages = sorted(p.parent for p in data.rglob("study.yaml"))
@@ -181,16 +253,110 @@ def load_bundled(ctx: typer.Context,
     store = _open_store(run)
     combined = IngestReport(source=str(data), written=True)
     try:
-        for pkg in _progress(run, "loading bundled studies", transient=False)(packages):
+        changed = [p for p in packages if not store.select(DIGEST_QUERY, {"digest": _literal(input_digest(p))})]
+        if changed and isinstance(store, ReadOnlyStore):
+            run.err.print(f"{len(changed)} bundled package(s) changed, but {store.refusal}")
+            raise typer.Exit(code=1)
+        for pkg in _progress(run, "loading bundled studies", transient=False)(changed):
             report = _ingest_one(run, pkg, store, "package", ReadOptions(), False, None)
             combined.studies += report.studies
             combined.warnings += report.warnings
     finally:
         _close(run, store)
-    run.out.print(_summary_table(combined))
+    run.err.print(f"{len(packages) - len(changed)} of {len(packages)} bundled package(s) unchanged in the store")
+    if changed:
+        run.out.print(_summary_table(combined.as_dict()))
     if combined.warnings:
         run.err.print(f"{len(combined.warnings)} warning(s), mostly recommended study metadata the sources do not "
                       "give; `qualkg validate PACKAGE` lists them.")
+
+
+def _literal(text: str) -> Literal:
+    from pyoxigraph import Literal
+
+    return Literal(text)
+
+
+@app.command("delete")
+def delete_cmd(ctx: typer.Context, study: str) -> None:
+    """Delete STUDY (its graph and log graph) in one step; through the running server when there is one."""
+    run = invocation(ctx)
+    server = run.server()
+    if server is not None:
+        answer = _call(run, server, "DELETE", f"/studies/{quote(study, safe='')}")
+        run.err.print(f"deleted study '{study}' ({len(answer['deleted'])} graph(s)) through {server.base_url}")
+        return
+    from qualkg.store.studies import UnknownStudy, delete_study
+    from qualkg.wiring import build_iris, drop_after_delete
+
+    store = _open_store(run)
+    try:
+        graphs = delete_study(store, build_iris(run.settings), study)
+        drop_after_delete(run.settings, graphs)
+    except UnknownStudy as e:
+        run.err.print(str(e))
+        raise typer.Exit(code=1) from None
+    except StoreError as e:
+        run.err.print(f"not deleted: {e}")
+        raise typer.Exit(code=1) from None
+    finally:
+        _close(run, store)
+    run.err.print(f"deleted study '{study}' ({len(graphs)} graph(s))")
+
+
+EditOpt = Annotated[str | None, typer.Option()]
+
+
+@app.command("edit")
+def edit_cmd(ctx: typer.Context, study: str, title: EditOpt = None, description: EditOpt = None,
+             design: EditOpt = None, analysis: EditOpt = None, setting: EditOpt = None, sample: EditOpt = None,
+             remove: Annotated[list[str] | None, typer.Option("--remove", help="A field to remove (repeatable).")]
+             = None) -> None:
+    """Change STUDY's title or descriptive metadata without re-ingesting (validated by the SHACL shapes)."""
+    from pydantic import ValidationError
+
+    from qualkg.api.routes.study_lifecycle import StudyEdit
+
+    run = invocation(ctx)
+    given = {k: v for k, v in (("title", title), ("description", description), ("design", design),
+                               ("analysis", analysis), ("setting", setting), ("sample", sample)) if v is not None}
+    changes: dict[str, str | None] = {**given, **dict.fromkeys(remove or ())}
+    try:
+        edit = StudyEdit.model_validate(changes)
+    except ValidationError as e:
+        for err in e.errors(include_url=False):
+            run.err.print(f"{'.'.join(map(str, err['loc'])) or 'edit'}: {err['msg']}")
+        raise typer.Exit(code=2) from None
+    server = run.server()
+    if server is not None:
+        _call(run, server, "PATCH", f"/studies/{quote(study, safe='')}", json=changes)
+    else:
+        _edit_here(run, study, edit)
+    run.err.print(f"edited study '{study}': {', '.join(sorted(changes))}")
+
+
+def _edit_here(run: Invocation, study: str, edit: StudyEdit) -> None:
+    from qualkg.api.routes.study_lifecycle import edit_study
+    from qualkg.ingest.errors import IngestError
+    from qualkg.store.studies import UnknownStudy
+    from qualkg.wiring import build_iris, sync_after_write
+
+    store = _open_store(run)
+    iris = build_iris(run.settings)
+    try:
+        edit_study(store, iris, study, edit)
+        sync_after_write(run.settings, store, [iris.graph(study)])
+    except UnknownStudy as e:
+        run.err.print(str(e))
+        raise typer.Exit(code=1) from None
+    except IngestError as e:
+        run.err.print(_problems_table(e.problems, f"Not edited: {len(e.problems)} problem(s)"))
+        raise typer.Exit(code=1) from None
+    except StoreError as e:
+        run.err.print(f"not edited: {e}")
+        raise typer.Exit(code=1) from None
+    finally:
+        _close(run, store)
 
 
 QDPX = "qdpx"  # not an RDF serialisation: a REFI-QDA project for QDA tools (ingest.writers.qdpx)
@@ -279,14 +445,11 @@ def _cell(value: object) -> object:
 def serve_cmd(ctx: typer.Context,
               host: Annotated[str | None, typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
               port: Annotated[int | None, typer.Option(help="Port (default from settings: 8000).")] = None) -> None:
-    """Serve the HTTP API with uvicorn."""
-    import uvicorn
-
-    from qualkg.app import build_app
+    """Serve the HTTP API with uvicorn; while it runs, other `qualkg` commands are its clients."""
+    from qualkg.app import serve
 
     settings = invocation(ctx).settings
-    settings = settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v})
-    uvicorn.run(build_app(settings), host=settings.host, port=settings.port)
+    serve(settings.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v}))
 
 
 @app.command("docs")
@@ -297,3 +460,82 @@ def docs_cmd(ctx: typer.Context,
 
     target = render_ontology_html(out)
     invocation(ctx).out.print(f"wrote {target}")
+
+
+keys_app = typer.Typer(help="API keys of the server (the keys file; a running server sees changes at once).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _key_file(run: Invocation) -> KeyFile:
+    from qualkg.api.security import KeyFile
+
+    return KeyFile(run.settings.keys_path())
+
+
+def _expiry(text: str | None) -> datetime | None:
+    """DATE (the key works through that day, UTC) or an ISO date-time (UTC unless it names a zone)."""
+    from datetime import UTC, datetime, timedelta
+
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a date (YYYY-MM-DD) or an ISO date-time") from None
+    if len(text) == 10:
+        when += timedelta(days=1)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@keys_app.command("create")
+def keys_create(ctx: typer.Context, name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
+                scopes: Annotated[list[str], typer.Option("--scopes", help="Repeatable; aggregate, excerpts, sparql, "
+                                                          "ingest, review.")],
+                expires: Annotated[str | None, typer.Option("--expires", help="YYYY-MM-DD (valid through that day, "
+                                                            "UTC) or an ISO date-time.")] = None) -> None:
+    """Make a key; print it once (only its SHA-256 is kept)."""
+    from qualkg.api.security import KeyFileError
+
+    run = invocation(ctx)
+    keys = _key_file(run)
+    try:
+        secret = keys.create(name, [s for scope in scopes for s in scope.replace(",", " ").split()], _expiry(expires))
+    except KeyFileError as e:
+        run.err.print(str(e))
+        raise typer.Exit(code=1) from None
+    run.err.print(f"key '{name}' added to {keys.path}; it is shown only now:")
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """The keys: name, scopes, created, expires, revoked (never the keys themselves)."""
+    run = invocation(ctx)
+    rows: list[dict[str, Any]] = [
+        {"name": k.name, "scopes": sorted(k.scopes), "created": k.created and k.created.isoformat(),
+         "expires": k.expires and k.expires.isoformat(), "revoked": k.revoked} for k in _key_file(run).read()]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"API keys ({len(rows)})")
+    for col in ("name", "scopes", "created", "expires", "revoked"):
+        table.add_column(col, no_wrap=col == "name", overflow="ignore" if col == "name" else "fold")
+    for r in rows:
+        table.add_row(str(r["name"]), " ".join(r["scopes"]), r["created"] or "", r["expires"] or "never",
+                      "yes" if r["revoked"] else "")
+    run.out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(ctx: typer.Context, name: str) -> None:
+    """Revoke the key NAME (a running server refuses it from the next request)."""
+    from qualkg.api.security import KeyFileError
+
+    run = invocation(ctx)
+    try:
+        _key_file(run).revoke(name)
+    except KeyFileError as e:
+        run.err.print(str(e))
+        raise typer.Exit(code=1) from None
+    run.err.print(f"revoked key '{name}'")

@@ -1,4 +1,5 @@
-"""What one `qualkg` command line uses: the settings, read once, and its two consoles (decision 0016)."""
+"""What one `qualkg` command line uses: the settings, read once, its two consoles (decision 0016), and the
+running server its writes go to, if there is one (decision 0115)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    import httpx
+
     from qualkg.settings import Settings
 
 WIDTH = 120  # columns of the tables written to a file or a pipe, the same on every machine
@@ -34,6 +37,23 @@ class Invocation:
     settings: Settings = field(default_factory=_settings)
     out: Console = field(default_factory=console)
     err: Console = field(default_factory=partial(console, stderr=True))
+
+    def server(self) -> httpx.Client | None:
+        """A client of the running server (QUALKG_SERVER_URL, else the one `qualkg serve` recorded beside the
+        embedded store), presenting QUALKG_KEY / QUALKG_KEY_FILE; None when no server runs."""
+        import httpx
+
+        from qualkg.store.shared import read_record
+
+        url = self.settings.server_url
+        if url is None and self.settings.store == "oxigraph":
+            record = read_record(self.settings.store_path)
+            url = record.url if record else None
+        if url is None:
+            return None
+        key = self.settings.client_key()
+        return httpx.Client(base_url=url, timeout=httpx.Timeout(10, read=600),
+                            headers={"Authorization": f"Bearer {key}"} if key else {})
 
 
 def invocation(ctx: typer.Context) -> Invocation:

@@ -45,9 +45,24 @@ class Settings(BaseSettings, ApiSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    api_keys_file: Path | None = Field(None, description="JSON file of API keys and their scopes.")
+    api_keys_file: Path | None = Field(None, description="JSON file of API keys and their scopes (what `qualkg "
+                                       "keys` edits; default: beside the store, .qualkg/store.keys.json).")
+    server_url: str | None = Field(None, description="The running qualkg server the CLI sends writes to (default: "
+                                   "the one recorded beside the store by `qualkg serve`).")
+    key: SecretStr | None = Field(None, description="The API key the CLI presents to that server.")
+    key_file: Path | None = Field(None, description="A file holding that key (read when QUALKG_KEY is unset).")
 
-    @field_validator("api_keys_file", mode="before")
+    def keys_path(self) -> Path:
+        """The API keys file: configured, or beside the store."""
+        return self.api_keys_file or self.store_path.with_name(self.store_path.name + ".keys.json")
+
+    def client_key(self) -> str | None:
+        """The key the CLI presents to a running server: QUALKG_KEY, else the content of QUALKG_KEY_FILE."""
+        if self.key is not None:
+            return self.key.get_secret_value()
+        return self.key_file.read_text().strip() or None if self.key_file is not None else None
+
+    @field_validator("api_keys_file", "key_file", mode="before")
     @classmethod
     def _empty_means_no_keys_file(cls, v: object) -> object:
         # `QUALKG_API_KEYS_FILE=` (set but empty) would otherwise be Path(""), the current directory

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qualkg.api.security import key_hash
+from qualkg.api.security import KeyRing, key_hash
 from qualkg.app import api_config
 from qualkg.settings import Settings
 
@@ -23,7 +23,7 @@ def test_any_other_address_requires_keys() -> None:
 def test_keys_file(tmp_path: Path) -> None:
     f = tmp_path / "keys.json"
     f.write_text(json.dumps([{"name": "reviewer", "key_sha256": key_hash("s3cret"), "scopes": ["aggregate"]}]))
-    [key] = api_config(Settings(api_keys_file=f)).keys
+    [key] = KeyRing(api_config(Settings(api_keys_file=f))).keys()
     assert (key.name, key.scopes, key.key_sha256) == ("reviewer", {"aggregate"}, key_hash("s3cret"))
 
 
@@ -31,6 +31,7 @@ def test_an_empty_keys_file_variable_means_no_keys_file(monkeypatch: pytest.Monk
     """`QUALKG_API_KEYS_FILE=` once made `qualkg serve` read the current directory as a keys file."""
     monkeypatch.setenv("QUALKG_API_KEYS_FILE", "")
     assert Settings().api_keys_file is None and api_config(Settings()).keys == []
+    assert api_config(Settings()).keys_file == Path(".qualkg/store.keys.json")  # beside the store instead
 
 
 def test_the_api_fields_are_defined_once_and_handed_over() -> None:
