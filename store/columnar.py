@@ -216,7 +216,7 @@ class Projection:
                     for extract, _ in tables:
                         if extract.stage:
                             cur.unregister(extract.table)
-                cur.executemany("INSERT INTO projected VALUES ($1, 'current')", [[g] for g in frames])
+                cur.execute("INSERT INTO projected SELECT unnest($gs), 'current'", {"gs": list(frames)})
         except Exception:  # the graph is written; the projection must not pretend to follow it
             log.exception("refreshing the columnar projection of %s failed: it is stale until rebuilt", graphs)
             self._set_state(graphs, "stale")
@@ -261,7 +261,7 @@ class Projection:
             self._stale |= set(graphs)
         with self._transaction() as cur:
             cur.execute("DELETE FROM projected WHERE g IN (SELECT unnest($gs))", {"gs": list(graphs)})
-            cur.executemany("INSERT INTO projected VALUES ($1, $2)", [[g, state] for g in graphs])
+            cur.execute("INSERT INTO projected SELECT unnest($gs), $state", {"gs": list(graphs), "state": state})
 
     def _graphs_in(self, *states: str) -> list[str]:
         rows = self.query("SELECT g FROM projected WHERE state IN (SELECT unnest($s)) ORDER BY g", {"s": list(states)})
