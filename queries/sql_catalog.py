@@ -88,11 +88,18 @@ class SqlCatalog:
         twin = self.twins.get(qid)
         if twin is None:
             raise KeyError(f"question '{qid}' has no SQL twin")
-        df = projection.query(twin.page(limit if question.paged else None, offset), self.parameters(qid, raw, store))
-        expected = [c.name for c in question.columns]
+        text = twin.page(limit if question.paged else None, offset)
+        expected = [c.name for c in (question.columns if records else question.published)]
+        if not records:  # the record lists are not computed at all: DuckDB drops the aggregates no one reads
+            text = f"SELECT {', '.join(_quoted(c) for c in expected)} FROM ({text}) AS answer"
+        df = projection.query(text, self.parameters(qid, raw, store))
         if list(df.columns) != expected:
             raise QueryError(f"{qid}.sql returns {list(df.columns)}, the question declares {expected}")
         return answer_frame(question, df, records=records)
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def default_sql_catalog(catalog: Catalog) -> SqlCatalog:

@@ -3,7 +3,9 @@
 --+   table name). excerpt: one row per coded excerpt, a single value per property (any one, should the
 --+   graph hold several). ancestor: the reflexive-transitive closure of skos:broader within the graph
 --+   (`skos:broader*`) over every node that has a label or takes part in an edge; `proper` says a path
---+   of length ≥ 1 exists (`skos:broader+`).
+--+   of length ≥ 1 exists (`skos:broader+`). cooccurring: every pair of excerpts of one transcript whose
+--+   spans overlap (an excerpt with itself included) with a code of each, c1's IRI before c2's; `lo`, `hi`:
+--+   the pair's keys in order, `pair`: its two IRIs as the .rq writes them.
 INSERT INTO excerpt
 WITH f AS (
   SELECT s, replace(replace(replace(p, 'https://w3id.org/qualkg/ns#', 'qk:'), 'http://www.w3.org/ns/oa#', 'oa:'),
@@ -46,3 +48,12 @@ WITH RECURSIVE nodes AS (
   SELECT w.node, b.parent, true FROM walk w JOIN broader b ON b.g = $g AND b.node = w.anc
 )
 SELECT $g, node, anc, bool_or(proper) FROM walk GROUP BY node, anc;
+
+INSERT INTO cooccurring
+SELECT $g, a.x, b.x, ac.c, bc.c, least(a.x, b.x), greatest(a.x, b.x),
+       CASE WHEN a.x_iri <= b.x_iri THEN a.x_iri || '|' || b.x_iri ELSE b.x_iri || '|' || a.x_iri END
+FROM excerpt a
+JOIN excerpt b ON b.g = $g AND b.t = a.t AND a.start < b."end" AND b.start < a."end"
+JOIN excerpt_code ac ON ac.g = $g AND ac.x = a.x
+JOIN excerpt_code bc ON bc.g = $g AND bc.x = b.x AND ac.c_iri < bc.c_iri
+WHERE a.g = $g;

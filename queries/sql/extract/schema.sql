@@ -4,3 +4,5 @@ CREATE TABLE excerpt (g VARCHAR, x UBIGINT, x_iri VARCHAR, study UBIGINT, p UBIG
                       tool VARCHAR, offset_convention VARCHAR);
 CREATE TABLE excerpt_code (g VARCHAR, x UBIGINT, c UBIGINT, c_iri VARCHAR);
 CREATE TABLE ancestor (g VARCHAR, node UBIGINT, anc UBIGINT, proper BOOLEAN);
+CREATE TABLE cooccurring (g VARCHAR, x1 UBIGINT, x2 UBIGINT, c1 UBIGINT, c2 UBIGINT, lo UBIGINT, hi UBIGINT,
+                          pair VARCHAR);
