@@ -100,3 +100,20 @@ def test_export_has_the_transcript_text(live: LiveServer) -> None:
     r = call(live, "excerpts", "GET /export/fx?format=ttl")
     assert r.headers["content-type"].startswith("text/turtle")
     assert TR1 in r.text
+
+
+def test_delete_and_edit_refuse_without_the_scope_an_unknown_id_and_a_bad_edit(live: LiveServer) -> None:
+    """The live store is shared, so only refusals here; a delete and an edit that succeed run against a
+    served store of their own in tests/cli/test_clients.py."""
+    with live.client() as anonymous:
+        assert anonymous.delete("/studies/fx").status_code == 401
+    with live.client("aggregate") as reader:
+        assert reader.patch("/studies/fx", json={"title": "x"}).status_code == 403
+    with live.client("ingest") as writer:
+        assert writer.delete("/studies/model").status_code == 404  # a reserved id names no study
+        assert writer.delete("/studies/no-such-study").status_code == 404
+        assert writer.patch("/studies/no-such-study", json={"title": "x"}).status_code == 404
+        unknown = writer.patch("/studies/fx", json={"colour": "red"})
+        assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "colour"]
+        assert writer.patch("/studies/fx", json={"title": None}).status_code == 422
+        assert writer.patch("/studies/fx", json={}).status_code == 422
