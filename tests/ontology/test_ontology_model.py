@@ -7,6 +7,7 @@ mapping) and docs/vocabulary-sources.md, so a term dropped or renamed in the Tur
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, SH
 from rdflib.term import Node
 
+from qualkg.ingest.offsets import CANDIDATES, RECONSTRUCTED, SEARCHED
 from qualkg.ontology.load import model_graph, ontology_graph, shape_files, shapes_graph, vocabulary_graph
 from qualkg.ontology.namespaces import FEATURE, MODE, PRINCIPLE, QK, ROLE
 
@@ -210,3 +212,13 @@ def _context_terms() -> list[str]:
 def test_json_ld_context_names_declared_terms(curie: str) -> None:
     """Every qk: term the JSON-LD context maps is declared in the ontology (no typo'd keys)."""
     assert set(ontology_graph().objects(QK[curie.removeprefix("qk:")], RDF.type)) & PROPERTY_TYPES
+
+
+def test_the_offset_convention_pattern_takes_every_spelling_ingest_writes() -> None:
+    """The shape's sh:pattern and ingest/offsets.py spell conventions one way: all 12 unit/line-ends/end
+    candidates (3 units x 2 line ends x 2 ends) and the two found-by-qualkg values, nothing older."""
+    shape = URIRef("https://w3id.org/qualkg/shapes#CodedExcerpt_qk_offsetConvention_range")
+    pattern = re.compile(str(shapes_graph().value(shape, SH.pattern)))
+    spellings = [str(c) for c in CANDIDATES] + [SEARCHED, RECONSTRUCTED]
+    assert len(spellings) == 14 and all(pattern.search(s) for s in spellings)
+    assert not any(pattern.search(s) for s in ("utf16/exclusive/crlf=2", "codepoints/exclusive/lf", "utf16/crlf/x"))
