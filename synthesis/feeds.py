@@ -8,6 +8,7 @@ function takes the store and a Catalog (docs/synthesis.md, "Feeds").
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -325,45 +326,75 @@ CSL_TYPES = {"JournalArticle": "article-journal", "ReviewArticle": "article-jour
              "SystematicReview": "article-journal", "Preprint": "article"}
 
 
-def references(store: GraphStore, catalog: Catalog, finding: str | None = None) -> list[dict[str, Any]]:
-    """One record per study mapped to a finding: id, title, authors (ordered), year, venue, doi, kind, unverified.
+def _present(value: object) -> str | None:
+    """A field's text, or None when it is missing (unbound, NaN, None or empty): never 'nan' or 'None'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
 
-    RDF keeps dcterms:creator unordered; the order is restored from the citation string (which
-    lists the first three in order), the rest follow alphabetically.
+
+def references(store: GraphStore, catalog: Catalog, finding: str | None = None) -> list[dict[str, Any]]:
+    """One record per study mapped to a finding: id, title, authors (printed order), authors_complete, year,
+    journal, volume, issue, pages, venue, doi, kind, unverified, synthetic_data, invented; a missing field is None.
+
+    Authors follow bibo:authorList; a record without one falls back to its dcterms:creator names ordered
+    by where they appear in the citation string.
     """
     syn = synthesis_catalog(catalog.iris)
     refs = syn.run(store, "references", {"finding": finding})
-    authors: dict[str, list[str]] = {}
-    for study, author in syn.run(store, "references-authors", {"finding": finding}).itertuples(index=False):
-        authors.setdefault(study, []).append(author)
+    authors: dict[str, list[tuple[int, str]]] = {}
+    for study, author, position in syn.run(store, "references-authors", {"finding": finding}).itertuples(index=False):
+        authors.setdefault(str(study), []).append((int(position), str(author)))
     out = []
-    for r in refs.to_dict(orient="records"):
+    for record in refs.to_dict(orient="records"):
+        r = {str(k): _present(v) for k, v in record.items()}
+        study = str(r["study"])
         cite = r["citation"] or ""
-        names = sorted(authors.get(r["study"], []), key=lambda a: (cite.find(a) if a in cite else len(cite) + 1, a))
-        out.append({"id": r["study"].rsplit("/", 1)[-1], "iri": r["study"], "title": r["title"], "authors": names,
-                    "year": r["year"], "venue": r["venue"], "doi": r["doi"], "kind": r["kind"] or "JournalArticle",
-                    "unverified": bool(r["unverified"])})
+        listed = authors.get(study, [])
+        names = [a for _, a in sorted(listed)] if all(p > 0 for p, _ in listed) else sorted(
+            (a for _, a in listed), key=lambda a: (cite.find(a) if a in cite else len(cite) + 1, a))
+        out.append({"id": study.rsplit("/", 1)[-1], "iri": study, "title": r["title"], "authors": names,
+                    **{k: r[k] for k in ("year", "journal", "volume", "issue", "pages", "venue", "doi")},
+                    "kind": r["kind"] or "JournalArticle",
+                    **{k: bool(record[k]) for k in ("authors_complete", "unverified", "synthetic_data", "invented")}})
     return out
 
 
 def _note(ref: Mapping[str, Any]) -> str:
-    return f"qualkg study {ref['id']}" + ("; details unverified" if ref["unverified"] else "")
+    """The reference's qualkg note: its id, and every caveat a reader of the reference list must see."""
+    parts = [f"qualkg study {ref['id']}"]
+    if not ref["authors_complete"]:
+        parts.append("author list incomplete (et al.): only the first authors are recorded")
+    if ref["unverified"]:
+        parts.append("details unverified")
+    if ref["synthetic_data"]:
+        parts.append("qualkg holds SYNTHETIC data for this study, not from the publication")
+    if ref["invented"]:
+        parts.append("INVENTED study: not a real publication")
+    return "; ".join(parts)
+
+
+def _pages(pages: str | None) -> tuple[str | None, str | None]:
+    """'10-12' → ('10', '12'); 'e216' → ('e216', None)."""
+    if not pages:
+        return None, None
+    start, sep, end = pages.replace("\u2013", "-").partition("-")
+    return start.strip(), (end.strip() or None) if sep else None
 
 
 def to_ris(refs: list[dict[str, Any]]) -> str:
-    """RIS (the exchange format iSoQ, EndNote and Zotero read), one record per study."""
+    """RIS (the exchange format iSoQ, EndNote and Zotero read), one record per study; absent fields absent."""
     lines: list[str] = []
     for ref in refs:
-        lines.append(f"TY  - {RIS_TYPES.get(ref['kind'], 'JOUR')}")
-        lines += [f"AU  - {_ris_author(a)}" for a in ref["authors"]]
-        lines.append(f"TI  - {ref['title']}")
-        if ref["year"]:
-            lines.append(f"PY  - {ref['year']}")
-        if ref["venue"]:
-            lines.append(f"JO  - {ref['venue']}")
-        if ref["doi"]:
-            lines += [f"DO  - {ref['doi']}", f"UR  - {doi_iri(ref['doi'])}"]
-        lines += [f"N1  - {_note(ref)}", "ER  - ", ""]
+        start, end = _pages(ref["pages"])
+        fields = [("TY", RIS_TYPES.get(ref["kind"], "JOUR")), *(("AU", _ris_author(a)) for a in ref["authors"]),
+                  ("TI", ref["title"]), ("PY", ref["year"]), ("JO", ref["journal"]), ("VL", ref["volume"]),
+                  ("IS", ref["issue"]), ("SP", start), ("EP", end),
+                  ("T2", ref["venue"] if not ref["journal"] else None), ("DO", ref["doi"]),
+                  ("UR", doi_iri(ref["doi"]) if ref["doi"] else None), ("N1", _note(ref))]
+        lines += [f"{tag}  - {value}" for tag, value in fields if value]
+        lines += ["ER  - ", ""]
     return "\n".join(lines)
 
 
@@ -374,19 +405,19 @@ def _ris_author(name: str) -> str:
 
 
 def to_csl_json(refs: list[dict[str, Any]]) -> str:
-    """CSL-JSON (citeproc, Zotero, pandoc)."""
+    """CSL-JSON (citeproc, Zotero, pandoc); absent fields absent."""
     items = []
     for ref in refs:
         item: dict[str, Any] = {"id": ref["id"], "type": CSL_TYPES.get(ref["kind"], "article-journal"),
                                 "title": ref["title"], "note": _note(ref)}
         if ref["authors"]:
             item["author"] = [_csl_author(a) for a in ref["authors"]]
-        if ref["year"]:
+        if ref["year"] and ref["year"].isdigit():
             item["issued"] = {"date-parts": [[int(ref["year"])]]}
-        if ref["venue"]:
-            item["container-title"] = ref["venue"]
-        if ref["doi"]:
-            item["DOI"], item["URL"] = ref["doi"], doi_iri(ref["doi"])
+        container = ref["journal"] or ref["venue"]
+        optional = {"container-title": container, "volume": ref["volume"], "issue": ref["issue"],
+                    "page": ref["pages"], "DOI": ref["doi"], "URL": doi_iri(ref["doi"]) if ref["doi"] else None}
+        item.update({k: v for k, v in optional.items() if v})
         items.append(item)
     return json.dumps(items, ensure_ascii=False, indent=2)
 

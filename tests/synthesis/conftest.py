@@ -1,9 +1,11 @@
 """Fixtures of the synthesis tests: the fixture study `fx`, a study-level review record `rv`, and
 the fixture frame and mappings in tests/synthesis/data (all SYNTHETIC).
 
-fx   tests/fixture_study.py, plus a publication with authors and country GB (see its docstring for
-     the teams, participants, codes and excerpts X1–X5).
-rv   a review record (fabio:ReviewArticle, unverified, country SE) with published themes
+fx   tests/fixture_study.py, plus country GB and a publication: authors Roe R, Doe J, Abe K, Zed Z in that
+     (not alphabetical) order, 2025, Fixture J 1(2):10-12 (see its docstring for the teams, participants,
+     codes and excerpts X1–X5).
+rv   a review record (fabio:ReviewArticle, unverified, country SE, synthetic) published as Poe A et al. (a
+     partial author list), no year, Review J volume 2, with published themes
      "Money worries" and "Hierarchy returns" and two notes: a [verbatim] one quoting "pay was low",
      a [paraphrase] one quoting "staff were kind".
 Frame fxframe: F1 Low pay, F2 Hierarchy; A1 Challenges derived from both; context GB,
@@ -45,14 +47,16 @@ IRIS = IriScheme(str(QKDATA))
 def fx_records() -> StudyRecords:
     r = fixture_records("fx")
     r.study = replace(r.study, countries=("GB",), publication=Publication(
-        "10.5555/fx", "Fixture report", 2025, "Fixture J 1:1", ("Doe J", "Roe R"), "JournalArticle"))
+        "10.5555/fx", "Fixture report", 2025, None, ("Roe R", "Doe J", "Abe K", "Zed Z"), "JournalArticle",
+        journal="Fixture J", volume="1", issue="2", pages="10-12"))
     return r
 
 
 def rv_records() -> StudyRecords:
     return StudyRecords(
         study=Study("rv", "Fixture review", publication=Publication(
-            "10.5555/rv", "Fixture review report", 2024, "Review J 2:2", ("Poe A",), "ReviewArticle"),
+            "10.5555/rv", "Fixture review report", None, None, ("Poe A",), "ReviewArticle", authors_complete=False,
+            journal="Review J", volume="2"),
             countries=("SE",), published_themes=("Money worries", "Hierarchy returns"), synthetic=True,
             verification="unverified"),
         notes=[Note("note-1", 'Finding [verbatim]: "pay was low"', "study", "rv"),

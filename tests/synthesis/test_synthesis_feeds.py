@@ -7,7 +7,6 @@ import json
 
 import openpyxl
 import pytest
-import rispy
 from fastapi.testclient import TestClient
 
 from qualkg.api.app import create_app
@@ -140,25 +139,6 @@ def test_jbi_warnings_on_the_whole_worksheet(catalog: Catalog, syn_store: GraphS
     mapping is proposed), below JBI's two; A1 "Challenges" has two categories, so no warning for it."""
     _, warnings = feeds.jbi(syn_store, catalog)
     assert warnings == ['Category F2 "Hierarchy" has 1 study finding (JBI aggregates at least two).']
-
-
-def test_ris_parses_with_a_ris_reader(catalog: Catalog, syn_store: GraphStore) -> None:
-    """Both studies are mapped to findings; authors in citation order; DOIs and years kept."""
-    entries = rispy.loads(feeds.to_ris(feeds.references(syn_store, catalog)))
-    got = sorted((e["type_of_reference"], e.get("authors"), e["doi"], e["year"]) for e in entries)
-    assert got == [("JOUR", ["Doe, J", "Roe, R"], "10.5555/fx", "2025"), ("JOUR", ["Poe, A"], "10.5555/rv", "2024")]
-    assert {e["title"] for e in entries} == {"Fixture report", "Fixture review report"}
-
-
-@pytest.mark.parametrize(("finding", "ids"), [(None, ["fx", "rv"]), ("F2", ["fx", "rv"]), ("F1", ["fx", "rv"])])
-def test_csl_json(catalog: Catalog, syn_store: GraphStore, finding: str | None, ids: list[str]) -> None:
-    """F2 reaches rv through its relatedMatch, so references list rv too (support is not required)."""
-    items = json.loads(feeds.to_csl_json(feeds.references(syn_store, catalog, finding)))
-    assert sorted(i["id"] for i in items) == ids
-    rv = next(i for i in items if i["id"] == "rv")
-    assert (rv["author"], rv["issued"], rv["DOI"], rv["note"]) == (
-        [{"family": "Poe", "given": "A"}], {"date-parts": [[2024]]}, "10.5555/rv",
-        "qualkg study rv; details unverified")
 
 
 @pytest.mark.parametrize(("a", "b", "expected"), [

@@ -12,8 +12,8 @@ import pytest
 from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
 
-FX_CITE = "Doe J, Roe R (2025). Fixture report. Fixture J 1:1. doi:10.5555/fx"
-RV_CITE = "Poe A (2024). Fixture review report. Review J 2:2. doi:10.5555/rv [review] [unverified]"
+FX_CITE = "Roe R, Doe J, Abe K, et al. (2025). Fixture report. Fixture J 1(2):10-12. doi:10.5555/fx"
+RV_CITE = "Poe A, et al. Fixture review report. Review J 2. doi:10.5555/rv [review] [unverified]"
 
 
 def _set(value: object, sep: str) -> set[str]:
