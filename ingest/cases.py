@@ -1,11 +1,8 @@
-"""QDA cases' attribute values as participants' roles, teams and team features (decision 0092).
+"""QDA cases' attributes (case variables, document variables or groups, a table's speaker columns) as
+participants' roles, teams and team features (decision 0092).
 
-NVivo case attributes and MAXQDA document variables arrive as `Participant.attributes` (variable, value).
-A rule says which variable holds the role, the team or a team feature, and how its values map to vocabulary
-concepts: explicitly (a study package's `case_attributes`, e.g. `Role: {Peer worker: peer-practitioner}`), or
-by the vocabulary's own labels (local name, preferred or alternative label, any case). Without rules, the
-variables named like "Role", "Team" or "Team feature" are used. Values no rule maps are listed once per
-variable, with how many cases hold each.
+A rule names the variable that holds a role, team or feature and maps its values to vocabulary concepts;
+values no rule maps are listed once per variable.
 """
 
 from __future__ import annotations

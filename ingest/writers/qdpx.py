@@ -1,15 +1,8 @@
 """One study of the store as a REFI-QDA project archive (.qdpx) that QDA tools and qualkg read (decision 0090).
 
-The archive holds `project.qde` (valid against ingest/schemas/Project.xsd) and `sources/<guid>.txt`, one
-UTF-8 file per transcript with LF line ends, named by `plainTextPath="internal://<guid>.txt"`. Offsets are
-qualkg's own (code points over that LF text, end exclusive), so a re-import places every excerpt where it
-was. Users are the study's coders; the code hierarchy nests; each excerpt is one PlainTextSelection with one
-Coding per (coder, code); participants are Cases (a SelectionRef per excerpt they spoke) whose role, team,
-team features and attributes are Text variables ("Role", "Team", "Team feature": the names ingest.cases reads
-back). GUIDs are UUID 5 of the store's IRIs and the archive's entries carry a
-fixed time: the same study always gives the same bytes.
-
-Reads the store through its GraphStore interface with the study bound as a term, never pasted.
+`project.qde` (valid against Project.xsd) and one LF UTF-8 `sources/<guid>.txt` per transcript, qualkg's own
+offsets, Cases with Role/Team/Team feature variables and a qualkg:synthetic flag; the same study always gives
+the same bytes. Reads the store through GraphStore with the study bound as a term, never pasted.
 """
 
 from __future__ import annotations
