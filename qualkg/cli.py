@@ -170,8 +170,9 @@ def _run_ingest(run: Invocation, path: Path, fmt: str, options: ReadOptions, dry
         run.err.print(_problems_table(report.warnings, f"{len(report.warnings)} warning(s)"))
 
 
-def _call(run: Invocation, server: httpx.Client, method: str, path: str, **request: Any) -> dict[str, Any]:
-    """One request to the running server; its refusals as one-line errors (exit 1), its answer as JSON."""
+def send_to_server(run: Invocation, server: httpx.Client, method: str, path: str, **request: Any) -> dict[str, Any]:
+    """One request to the running server (`run.server()`); its refusals as located problems or one-line
+    errors (exit 1), its answer as JSON. For every command that writes while a server runs."""
     import httpx
 
     try:
@@ -214,7 +215,7 @@ def _upload(run: Invocation, server: httpx.Client, path: Path, options: ReadOpti
             path = Path(shutil.make_archive(str(Path(folder) / path.resolve().name), "zip", path))
         fields = {k: v for k, v in (("study", options.study_id), ("preset", options.preset)) if v}
         with path.open("rb") as data:
-            answer = _call(run, server, "POST", "/studies", files={"file": (path.name, data)}, data=fields)
+            answer = send_to_server(run, server, "POST", "/studies", files={"file": (path.name, data)}, data=fields)
     return {**answer, "source": answer.get("source") or path.name}
 
 
@@ -283,7 +284,7 @@ def delete_cmd(ctx: typer.Context, study: str) -> None:
     run = invocation(ctx)
     server = run.server()
     if server is not None:
-        answer = _call(run, server, "DELETE", f"/studies/{quote(study, safe='')}")
+        answer = send_to_server(run, server, "DELETE", f"/studies/{quote(study, safe='')}")
         run.err.print(f"deleted study '{study}' ({len(answer['deleted'])} graph(s)) through {server.base_url}")
         return
     from qualkg.store.studies import UnknownStudy, delete_study
@@ -329,7 +330,7 @@ def edit_cmd(ctx: typer.Context, study: str, title: EditOpt = None, description:
         raise typer.Exit(code=2) from None
     server = run.server()
     if server is not None:
-        _call(run, server, "PATCH", f"/studies/{quote(study, safe='')}", json=changes)
+        send_to_server(run, server, "PATCH", f"/studies/{quote(study, safe='')}", json=changes)
     else:
         _edit_here(run, study, edit)
     run.err.print(f"edited study '{study}': {', '.join(sorted(changes))}")
