@@ -5,12 +5,22 @@ Mounted by the main CLI as `app.add_typer(sync_app, name="sync")`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import track
 
 from qualkg.invocation import invocation
+
+
+def _progress(err: Console) -> Callable[[Iterable[str]], Iterator[str]]:
+    """A progress bar on a terminal; off one (a pipe, a file, CI) the graphs as they are, with no output."""
+    if not err.is_terminal:
+        return iter
+    return lambda graphs: iter(track(list(graphs), description="syncing graphs", console=err, transient=True))
+
 
 sync_app = typer.Typer(help="Project the RDF store into another engine.", no_args_is_help=True)
 
@@ -43,8 +53,7 @@ def sync_neo4j(
     try:
         with neo4j_driver(settings) as driver:
             report = sync(store, driver, graphs, database=database or settings.neo4j_database,
-                          progress=lambda gs: iter(track(list(gs), description="syncing graphs", console=err,
-                                                         transient=True)))
+                          progress=_progress(err))
     except ProjectionError as e:
         err.print(str(e))
         raise typer.Exit(code=1) from None

@@ -8,7 +8,8 @@
     True
     >>> kg.close()
 
-Answers are not disclosure-controlled: the caller owns the store.
+Answers are not disclosure-controlled: the caller owns the store. While `qualkg serve` runs on the same
+store, `connect()` reads it read-only beside the server (docs/clients.md).
 """
 
 from __future__ import annotations
