@@ -47,9 +47,13 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout_s: float) -> No
 
 
 @contextmanager
-def serve(cmd: list[str], ready_url: str, env: dict[str, str], log: Path, timeout_s: float = 180) -> Iterator[None]:
+def serve(cmd: list[str], ready_url: str, env: dict[str, str], log: Path, timeout_s: float = 180,
+          pids: list[int] | None = None) -> Iterator[None]:
+    """The server `cmd` started and answering `ready_url`; its process id appended to `pids` when given."""
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+        if pids is not None:
+            pids.append(proc.pid)
         try:
             _wait_ready(ready_url, proc, timeout_s)
             yield
@@ -63,8 +67,9 @@ def serve(cmd: list[str], ready_url: str, env: dict[str, str], log: Path, timeou
 
 
 @contextmanager
-def serve_qualkg(store_dir: Path, work: Path) -> Iterator[str]:
-    """`python -m qualkg serve` on a free loopback port, with one key holding the sparql scope."""
+def serve_qualkg(store_dir: Path, work: Path, pids: list[int] | None = None) -> Iterator[str]:
+    """`python -m qualkg serve` on a free loopback port, with one key holding the sparql scope (its process id
+    appended to `pids` when given)."""
     port = free_port()
     keys = work / "bench-keys.json"
     keys.write_text(json.dumps([{"name": "bench", "key_sha256": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
@@ -72,7 +77,7 @@ def serve_qualkg(store_dir: Path, work: Path) -> Iterator[str]:
     env = {"QUALKG_STORE_PATH": str(store_dir), "QUALKG_API_KEYS_FILE": str(keys)}
     base = f"http://127.0.0.1:{port}"
     with serve([sys.executable, "-m", "qualkg", "serve", "--host", "127.0.0.1", "--port", str(port)],
-               f"{base}/health", env, work / "qualkg-server.log"):
+               f"{base}/health", env, work / "qualkg-server.log", pids=pids):
         yield base
 
 

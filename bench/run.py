@@ -49,6 +49,10 @@ class Plan:
     engine_cell_cap_s: int  # per question and engine (engines_cap_s: the whole worker)
     engine_questions: str  # "all" named questions on the three engines, or only the "main" one
     served_sizes: tuple[int, ...]  # every question's first asking from `qualkg serve` after its warm-up
+    first_sizes: tuple[int, ...] = ()  # first askings with random parameters, old and new path (bench/firsts.py)
+    first_sets: int = 5  # random parameter sets per question on the new path ...
+    first_old_sets: int = 1  # ... the first of them also on the old path (SPARQL), each stopped at:
+    first_old_cap_s: int = 30
     ingest_cap_s: int = 3 * 3600
     engines_cap_s: int = 3 * 3600
 
@@ -60,13 +64,14 @@ PLANS = {
     "quick": Plan("quick", (1_000, 10_000), qdpx_up_to=10_000, baseline_up_to=1_000, baseline_cap_s=60,
                   gate_cap_s=60, replace_triples=100_000, replace_at=10_000, question_cap_s=45,
                   all_questions_at=(10_000,), engines_sizes=(10_000,), engine_cell_cap_s=30, engine_questions="main",
-                  served_sizes=(10_000,)),
+                  served_sizes=(10_000,), first_sizes=(1_000, 10_000), first_old_sets=2),
     # full: the baseline up to 10k (at 100k rdflib would spend the whole cap loading and on one query),
     # the engines at 10k and 100k (at 1M Fuseki's load and the Neo4j sync alone would take an hour).
     "full": Plan("full", (1_000, 10_000, 100_000, 1_000_000), qdpx_up_to=100_000, baseline_up_to=10_000,
                  baseline_cap_s=600, gate_cap_s=120, replace_triples=500_000, replace_at=100_000,
                  question_cap_s=120, all_questions_at=(1_000, 10_000, 100_000), engines_sizes=(10_000, 100_000),
-                 engine_cell_cap_s=30, engine_questions="all", served_sizes=(10_000, 100_000)),
+                 engine_cell_cap_s=30, engine_questions="all", served_sizes=(10_000, 100_000),
+                 first_sizes=(10_000, 100_000, 1_000_000)),
 }
 
 
@@ -83,6 +88,7 @@ class Results:
     steps: list[dict[str, object]] = field(default_factory=list)  # wall time of every worker, in run order
     finished: str = ""
     load_after: tuple[float, ...] = ()
+    seed: int = field(default_factory=lambda: time.time_ns() % 2**31)  # of this run's random parameter sets
 
 
 def machine() -> dict[str, object]:
@@ -145,6 +151,10 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
         for qid in sorted(load_questions()) if n in plan.all_questions_at else [MAIN_QUESTION]:
             rows += worker(results, f"{n}: question {qid}", ["question", str(store), qid, str(here)],
                            plan.question_cap_s)
+    if nq.exists() and n in plan.first_sizes:
+        args = ["firsts", str(store), str(here / "firsts"), str(n), str(results.seed), str(plan.first_sets),
+                str(plan.first_old_sets), str(plan.first_old_cap_s)]
+        rows += worker(results, f"{n}: first askings, old and new path", args, plan.engines_cap_s)
     if nq.exists() and n in plan.engines_sizes:
         args = ["engines", str(nq), str(store), str(here / "engines"), str(plan.engine_cell_cap_s),
                 plan.engine_questions]
@@ -163,7 +173,7 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
         shutil.rmtree(here / "store-qdpx", ignore_errors=True)
     if n in plan.served_sizes and nq.exists():
         t = time.perf_counter()
-        rows += measure_served(store, here)
+        rows += measure_served(store, here, n, results.seed, plan.first_sets)
         _step(results, f"{n}: first askings as served", t)
     if n == HTTP_SIZE and nq.exists():
         t = time.perf_counter()
@@ -176,18 +186,36 @@ def measure_size(results: Results, plan: Plan, n: int, work: Path) -> None:
     shutil.rmtree(here, ignore_errors=True)
 
 
-def measure_served(store: Path, here: Path) -> list[dict[str, object]]:
-    """`qualkg serve` as a user starts it (answers kept warm): how long it takes to load and to warm
-    every question's default answer, then each question's first asking over HTTP (JSON, no parameters)."""
+def measure_served(store: Path, here: Path, n: int, seed: int, sets: int) -> list[dict[str, object]]:
+    """`qualkg serve` as a user starts it: how long it takes to load and to warm every question's default
+    answer, each question's first asking over HTTP (JSON, no parameters), then `sets` first askings per
+    question with parameter sets drawn at random (never its defaults, never asked before), and the
+    server's resident memory after them."""
+    import psutil
+
+    from bench.firsts import corpus_values
+    from bench.params import Draws
+    from qualkg.queries.catalog import default_catalog
+
     print("[bench] first askings as served", flush=True)
     started = time.perf_counter()
-    with http.serve_qualkg(store, here) as base:
+    pids: list[int] = []
+    draws = Draws(default_catalog(), corpus_values(corpus.generate(n)), seed + 1)
+    with http.serve_qualkg(store, here, pids) as base:
         rows: list[dict[str, object]] = [{"kind": "served-start", "ready_s": round(time.perf_counter() - started, 2),
                                           "warm_s": http.seconds_until_warm(base, WARM_CAP_S)}]
-        for question in sorted(load_questions().values(), key=lambda q: q.id):
+        questions = sorted(load_questions().values(), key=lambda q: q.id)
+        for question in questions:
             if not question.needs_a_value:
                 rows.append({"kind": "served", "question": question.id,
                              **http.timed_get(f"{base}/questions/{question.id}", {"Accept": "application/json"})})
+        for question in questions:
+            for i in range(sets):
+                params = draws.draw(question.id)
+                url = f"{base}/questions/{question.id}?{urllib.parse.urlencode(params)}"
+                rows.append({"kind": "served-new", "question": question.id, "set": i, "params": params,
+                             **http.timed_get(url, {"Accept": "application/json"})})
+        rows.append({"kind": "served-rss", "rss_mb": round(psutil.Process(pids[0]).memory_info().rss / 2**20, 1)})
     for row in rows:
         print(f"[bench]   {row}", flush=True)
     return rows
@@ -257,4 +285,5 @@ def previous_runs(exclude: str) -> list[dict[str, object]]:
 def results_dict(r: Results) -> dict[str, object]:
     return {"plan": r.plan, "command": r.command, "started": r.started, "finished": r.finished,
             "machine": r.machine, "load_after": r.load_after, "versions": r.versions,
-            "sizes": {str(k): v for k, v in r.sizes.items()}, "http": r.http, "capped": r.capped, "steps": r.steps}
+            "sizes": {str(k): v for k, v in r.sizes.items()}, "http": r.http, "capped": r.capped, "steps": r.steps,
+            "seed": r.seed}

@@ -322,6 +322,15 @@ def engines(nquads: Path, store_dir: Path, work: Path, cap_s: float, questions: 
     measure(nquads, store_dir, work, cap_s, only=None if questions == "all" else MAIN_QUESTION)
 
 
+def first_askings(store_dir: Path, work: Path, excerpts: int, seed: int, sets: int, old_sets: int,
+                  cap_s: float) -> None:
+    """The columnar projection's build and refresh, and first askings on the old and the new path (bench/firsts.py)."""
+    from bench.firsts import measure
+
+    work.mkdir(parents=True, exist_ok=True)
+    measure(store_dir, work, excerpts, seed, sets, old_sets, cap_s)
+
+
 WORKERS: dict[str, Callable[..., None]] = {
     "ingest": lambda c, s, n: ingest_packages(Path(c), Path(s), Path(n)),
     "question": lambda s, q, o: question(Path(s), q, Path(o)),
@@ -331,6 +340,8 @@ WORKERS: dict[str, Callable[..., None]] = {
     "gate": lambda c: gate_engines(Path(c)),
     "replace": lambda n, s, m: replace_big(Path(n), Path(s), int(m)),
     "engines": lambda n, s, w, c, q: engines(Path(n), Path(s), Path(w), float(c), q),
+    "firsts": lambda s, w, n, seed, k, o, c: first_askings(Path(s), Path(w), int(n), int(seed), int(k), int(o),
+                                                           float(c)),
 }
 
 

@@ -6,8 +6,8 @@ WITH concepts AS (
 ), parents AS (
   SELECT b.node, l.label FROM broader b JOIN label l ON l.node = b.parent
 ), coded AS (
-  SELECT a.anc, x.x, x.x_iri FROM ancestor a JOIN excerpt_code ec ON ec.c = a.node JOIN excerpt x ON x.x = ec.x
-  WHERE a.anc IN (SELECT c FROM concepts)
+  SELECT xc.c AS anc, x.x, x.x_iri FROM excerpt_concept xc JOIN excerpt x ON x.x = xc.x
+  WHERE xc.c IN (SELECT c FROM concepts)
 )
 SELECT cs.c_iri AS concept, l.label, cs.kind, pl.label AS parent, cs.definition, cs.placeholder,
        regexp_replace(cs.study_iri, '^.*/study/', '') AS study_id, count(DISTINCT cd.x) AS excerpts,

@@ -11,9 +11,8 @@ WITH teams AS (
   FROM teams tm
 ), spoken AS (
   SELECT m.team AS t, x.x, x.x_iri, x.p, x.p_iri, tl.label AS theme
-  FROM membership m JOIN excerpt x ON x.p = m.p JOIN excerpt_code ec ON ec.x = x.x
-  JOIN ancestor a ON a.node = ec.c JOIN concept tk ON tk.c = a.anc AND tk.kind = 'theme'
-  JOIN label tl ON tl.node = a.anc
+  FROM membership m JOIN excerpt x ON x.p = m.p JOIN excerpt_concept xc ON xc.x = x.x
+  JOIN concept tk ON tk.c = xc.c AND tk.kind = 'theme' JOIN label tl ON tl.node = xc.c
   WHERE m.team IN (SELECT t FROM teams)
 ), units AS (
   SELECT u.t, l.label FROM unit_of u JOIN label l ON l.node = u.o

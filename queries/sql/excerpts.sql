@@ -2,24 +2,22 @@
 --+ lists: {codes: "; "}
 --+ note: The page is chosen first, as in the .rq; `codes` lists the code labels in code-point order.
 WITH page AS (
-  SELECT x.x, x.x_iri, x.text, x.synthetic, x.p, x.t, x.start, x."end", s.title AS study_title,
-         tl.label AS transcript, x.source_file, x.tool, x.offset_convention
+  SELECT x.x, x.x_iri, x.text, x.synthetic, x.p, x.t, x.start, x."end", x.study_title, x.transcript,
+         x.source_file, x.tool, x.offset_convention
   FROM excerpt x
-  JOIN study s ON s.s = x.study
-  JOIN rdfs_label tl ON tl.node = x.t
-  WHERE x.synthetic IS NOT NULL AND x.text IS NOT NULL AND x.start IS NOT NULL AND s.title IS NOT NULL
+  WHERE x.synthetic IS NOT NULL AND x.text IS NOT NULL AND x.start IS NOT NULL AND x.study_title IS NOT NULL
+    AND x.transcript IS NOT NULL
     AND ($study IS NULL OR x.study = k($study))
     AND ($synthetic IS NULL OR x.synthetic = $synthetic)
     AND ($contains IS NULL OR contains(lower(x.text), lower($contains)))
-    AND ($code IS NULL OR EXISTS (SELECT 1 FROM excerpt_code ec JOIN ancestor a ON a.node = ec.c
-                                  WHERE ec.x = x.x AND a.anc = k($code)))
+    AND ($code IS NULL OR x.x IN (SELECT xc.x FROM excerpt_concept xc WHERE xc.c = k($code)))
     AND ($role IS NULL OR EXISTS (SELECT 1 FROM membership m JOIN ancestor a ON a.node = m.role
                                   WHERE m.p = x.p AND a.anc = k($role)))
     AND ($feature IS NULL OR EXISTS (SELECT 1 FROM membership m JOIN classification f ON f.t = m.team
                                      WHERE m.p = x.p AND f.f = k($feature)))
     AND ($mode IS NULL OR EXISTS (SELECT 1 FROM generated_by gb JOIN event_mode em ON em.e = gb.e
                                   JOIN ancestor a ON a.node = em.mode WHERE gb.t = x.t AND a.anc = k($mode)))
-  ORDER BY study_title, transcript, x.start, x.x_iri
+  ORDER BY x.study_title, x.transcript, x.start, x.x_iri
   --PAGE
 ), speakers AS (
   SELECT pg.x, p.pseudonym AS speaker, r.role_label AS speaker_role, tm.team_label AS team

@@ -4,9 +4,8 @@ WITH xs AS (
   SELECT x.x, x.x_iri, x.p, x.p_iri, x.study, x.t FROM excerpt x
   WHERE x.study IS NOT NULL AND ($study IS NULL OR x.study = k($study))
 ), cols AS (
-  SELECT ec.x, l.label AS "column" FROM excerpt_code ec
-  JOIN ancestor a ON a.node = ec.c JOIN concept kc ON kc.c = a.anc AND kc.kind = $columns
-  JOIN label l ON l.node = a.anc
+  SELECT xc.x, l.label AS "column" FROM excerpt_concept xc
+  JOIN concept kc ON kc.c = xc.c AND kc.kind = $columns JOIN label l ON l.node = xc.c
   WHERE $columns IN ('theme', 'subtheme')
   UNION ALL
   SELECT ec.x, l.label FROM excerpt_code ec JOIN label l ON l.node = ec.c WHERE $columns = 'code'

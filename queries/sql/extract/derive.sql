@@ -1,7 +1,8 @@
 --+ description: >
 --+   What is derived from one graph's extracts ($g: the graph; a staged extract is readable under its
 --+   table name). excerpt: one row per coded excerpt, a single value per property (any one, should the
---+   graph hold several). ancestor: the reflexive-transitive closure of skos:broader within the graph
+--+   graph hold several), with its study's title and its transcript's label (the order of the excerpt
+--+   list). excerpt_concept: each excerpt with every concept at or above one of its codes. ancestor: the reflexive-transitive closure of skos:broader within the graph
 --+   (`skos:broader*`) over every node that has a label or takes part in an edge; `proper` says a path
 --+   of length ≥ 1 exists (`skos:broader+`). cooccurring: every pair of excerpts of one transcript whose
 --+   spans overlap (an excerpt with itself included) with a code of each, c1's IRI before c2's; `lo`, `hi`:
@@ -29,7 +30,9 @@ WITH f AS (
 )
 SELECT $g, k(xs.x), xs.x, k(own.study), k(own.speaker), own.speaker, k(own.t),
        TRY_CAST(spans."start" AS BIGINT), TRY_CAST(spans."end" AS BIGINT), spans."text",
-       TRY_CAST(own.synthetic AS BOOLEAN), own.source_file, own.tool, own.offset_convention
+       TRY_CAST(own.synthetic AS BOOLEAN), own.source_file, own.tool, own.offset_convention,
+       (SELECT max(title) FROM study WHERE g = $g AND s = k(own.study)),
+       (SELECT max(label) FROM rdfs_label WHERE g = $g AND node = k(own.t))
 FROM xs LEFT JOIN own ON own.s = xs.x LEFT JOIN spans ON spans.x = xs.x;
 
 INSERT INTO excerpt_code
@@ -48,6 +51,9 @@ WITH RECURSIVE nodes AS (
   SELECT w.node, b.parent, true FROM walk w JOIN broader b ON b.g = $g AND b.node = w.anc
 )
 SELECT $g, node, anc, bool_or(proper) FROM walk GROUP BY node, anc;
+
+INSERT INTO excerpt_concept
+SELECT DISTINCT $g, ec.x, a.anc FROM excerpt_code ec JOIN ancestor a ON a.g = $g AND a.node = ec.c WHERE ec.g = $g;
 
 INSERT INTO cooccurring
 SELECT $g, a.x, b.x, ac.c, bc.c, least(a.x, b.x), greatest(a.x, b.x),
