@@ -4,7 +4,7 @@ Header keys: id, title, description, paged, scope, params, columns. Every numeri
 `count: UNIT`, `derived: {formula, of}` or `measure: WHAT`; a question that leaves one undeclared is refused
 (decision 0070). Values are bound as checked RDF terms; nothing a caller sends is pasted into SPARQL. An
 empty value, or one outside what a parameter takes, is refused naming the values it takes; the values that
-depend on the data (studies, attribute names) come from queries/values/NAME.rq (decision 0126).
+depend on the data (studies, attribute names, codes) come from queries/values/NAME.rq (decision 0126).
 """
 
 from __future__ import annotations

@@ -244,3 +244,16 @@ def test_studies_give_design_sample_kind_and_synthetic_data(catalog: Catalog) ->
         ("Fixture study", "qualitative interview study", "4 practitioners (SYNTHETIC)", None, "thematic analysis",
          "primary study", True),
         ("A review", "systematic review", None, "mental health services", None, "review", False)}
+
+
+def test_an_unknown_code_is_refused(catalog: Catalog, fx_store: GraphStore, iris) -> None:
+    """The fixture codebook has six concepts (TH1, ST1, C1, C2, TH2, C3); a code of no codebook, or one
+    asked for within a study it is not in, is refused rather than answered with no rows."""
+    c1 = iris.scoped("fx", "code", "C1")
+    assert len(catalog.run(fx_store, "excerpts", {"code": c1})) == 2  # X1, X5
+    with pytest.raises(ParameterError) as err:
+        catalog.run(fx_store, "excerpts", {"code": "https://example.org/no-such-code"})
+    assert (err.value.param, err.value.rule) == ("code", "unknown")
+    assert str(err.value).count("https://w3id.org/qualkg/id/study/fx/code/") == 6
+    with pytest.raises(ParameterError, match="of that study"):
+        catalog.bind("excerpts", {"code": iris.scoped("fx", "code", "C9"), "study": "fx"}, fx_store)
