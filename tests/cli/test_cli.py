@@ -129,3 +129,19 @@ def test_piped_ingest_prints_no_progress_lines(env: Path) -> None:
     assert r.exit_code == 0, r.output
     assert not [line for line in r.output.splitlines() if not line.strip()]  # no blank progress frames
     assert "loading bundled studies" not in r.output
+
+
+def test_load_bundled_loads_only_changed_packages_and_keeps_the_users(env: Path, tmp_path: Path) -> None:
+    import shutil
+
+    bundled = tmp_path / "bundled"
+    shutil.copytree(MINIMAL, bundled / "minimal")
+    user = runner.invoke(app, ["ingest", str(SEED)])  # a study the user added, not in the bundled folder
+    assert user.exit_code == 0, user.output
+    first = runner.invoke(app, ["load-bundled", "--data", str(bundled)])
+    assert first.exit_code == 0 and "0 of 1 bundled package(s) unchanged" in first.output
+    second = runner.invoke(app, ["load-bundled", "--data", str(bundled)])
+    assert second.exit_code == 0 and "1 of 1 bundled package(s) unchanged" in second.output
+    assert "Ingested" not in second.output
+    ids = sorted(s["id"] for s in json.loads(runner.invoke(app, ["studies", "--json"]).stdout))
+    assert ids == ["anestis-2025", "fixture-study"]  # the user's study stays beside the bundled one
