@@ -12,7 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from qualkg.cli import app
 from qualkg.ingest.mapping import map_study
 from qualkg.ingest.package import read_package
 from qualkg.ingest.pipeline import IngestReport, ingest
@@ -112,3 +114,16 @@ def test_a_partial_author_list_says_so() -> None:
 def test_no_bundled_publication_keeps_its_journal_in_free_text(folder: str) -> None:
     """Every bundled publication is a journal article (or has none): no dcterms:isPartOf venue text."""
     assert _objects("http://purl.org/dc/terms/isPartOf", folder) == Counter()
+
+
+def test_the_bundled_mappings_import_against_the_bundled_studies(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `make run` does: load every package, then the mapping sets of data/synthesis, which name
+    published themes by label; a relabelled theme its mapping still names is refused (exit 1)."""
+    monkeypatch.setenv("QUALKG_STORE_PATH", str(tmp_path / "store"))
+    monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
+    runner = CliRunner()
+    loaded = runner.invoke(app, ["load-bundled", "--data", str(DATA)])
+    assert loaded.exit_code == 0, (loaded.output, loaded.exception)
+    imported = runner.invoke(app, ["mappings", "import", "--dir", str(DATA / "synthesis"), "--dry-run"])
+    assert imported.exit_code == 0, (imported.output, imported.exception)
