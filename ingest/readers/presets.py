@@ -236,9 +236,9 @@ def mapping_from_data(data: object, file: str) -> ColumnMapping:
     if not isinstance(data, dict):
         raise fail(file, "mapping-shape", "a column mapping is a mapping of field names to column names, e.g. "
                    "{document: Transcript, code: Code, text: Quote}", value=type(data).__name__)
-    for key in ("separators", "attributes"):
-        if isinstance(data.get(key), str):
-            data = {**data, key: [data[key]]}
+    for listed in ("separators", "attributes"):
+        if isinstance(data.get(listed), str):
+            data = {**data, listed: [data[listed]]}
     try:
         return ColumnMapping.model_validate(data)
     except ValidationError as e:
