@@ -6,8 +6,11 @@ codebook.csv, study.yaml); each derivation is a comment beside its constant or c
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
+import httpx
+import openpyxl
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -139,8 +142,14 @@ def test_matrix_shows_empty_rows_sums_and_percentages(ui: Explorer) -> None:
     ui.wait_for("#main form.controls button[type='submit']").click()
     cell = ui.wait_for(f"table.heatmap button[data-row='{PEER}'][data-column='{THEME_2}'] .pct")
     assert cell.text == "62%"
-    link = ui.wait_for("a.download-crosstab")
-    assert "format=csv" in link.get_attribute("href") and "rows=role" in link.get_attribute("href")
+    link = ui.wait_for("a.download-crosstab").get_attribute("href")
+    assert {"layout=crosstab", "measure=excerpts", "format=xlsx", "rows=role", "columns=theme"} <= set(
+        link.split("?")[1].split("&"))
+    got = httpx.get(link, headers={"Authorization": "Bearer explorer-excerpts"})  # what the click fetches
+    assert got.status_code == 200 and got.content[:2] == b"PK"  # an XLSX file is a zip
+    sheet = list(openpyxl.load_workbook(io.BytesIO(got.content)).active.iter_rows(values_only=True))
+    peer = next(row for row in sheet if row[0] == PEER)
+    assert peer[-1] == 26 and sheet[0][-1] == "Total"  # the same row sum as the page shows
     ui.screenshot("matrix", docs=True)
 
 

@@ -2,7 +2,7 @@
 // attribute; columns themes / subthemes / codes; measure excerpts / participants / studies),
 // colour-scaled; a cell opens its excerpts. Suppressed cells are shown as such and stay closed. Rows and
 // columns without excerpts are shown too (their cells empty), with row and column sums, row or column
-// percentages, and the crosstab as a download.
+// percentages, and the crosstab as a download (XLSX).
 import { download, get, getOnce, url } from "../api.js";
 import { citations, codebook, studyOptions, vocabOptions } from "../choices.js";
 import { errorBox, excerptList, field, h, notices, select } from "../ui.js";
@@ -52,7 +52,7 @@ export async function render(root) {
       const [answer, rowItems, colItems] = await Promise.all([get("/questions/matrix", params),
         rowUniverse(params.rows, params.study, studies), codebook(params.study, params.columns)]);
       const all = { rows: rowItems, columns: colItems.map((c) => c.label) };
-      grid.replaceChildren(downloads(params), heatmap(answer, all, params, measure.value, percent.value, detail));
+      grid.replaceChildren(downloads(params, measure.value), heatmap(answer, all, params, measure.value, percent.value, detail));
     } catch (err) {
       grid.replaceChildren(errorBox(err));
     }
@@ -85,14 +85,18 @@ async function rowUniverse(kind, study, studies) {
     .map((x) => x.item));
 }
 
-/** The matrix as a download: CSV in long form (one row per cell, every measure). */
-function downloads(params) {
-  const file = { ...params, format: "csv" };
-  const link = h("a", { href: url("/questions/matrix", file), class: "download-crosstab", onclick: (e) => {
+/** The matrix as downloads: the crosstab (rows × columns with totals, the chosen measure) as XLSX, and
+ * the long form (one row per cell, all three measures) as CSV. */
+function downloads(params, measure) {
+  const link = (file, name, cls, text) => h("a", { href: url("/questions/matrix", file), class: cls, onclick: (e) => {
     e.preventDefault();
-    download("/questions/matrix", file, `matrix-${params.rows}-by-${params.columns}.csv`).catch(() => {});
-  } }, "Download the matrix (CSV, one row per cell with all three measures)");
-  return h("div", { class: "downloads" }, link);
+    download("/questions/matrix", file, name).catch(() => {});
+  } }, text);
+  const stem = `matrix-${params.rows}-by-${params.columns}`;
+  return h("div", { class: "downloads" },
+    link({ ...params, layout: "crosstab", measure, format: "xlsx" }, `${stem}-${measure}.xlsx`, "download-crosstab",
+      "Download the crosstab (XLSX, with totals)"),
+    link({ ...params, format: "csv" }, `${stem}.csv`, "download-long", "Download one row per cell (CSV, all three measures)"));
 }
 
 function heatmap(answer, all, params, measure, show, detail) {
