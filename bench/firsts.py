@@ -12,6 +12,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,7 +97,7 @@ def measure(store_dir: Path, work: Path, excerpts: int, seed: int, sets: int, ol
             old = _asking(qid, params, limit, None, projection, store, catalog)
             emit(kind="first-asking", question=qid, set=i, params=params,
                  path="sql" if qid in sql.twins else "sparql", new=row,
-                 old=within(cap_s, lambda old=old: _timed_rows(old)) if i < old_sets and "ms" in row else None)
+                 old=within(cap_s, partial(_timed_rows, old)) if i < old_sets and "ms" in row else None)
     emit(kind="first-askings-rss", peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
     projection.close()
     store.close()
