@@ -84,7 +84,9 @@ def _write(err: Console, df: pd.DataFrame, fmt: str, out: Path | None, notices: 
     if fmt == "xlsx" and out is None:
         err.print("xlsx needs --out FILE")
         raise typer.Exit(code=2)
-    body = render_table(df, fmt, {"notices": notices}, name).body
+    from qualkg.synthesis.feeds import dropdowns
+
+    body = render_table(df, fmt, {"notices": notices, "dropdowns": dropdowns(df)}, name).body
     if out is not None:
         out.write_bytes(body)
         err.print(f"wrote {out}")

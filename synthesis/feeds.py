@@ -248,6 +248,16 @@ def evidence_profile_table(profile: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def dropdowns(table: pd.DataFrame) -> dict[str, list[list[str] | None]]:
+    """The option lists a spreadsheet offers as dropdowns: iSoQ's concern codes on the component rows and
+    confidence codes on the overall row of an evidence profile; confidence labels in a SoQF."""
+    if "isoq_key" in table.columns:
+        return {"option": [list(CONFIDENCE) if k == "cerqual" else list(CONCERNS) for k in table["isoq_key"]]}
+    if "GRADE-CERQual Assessment" in table.columns:
+        return {"GRADE-CERQual Assessment": [[*CONFIDENCE.values(), NOT_ASSESSED]] * len(table)}
+    return {}
+
+
 def soqf(store: GraphStore, catalog: Catalog) -> pd.DataFrame:
     """Summary of Qualitative Findings: every finding, its group and marked references; the CERQual
     assessment a reviewer recorded, else "not assessed"."""

@@ -96,7 +96,8 @@ def cerqual(finding: str, request: Request, store: StoreDep, catalog: CatalogDep
     profile = feeds.evidence_profile({str(c): v for c, v in shown.frame.iloc[0].items()}, detail, studies, assessment)
     if fmt == "json":
         return JSONResponse({**profile, "notices": notes})
-    return table_response(feeds.evidence_profile_table(profile), fmt, {"notices": notes}, f"cerqual-{finding}")
+    table = feeds.evidence_profile_table(profile)
+    return table_response(table, fmt, {"notices": notes, "dropdowns": feeds.dropdowns(table)}, f"cerqual-{finding}")
 
 
 @router.get("/soqf", summary="Summary of Qualitative Findings table, with the recorded CERQual assessments")
@@ -104,7 +105,8 @@ def soqf(request: Request, store: StoreDep, catalog: CatalogDep, format: FormatQ
          mappings: MappingsQ = "reviewed") -> Response:
     with _view(store, catalog, mappings) as view:
         df, notes = feeds.soqf(view, catalog), feeds.notices(view, catalog, proposed=mappings == "all")
-    return table_response(df, choose_format(request, format), {"notices": notes}, "soqf")
+    return table_response(df, choose_format(request, format), {"notices": notes, "dropdowns": feeds.dropdowns(df)},
+                          "soqf")
 
 
 @router.get("/jbi", summary="JBI meta-aggregation worksheet (illustrations need the 'excerpts' scope)")

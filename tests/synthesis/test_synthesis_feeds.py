@@ -17,6 +17,7 @@ from qualkg.queries.catalog import Catalog
 from qualkg.store.base import GraphStore
 from qualkg.synthesis import feeds
 from qualkg.synthesis.suggest import score, stems, suggest
+from tests.synthesis.test_synthesis_cli import assert_profile_sheet
 from tests.synthesis.test_synthesis_questions import FX_CITE, RV_CITE
 
 # F1 by hand: supported by fx (C1: X1 by P1 in T1, X5 by N2 in T2; both excerpts SYNTHETIC, so fx is marked
@@ -186,7 +187,9 @@ def test_api_cerqual_xlsx_with_suppressed_counts(catalog: Catalog, syn_store: Gr
     say suppressed; the studies (not persons) are shown."""
     r = _client(syn_store, catalog, {"aggregate"}).get("/synthesis/findings/F1/cerqual?format=xlsx")
     assert r.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0]
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert_profile_sheet(wb)  # the layout the CLI writes too
+    sheet = wb.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("finding", "review_finding", "component", "isoq_key")
     assert [row[2] for row in rows[1:]] == [*feeds.COMPONENTS.values(), "Overall CERQual assessment"]
