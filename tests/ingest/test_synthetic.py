@@ -13,6 +13,7 @@ from rdflib import Graph, Literal, URIRef
 
 from qualkg.ingest.mapping import map_study
 from qualkg.ingest.package import read_package
+from qualkg.ingest.readers import read
 from qualkg.ingest.validate import shacl_results, to_rdflib
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import QK, QKDATA
@@ -94,3 +95,17 @@ def test_a_real_package_flags_only_what_its_rows_say(tmp_path: Path) -> None:
     g, _ = _graph(tmp_path, STUDY.replace("synthetic: true\n", "", 1))  # empty cells now mean real
     assert (URIRef(IRIS.study("syn")), QK.hasSyntheticData, None) not in g
     assert _synthetic(g) == set()
+
+
+def test_coded_data_merged_into_a_synthetic_package_is_synthetic(tmp_path: Path) -> None:
+    """A table of 1 row (speaker P9, code Pay) in a synthetic package: its transcript, excerpt, participant and
+    code are all invented with the package."""
+    (tmp_path / "t.csv").write_text("Doc,Who,Code,Quote\nd1,P9,Pay,SYNTHETIC pay.\n", encoding="utf-8")
+    (tmp_path / "study.yaml").write_text(
+        "id: syn\ntitle: Synthetic with a table\nsynthetic: true\ncoded_data: {tabular: t.csv, preset: generic, "
+        "mapping: {document: Doc, participant: Who, code: Code, text: Quote}}\n", encoding="utf-8")
+    [rec] = read(tmp_path)
+    assert [(p.pseudonym, p.synthetic) for p in rec.participants] == [("P9", True)]
+    assert [(t.id, t.synthetic) for t in rec.transcripts] == [("d1", True)]
+    assert [(x.text, x.synthetic) for x in rec.excerpts] == [("SYNTHETIC pay.", True)]
+    assert [(c.label, c.synthetic) for c in rec.codes] == [("Pay", True)]
