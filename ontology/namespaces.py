@@ -15,6 +15,7 @@ QKDATA = Namespace("https://w3id.org/qualkg/id/")  # default base of instance IR
 ROLE = Namespace("https://w3id.org/qualkg/vocab/role/")
 FEATURE = Namespace("https://w3id.org/qualkg/vocab/feature/")
 MODE = Namespace("https://w3id.org/qualkg/vocab/mode/")
+STRUCTURE = Namespace("https://w3id.org/qualkg/vocab/structure/")
 PRINCIPLE = Namespace("https://w3id.org/qualkg/vocab/od-principle/")
 
 OA = Namespace("http://www.w3.org/ns/oa#")
@@ -32,6 +33,7 @@ PREFIXES: dict[str, str] = {
     "role": str(ROLE),
     "feature": str(FEATURE),
     "mode": str(MODE),
+    "structure": str(STRUCTURE),
     "odp": str(PRINCIPLE),
     "oa": str(OA),
     "org": str(ORG),
