@@ -18,9 +18,22 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# `make run` loads the bundled studies and mapping sets again only when a file of theirs changed since the
+# last load (stamps inside the store: a new store loads everything); load-bundled itself skips every
+# package whose input digest the store holds and leaves the studies the user added (decision 0118).
+STORE     ?= $(or $(QUALKG_STORE_PATH),.qualkg/store)
+BUNDLED   := $(shell find data -type f -not -path 'data/synthesis/*' 2>/dev/null)
+SYNTHESIS := $(wildcard data/synthesis/*)
+
+$(STORE)/bundled.stamp: $(BUNDLED) | $(STAMP)
 	$(PY) -m qualkg load-bundled
+	touch $@
+
+$(STORE)/synthesis.stamp: $(SYNTHESIS) $(STORE)/bundled.stamp
 	$(PY) -m qualkg mappings import
+	touch $@
+
+run: $(STAMP) $(STORE)/bundled.stamp $(STORE)/synthesis.stamp
 	$(PY) -m qualkg serve --host $(HOST) --port $(PORT)
 
 test: lint servers browser
