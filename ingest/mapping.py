@@ -51,8 +51,7 @@ class _Terms:
 
 QK, OA, BIBO, FABIO = _Terms(ns.QK), _Terms(ns.OA), _Terms(ns.BIBO), _Terms(ns.FABIO)
 PRISM = _Terms("http://prismstandard.org/namespaces/basic/2.0/")
-FEATURE, MODE, ROLE = _Terms(ns.FEATURE), _Terms(ns.MODE), _Terms(ns.ROLE)
-STRUCTURE = _Terms("https://w3id.org/qualkg/vocab/structure/")
+FEATURE, MODE, ROLE, STRUCTURE = _Terms(ns.FEATURE), _Terms(ns.MODE), _Terms(ns.ROLE), _Terms(ns.STRUCTURE)
 DCTERMS, ORG, PROV, RDF = (_Terms(str(n)) for n in (std.DCTERMS, std.ORG, std.PROV, std.RDF))
 RDFS, SKOS, XSD = (_Terms(str(n)) for n in (std.RDFS, std.SKOS, std.XSD))
 A = RDF.type

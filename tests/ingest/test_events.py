@@ -18,10 +18,9 @@ from qualkg.ingest.mapping import map_study
 from qualkg.ingest.package import PackageRecords, read_package
 from qualkg.ingest.validate import shacl_results, to_rdflib
 from qualkg.ontology.iris import IriScheme
-from qualkg.ontology.namespaces import MODE, QK, QKDATA
+from qualkg.ontology.namespaces import MODE, QK, QKDATA, STRUCTURE
 
 IRIS = IriScheme(str(QKDATA))
-STRUCTURE = "https://w3id.org/qualkg/vocab/structure/"
 STUDY = "id: ev\ntitle: Events study\n"
 # Rows 2–6: two old combined kinds (three rows of one, one of the other), a new kind with a structure,
 # an observation with none.
@@ -76,9 +75,9 @@ def test_events_map_to_mode_and_structure_triples(tmp_path: Path) -> None:
     g: Graph = to_rdflib(triples)
     e1, e4, e5 = (URIRef(IRIS.scoped("ev", "event", e)) for e in ("E1", "E4", "E5"))
     assert g.value(e1, QK.collectionMode) == MODE["individual-interview"]
-    assert g.value(e1, QK.interviewStructure) == URIRef(STRUCTURE + "semi-structured")
+    assert g.value(e1, QK.interviewStructure) == STRUCTURE["semi-structured"]
     assert (e1, RDF.type, QK.Interview) in g
-    assert g.value(e4, QK.interviewStructure) == URIRef(STRUCTURE + "unstructured")
+    assert g.value(e4, QK.interviewStructure) == STRUCTURE["unstructured"]
     assert (e4, RDF.type, QK.FocusGroup) in g
     assert (e5, QK.interviewStructure, None) not in g
     assert (e5, RDF.type, QK.DataCollectionEvent) in g

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from rdflib import URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from qualkg.ingest.errors import ReaderError
@@ -46,7 +45,7 @@ from qualkg.ingest.records import (
     Where,
 )
 from qualkg.ontology.load import ontology_graph, vocabulary_graph
-from qualkg.ontology.namespaces import FABIO, FEATURE, MODE, ROLE
+from qualkg.ontology.namespaces import FABIO, FEATURE, MODE, ROLE, STRUCTURE
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).parent / "data" / "package" / "minimal"
@@ -280,9 +279,8 @@ def test_vocabulary_constants_equal_the_skos_schemes(allowed: tuple[str, ...], n
 
 
 def test_structures_equal_the_skos_scheme() -> None:
-    structure = "https://w3id.org/qualkg/vocab/structure/"
-    concepts = {str(c).removeprefix(structure) for c in vocabulary_graph().subjects(SKOS.inScheme,
-                                                                                   URIRef(structure + "scheme"))}
+    g = vocabulary_graph()
+    concepts = {str(c).removeprefix(str(STRUCTURE)) for c in g.subjects(SKOS.inScheme, STRUCTURE["scheme"])}
     assert set(STRUCTURES) == concepts == {"structured", "semi-structured", "unstructured"}
 
 
