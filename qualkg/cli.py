@@ -200,8 +200,7 @@ def send_to_server(run: Invocation, server: httpx.Client, method: str, path: str
 def _problem(data: dict[str, Any]) -> Problem:
     from qualkg.ingest.problems import Problem, Where
 
-    where = data.get("where") or {}
-    return Problem(Where(where.get("file", ""), where.get("element"), where.get("row"), where.get("field")),
+    return Problem(Where(data.get("file") or "", data.get("element"), data.get("row"), data.get("field")),
                    data.get("rule", ""), data.get("message", ""), data.get("value"), data.get("severity", "error"))
 
 

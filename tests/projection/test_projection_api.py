@@ -86,3 +86,32 @@ def test_an_upload_stands_when_neo4j_is_down() -> None:
     assert r.status_code == 201, r.text
     assert r.json()["neo4j"]["synced"] is False and "qualkg sync neo4j" in r.json()["neo4j"]["repair"]
     assert default_catalog().iris.graph("uploaded") in graphs
+
+
+def test_a_delete_and_an_edit_follow_in_neo4j(driver: Driver, neo4j: Neo4jServer) -> None:
+    """The two-excerpt upload of study 'uploaded' (UPLOAD), then its title edited and the study deleted over
+    HTTP: Neo4j follows each write."""
+    app_driver = GraphDatabase.driver(neo4j.bolt_uri, auth=None)  # the app closes its driver when it stops
+    server, thread = serve(create_app(WRITER, fixture_store(), default_catalog(), neo4j=app_driver))
+    url, study = f"http://127.0.0.1:{server.config.port}", default_catalog().iris.study("uploaded")
+    count = "MATCH (x:Excerpt)-[:IN_STUDY]->(s {iri: $s}) RETURN count(x) AS n"
+    try:
+        r = httpx.post(f"{url}/studies", data={"study": "uploaded"}, files={"file": ("coded.csv", UPLOAD, "text/csv")},
+                       timeout=60)
+        assert r.status_code == 201, r.text
+        edited = httpx.patch(f"{url}/studies/uploaded", json={"title": "Renamed"}, timeout=60)
+        assert edited.status_code == 200 and edited.json()["neo4j"] == {"synced": True}, edited.text
+        with driver.session() as session:
+            assert session.run("MATCH (s {iri: $s}) RETURN s.title AS t", s=study).single()["t"] == "Renamed"
+            assert session.run(count, s=study).single()["n"] == 2
+        deleted = httpx.delete(f"{url}/studies/uploaded", timeout=60)
+        assert deleted.status_code == 200 and deleted.json()["neo4j"] == {"synced": True}, deleted.text
+        with driver.session() as session:
+            assert session.run(count, s=study).single()["n"] == 0
+            assert session.run("MATCH (s {iri: $s}) RETURN count(s) AS n", s=study).single()["n"] == 0
+        assert httpx.get(f"{url}/studies/uploaded", timeout=60).status_code == 404
+        invalid = httpx.patch(f"{url}/studies/fx", json={"title": "x"}, timeout=60)  # fx: records, no ingest run
+        assert invalid.status_code == 422 and invalid.json()["problems"][0]["field"] == "inputDigest"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
