@@ -140,7 +140,7 @@ class Projection:
     call `query` from any thread; writes take turns."""
 
     def __init__(self, path: Path | None, spec: Spec, *, read_only: bool = False,
-                 memory_limit_mb: int = 1024, threads: int = 2) -> None:
+                 memory_limit_mb: int = 1024, threads: int = 1) -> None:
         self.path, self.spec, self.read_only = path, spec, read_only
         self._derive = statements(spec.derive)
         config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": f"{memory_limit_mb}MB",
