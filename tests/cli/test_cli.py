@@ -145,3 +145,17 @@ def test_load_bundled_loads_only_changed_packages_and_keeps_the_users(env: Path,
     assert "Ingested" not in second.output
     ids = sorted(s["id"] for s in json.loads(runner.invoke(app, ["studies", "--json"]).stdout))
     assert ids == ["anestis-2025", "fixture-study"]  # the user's study stays beside the bundled one
+
+
+def test_edit_and_delete_a_study_without_a_server(env: Path) -> None:
+    assert runner.invoke(app, ["ingest", str(MINIMAL)]).exit_code == 0
+    edited = runner.invoke(app, ["edit", "fixture-study", "--title", "Renamed", "--setting", "Two wards"])
+    assert edited.exit_code == 0, edited.output
+    [row] = json.loads(runner.invoke(app, ["studies", "--json"]).stdout)
+    assert (row["id"], row["title"]) == ("fixture-study", "Renamed")
+    assert runner.invoke(app, ["edit", "fixture-study", "--remove", "title"]).exit_code == 2  # keeps its title
+    assert runner.invoke(app, ["edit", "no-such-study", "--title", "x"]).exit_code == 1
+    assert runner.invoke(app, ["delete", "model"]).exit_code == 1  # a reserved id names no study
+    deleted = runner.invoke(app, ["delete", "fixture-study"])
+    assert deleted.exit_code == 0 and "2 graph(s)" in deleted.output  # the study graph and its log graph
+    assert json.loads(runner.invoke(app, ["studies", "--json"]).stdout) == []

@@ -112,9 +112,12 @@ def test_writes_go_through_the_server_with_a_key(serving: Serving, tmp_path: Pat
     assert edited.returncode == 0, edited.stderr
     titles = [s["title"] for s in json.loads(serving.cli("studies", "--json").stdout)]
     assert titles == ["Renamed study"]
+    served = httpx.get(f"{serving.url}/questions/studies", timeout=60).json()["rows"]  # the server's own answer
+    assert [r["title"] for r in served] == ["Renamed study"]
     deleted = serving.cli("delete", "fixture-study", QUALKG_KEY=key)
     assert deleted.returncode == 0, deleted.stderr
     assert json.loads(serving.cli("studies", "--json").stdout) == []
+    assert httpx.get(f"{serving.url}/questions/studies", timeout=60).json()["rows"] == []
     again = serving.cli("ingest", str(MINIMAL), QUALKG_KEY=key)
     assert again.returncode == 0, again.stderr
     assert "fixture-study" in again.stdout
