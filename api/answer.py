@@ -116,7 +116,7 @@ def _render(state: State, catalog: Catalog, question: Question, engine: str, raw
     """Run → disclosure control → notices → the table in `fmt`. Rows are cut to `max_rows` after disclosure
     control, which may order them again: a cut by the exact order would say which cells are largest."""
     config = state.config
-    df = _run(state, catalog, engine, question.id, raw, page, offset, records=not may_read_excerpts)
+    df = run_on_engine(state, catalog, engine, question.id, raw, page, offset, records=not may_read_excerpts)
     shown = disclosed(state, question, df, may_read_excerpts)
     truncated = len(shown.frame) > config.max_rows
     notices = []
@@ -145,8 +145,8 @@ def _has_synthetic(df: pd.DataFrame) -> bool:
     return "synthetic" in df.columns and bool(pd.to_numeric(df["synthetic"], errors="coerce").fillna(0).gt(0).any())
 
 
-def _run(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str, str | None],
-         limit: int | None, offset: int, *, records: bool) -> pd.DataFrame:
+def run_on_engine(state: State, catalog: Catalog, engine: str, qid: str, raw: Mapping[str, str | None],
+                  limit: int | None, offset: int, *, records: bool) -> pd.DataFrame:
     """The question on the chosen engine: the RDF store — its SQL twin on the columnar projection while that
     is current, else the SPARQL (decision 0131) — or its Neo4j projection (Cypher twin); with the hidden
     record columns when `records` (for disclosure control)."""
