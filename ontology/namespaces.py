@@ -21,6 +21,7 @@ PRINCIPLE = Namespace("https://w3id.org/qualkg/vocab/od-principle/")
 OA = Namespace("http://www.w3.org/ns/oa#")
 FABIO = Namespace("http://purl.org/spar/fabio/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
+PRISM = Namespace("http://prismstandard.org/namespaces/basic/2.0/")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 SCHEMA = Namespace("http://schema.org/")
@@ -44,6 +45,7 @@ PREFIXES: dict[str, str] = {
     "time": str(TIME),
     "fabio": str(FABIO),
     "bibo": str(BIBO),
+    "prism": str(PRISM),
     "dcat": str(DCAT),
     "semapv": str(SEMAPV),
     "schema": str(SCHEMA),

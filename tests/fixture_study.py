@@ -56,6 +56,7 @@ def fixture_records(study_id: str = "fx") -> StudyRecords:
     return StudyRecords(
         study=Study(study_id, "Fixture study", publication=Publication(None, "Fixture report", 2025),
                     design="qualitative interview study", analysis="thematic analysis", synthetic=True,
+                    invented=True,
                     sample="4 practitioners (SYNTHETIC)"),
         organisations=[Organisation("trust-a", "Trust A (fixture)")],
         teams=[Team("T1", "Team One", "trust-a", ("flattened-hierarchy", "peer-supervision")),
