@@ -17,7 +17,7 @@ from qualkg.cli_projection import sync_app
 from qualkg.cli_synthesis import feeds_app, mappings_app, suggest_cmd
 from qualkg.ingest.readers import READERS, ReadOptions
 from qualkg.ingest.readers.presets import PRESET_CHOICES
-from qualkg.invocation import Invocation, invocation
+from qualkg.invocation import Invocation, console, invocation
 from qualkg.store.base import MEDIA_TYPES, ExportFormat, StoreError
 
 if TYPE_CHECKING:
@@ -35,7 +35,19 @@ if TYPE_CHECKING:
 
 # Commands import the pipeline, the store and the wiring when they run: `qualkg --help` stays light.
 
-app = typer.Typer(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
+class _Cli(typer.Typer):
+    """The command line: a store failure no command handled (a write on the store a running server writes,
+    a full disk) is one line on stderr and exit 1, not a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except StoreError as e:
+            console(stderr=True).print(f"the graph store refused: {e}", markup=False, highlight=False)
+            raise SystemExit(1) from None
+
+
+app = _Cli(help="qualkg: coded qualitative data as one validated knowledge graph.", no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
 app.add_typer(feeds_app, name="feeds")
 app.command("suggest")(suggest_cmd)

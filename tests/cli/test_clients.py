@@ -122,3 +122,11 @@ def test_writes_go_through_the_server_with_a_key(serving: Serving, tmp_path: Pat
     assert again.returncode == 0, again.stderr
     assert "fixture-study" in again.stdout
     assert serving.cli("delete", "no-such-study", QUALKG_KEY=key).returncode == 1
+
+
+def test_a_write_with_no_route_through_the_server_is_refused_in_one_line(serving: Serving, tmp_path: Path) -> None:
+    """`mappings import` writes the synthesis graph itself (here: an empty one, from an empty folder): beside
+    the server it is refused, saying where writes go, with nothing written and no traceback."""
+    refused = serving.cli("mappings", "import", "--dir", str(tmp_path))
+    assert refused.returncode == 1
+    assert f"the server at {serving.url} writes the store" in refused.stderr and "Traceback" not in refused.stderr
