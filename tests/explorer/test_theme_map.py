@@ -12,8 +12,9 @@ from typing import Any
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.explorer.conftest import Explorer
+from tests.explorer.conftest import WAIT_S, Explorer
 
 # Each label's box (its <text> in the drawing's coordinates) against the viewBox, its text against the
 # node's full label, every pair of boxes, and every edge segment (paths are "M x,y H a V b H c") against
@@ -110,6 +111,7 @@ def test_500_codes_search_shows_the_paths_to_the_matches(big_ui: Explorer) -> No
     big_ui.open("themes", "excerpts")
     box = big_ui.wait_for("#tm-search")
     box.send_keys("waiting lists")
+    WebDriverWait(big_ui.driver, WAIT_S).until(lambda d: "“waiting lists”" in d.find_element(By.ID, "tm-status").text)
     status = big_ui.wait_for("#tm-status").text
     matches = big_ui.all("#theme-map g.node.match")
     assert matches and status.startswith(f"{len(matches)} concept(s) match")
