@@ -153,6 +153,19 @@ def test_matrix_shows_empty_rows_sums_and_percentages(ui: Explorer) -> None:
     ui.screenshot("matrix", docs=True)
 
 
+def test_a_cleared_runner_field_is_refused_not_defaulted(ui: Explorer) -> None:
+    """challenges-by-context's `topic` defaults to "challenge"; emptied, the API is asked with an empty
+    value and says so, instead of the page leaving it out and the default applying unseen."""
+    ui.open("runner", "excerpts")
+    topic = ui.wait_for("#runner-form input[type='text']")
+    assert topic.get_attribute("value") == "challenge"
+    topic.clear()
+    ui.wait_for("#runner-form button[type='submit']").click()
+    error = ui.wait_for("#result[data-state='error'] .error").text
+    assert "Refused (422)" in error and "leave it out for its default (challenge)" in error
+    ui.console_errors()  # the refused call is logged by the browser as a failed request
+
+
 def test_a_runner_row_leads_to_its_excerpts(ui: Explorer) -> None:
     """The "Low pay" row of challenges-by-context (4 excerpts by peers in flattened-hierarchy teams) links
     to the excerpt browser with the code and both filters set: the same 4 excerpts."""
