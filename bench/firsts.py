@@ -35,7 +35,7 @@ def corpus_values(corpus: Corpus, concepts_per_study: int = 40) -> Values:
     """The values a parameter may take, from the generated corpus itself: its study ids, the IRIs of some
     of each study's concepts, the words of the concept labels, and the vocabularies."""
     iris = IriScheme(str(QKDATA))
-    concepts = [iris.scoped(s.id, "code", c[0]) for s in corpus.studies[:5] for c in s.codes[:concepts_per_study]]
+    concepts = [iris.scoped(s.id, "code", c[0]) for s in corpus.studies for c in s.codes[:concepts_per_study]]
     words = sorted({w.strip(":.").lower() for s in corpus.studies[:1] for c in s.codes for w in c[1].split()
                     if len(w) > 3 and not w[0].isdigit()})
     return Values([s.id for s in corpus.studies], concepts, words, vocabulary_values())
@@ -90,6 +90,8 @@ def measure(store_dir: Path, work: Path, excerpts: int, seed: int, sets: int, ol
         limit = PAGE if question.paged else None
         for i in range(sets):
             params = draws.draw(qid)
+            if params is None:  # no parameter to draw (studies): its one answer is the default one
+                break
             try:
                 new_ms, frame = _ms(_asking(qid, params, limit, sql if qid in sql.twins else None, projection,
                                             served, catalog))

@@ -54,19 +54,23 @@ class Draws:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
 
-    def draw(self, qid: str, tries: int = 200) -> ParamSet:
-        """A parameter set for `qid` not asked before in this run and not its defaults."""
+    def draw(self, qid: str, tries: int = 200) -> ParamSet | None:
+        """A parameter set for `qid` not asked before in this run and not its defaults; None when the question
+        has no parameter (its one answer is the default one) or no new set was found in `tries` draws."""
         question = self.catalog.get(qid)
         defaults = {p.name: p.default for p in question.params if p.default}
-        for _ in range(tries):
-            params = {p.name: v for p in question.params if (v := self._value(question, p.name)) is not None}
+        for _ in range(tries if question.params else 0):
+            params: ParamSet = {}
+            for p in question.params:
+                if (v := self._value(question, p.name, params.get("study"))) is not None:
+                    params[p.name] = v
             key = _key(qid, {k: v for k, v in params.items() if v != defaults.get(k)})
             if key[1] and key not in self.asked:
                 self.asked.add(key)
                 return params
-        raise RuntimeError(f"no new parameter set for '{qid}' after {tries} draws")
+        return None
 
-    def _value(self, question: Question, name: str) -> str | None:
+    def _value(self, question: Question, name: str, study: str | None) -> str | None:
         p = question.param(name)
         assert p is not None
         rng = self.rng
@@ -80,8 +84,9 @@ class Draws:
             return pick(vocab[: max(3, len(vocab) // 2)] if rng.random() < 0.8 else vocab)
         if p.type == "study":
             return pick(self.values.studies)
-        if p.type == "iri":
-            return pick(self.values.concepts)
+        if p.type == "iri":  # a concept of the study chosen, if one was
+            return pick([c for c in self.values.concepts if study is None or f"/study/{study}/" in c]
+                        or self.values.concepts)
         if p.type == "bool":
             return pick(["true", "false"])
         if p.type == "int":

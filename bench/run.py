@@ -212,6 +212,8 @@ def measure_served(store: Path, here: Path, n: int, seed: int, sets: int) -> lis
         for question in questions:
             for i in range(sets):
                 params = draws.draw(question.id)
+                if params is None:  # no parameter to draw (studies): its one answer is the default one
+                    break
                 url = f"{base}/questions/{question.id}?{urllib.parse.urlencode(params)}"
                 rows.append({"kind": "served-new", "question": question.id, "set": i, "params": params,
                              **http.timed_get(url, {"Accept": "application/json"})})
