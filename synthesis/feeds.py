@@ -104,13 +104,13 @@ def overlap(studies: list[dict[str, Any]]) -> str:
 
 
 def annotate_findings(df: pd.DataFrame, studies: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
-    """The recurring-findings rows with each citation marked (cite) and two columns: how many supporting
-    studies rest on synthetic data, and the overlap between the reviews."""
-    out = df.copy()
-    out["citations"] = [" | ".join(s["cite"] for s in studies.get(f, [])) for f in df["finding"]]
-    out["synthetic_studies"] = [sum(bool(s["synthetic"]) for s in studies.get(f, [])) for f in df["finding"]]
-    out["review_overlap"] = [overlap(studies.get(f, [])) for f in df["finding"]]
-    return out
+    """The recurring-findings rows as the question gives them, plus three columns: the references with their
+    marks (cite: [review], [unverified], [synthetic data]; never a bare IRI), how many supporting studies
+    rest on synthetic data, and the overlap between the reviews."""
+    return df.assign(
+        references=[" | ".join(s["cite"] for s in studies.get(f, [])) for f in df["finding"]],
+        synthetic_studies=[sum(bool(s["synthetic"]) for s in studies.get(f, [])) for f in df["finding"]],
+        review_overlap=[overlap(studies.get(f, [])) for f in df["finding"]])
 
 
 def notices(store: GraphStore, catalog: Catalog, *, proposed: bool) -> list[str]:
@@ -190,8 +190,8 @@ def evidence_profile(support: Mapping[str, Any], detail: Mapping[str, list[str]]
     reviews = sum(bool(s["review"]) for s in studies)
     synthetic = [s["cite"] for s in studies if s["synthetic"]]
     adequacy = "; ".join([f"studies: {len(studies)} ({len(studies) - reviews} primary, {reviews} reviews)",
-                          _count(support["participants"], "participants in qualkg's excerpts"),
-                          _count(support["excerpts"], "excerpts in qualkg"),
+                          "held in qualkg: " + _count(support["participants"], "participants"),
+                          _count(support["excerpts"], "excerpts"),
                           _count(support["synthetic"], "of which synthetic"),
                           "the richness and quantity of the data in the studies' own reports is not recorded in "
                           "qualkg"])
@@ -308,7 +308,6 @@ def jbi(store: GraphStore, catalog: Catalog, finding: str | None = None, *,
     if excerpts:
         df = df.assign(illustration=[t if isinstance(t, str) and t else "no illustration held"
                                      for t in df["illustration"]])
-    df = df.drop(columns=["study_finding_synthetic", "placeholder", "study_finding_kind"])
     return df, jbi_warnings(df, whole=finding is None)
 
 

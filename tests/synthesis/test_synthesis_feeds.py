@@ -22,7 +22,7 @@ from tests.synthesis.test_synthesis_questions import FX_CITE, RV_CITE
 
 # F1 by hand: supported by fx (C1: X1 by P1 in T1, X5 by N2 in T2; both excerpts SYNTHETIC, so fx is marked
 # [synthetic data]) and rv (review, unverified, SE, no excerpts). Nothing was assessed: every cell blank.
-FX_MARKED = f"{FX_CITE} [synthetic data]"
+FX_MARKED = f"{FX_CITE} [synthetic data] [invented study]"  # tests/fixture_study.py: invented
 NOT = "not assessed"
 F1_PROFILE = {
     "finding": "F1",
@@ -38,7 +38,7 @@ F1_PROFILE = {
         "coherence": {"option": None, "explanation": "", "status": NOT, "notes":
             "Studies with contradicting data: 0. Check the fit between the supporting data and the finding."},
         "adequacy": {"option": None, "explanation": "", "status": NOT, "notes":
-            "studies: 2 (1 primary, 1 reviews); participants in qualkg's excerpts: 2; excerpts in qualkg: 2; "
+            "studies: 2 (1 primary, 1 reviews); held in qualkg: participants: 2; excerpts: 2; "
             "of which synthetic: 2; the richness and quantity of the data in the studies' own reports is not "
             "recorded in qualkg"},
         "relevance": {"option": None, "explanation": "", "status": NOT, "notes":
@@ -194,8 +194,8 @@ def test_api_cerqual_xlsx_with_suppressed_counts(catalog: Catalog, syn_store: Gr
     assert rows[0][:4] == ("finding", "review_finding", "component", "isoq_key")
     assert [row[2] for row in rows[1:]] == [*feeds.COMPONENTS.values(), "Overall CERQual assessment"]
     adequacy = next(row for row in rows if row[3] == "adequacy")
-    assert adequacy[-1] == ("studies: 2 (1 primary, 1 reviews); participants in qualkg's excerpts: suppressed "
-                            "(small count); excerpts in qualkg: suppressed (small count); of which synthetic: "
+    assert adequacy[-1] == ("studies: 2 (1 primary, 1 reviews); held in qualkg: participants: suppressed "
+                            "(small count); excerpts: suppressed (small count); of which synthetic: "
                             "suppressed (small count); the richness and quantity of the data in the studies' own "
                             "reports is not recorded in qualkg")
 
@@ -223,3 +223,22 @@ def test_api_jbi_hides_illustrations_without_excerpts_scope(catalog: Catalog, sy
     full = _client(syn_store, catalog, {"aggregate", "excerpts"}).get("/synthesis/jbi?finding=F1").json()
     assert full["question"] == "jbi" and len(full["rows"]) == 4
     assert {r["speaker"] for r in full["rows"] if r["study_finding"] == "Low pay"} == {"P1", "N2"}
+
+
+def test_api_findings_mark_synthetic_support_in_every_format(catalog: Catalog, syn_store: GraphStore) -> None:
+    """fx supports F1 (C1), F2 (C2) and so A1 only through SYNTHETIC excerpts: its reference is marked on each
+    row; rv (F1 only) is a review, unverified. One review per finding: no overlap to report."""
+    client = _client(syn_store, catalog, {"aggregate"})
+    body = client.get("/synthesis/findings").json()
+    got = {r["finding"]: (r["references"], r["synthetic_studies"], r["review_overlap"]) for r in body["rows"]}
+    assert got == {"A1": (f"{FX_MARKED} | {RV_CITE}", 1, ""), "F1": (f"{FX_MARKED} | {RV_CITE}", 1, ""),
+                   "F2": (FX_MARKED, 1, "")}
+    assert body["notices"] == NOTICES
+    csv_text = client.get("/synthesis/findings?format=csv").text
+    assert csv_text.count("[synthetic data]") == 3
+    wb = openpyxl.load_workbook(io.BytesIO(client.get("/synthesis/findings?format=xlsx").content))
+    sheet = wb.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    column = header.index("references") + 1
+    assert [sheet.cell(row=r, column=column).value.count("[synthetic data]") for r in range(2, 5)] == [1, 1, 1]
+    assert [c.value for c in wb["notes"]["A"]][1:] == NOTICES

@@ -1,7 +1,7 @@
 """References of the fixture synthesis (tests/synthesis/conftest.py) as RIS and CSL-JSON, by hand.
 
 fx: Roe R, Doe J, Abe K, Zed Z (printed order, not alphabetical), 2025, Fixture J 1(2):10-12, doi 10.5555/fx,
-    SYNTHETIC data. rv: Poe A et al. (partial list), no year, Review J volume 2, doi 10.5555/rv, a review,
+    SYNTHETIC data, an invented study. rv: Poe A et al. (partial list), no year, Review J volume 2, doi 10.5555/rv, a review,
     unverified, synthetic.
 """
 
@@ -19,7 +19,8 @@ from qualkg.store.base import GraphStore
 from qualkg.synthesis import feeds
 from tests.synthesis.test_synthesis_feeds import _client
 
-FX_NOTE = "qualkg study fx; qualkg holds SYNTHETIC data for this study, not from the publication"
+FX_NOTE = ("qualkg study fx; qualkg holds SYNTHETIC data for this study, not from the publication; INVENTED study: "
+           "not a real publication")  # tests/fixture_study.py: the study itself is invented
 RV_NOTE = ("qualkg study rv; author list incomplete (et al.): only the first authors are recorded; details "
            "unverified; qualkg holds SYNTHETIC data for this study, not from the publication")
 FX_RIS = {"type_of_reference": "JOUR", "authors": ["Roe, R", "Doe, J", "Abe, K", "Zed, Z"], "title": "Fixture report",
