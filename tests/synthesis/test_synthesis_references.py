@@ -1,8 +1,8 @@
 """References of the fixture synthesis (tests/synthesis/conftest.py) as RIS and CSL-JSON, by hand.
 
 fx: Roe R, Doe J, Abe K, Zed Z (printed order, not alphabetical), 2025, Fixture J 1(2):10-12, doi 10.5555/fx,
-    SYNTHETIC data, an invented study. rv: Poe A et al. (partial list), no year, Review J volume 2, doi 10.5555/rv, a review,
-    unverified, synthetic.
+    SYNTHETIC data, an invented study. rv: Poe A et al. (partial list), no year, Review J volume 2,
+    doi 10.5555/rv, a review, unverified, synthetic.
 """
 
 from __future__ import annotations
