@@ -308,9 +308,6 @@ def delete_cmd(ctx: typer.Context, study: str) -> None:
     except UnknownStudy as e:
         run.err.print(str(e))
         raise typer.Exit(code=1) from None
-    except StoreError as e:
-        run.err.print(f"not deleted: {e}")
-        raise typer.Exit(code=1) from None
     finally:
         _close(run, store)
     run.err.print(f"deleted study '{study}' ({len(graphs)} graph(s))")
@@ -363,9 +360,6 @@ def _edit_here(run: Invocation, study: str, edit: StudyEdit) -> None:
         raise typer.Exit(code=1) from None
     except IngestError as e:
         run.err.print(_problems_table(e.problems, f"Not edited: {len(e.problems)} problem(s)"))
-        raise typer.Exit(code=1) from None
-    except StoreError as e:
-        run.err.print(f"not edited: {e}")
         raise typer.Exit(code=1) from None
     finally:
         _close(run, store)
