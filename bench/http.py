@@ -187,9 +187,14 @@ def _python_load(url: str, seconds: int, connections: int, headers: dict[str, st
         mine: list[float] = []
         while time.monotonic() < stop:
             t = time.perf_counter()
-            conn.request("GET", target, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
+            try:
+                conn.request("GET", target, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+            except OSError:  # timed out or refused: not a completed request
+                with lock:
+                    bad[0] += 1
+                break
             mine.append((time.perf_counter() - t) * 1000)
             if resp.status >= 300:
                 bad[0] += 1
@@ -203,8 +208,8 @@ def _python_load(url: str, seconds: int, connections: int, headers: dict[str, st
         th.join()
     latencies.sort()
 
-    def pick(q: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)
+    def pick(q: float) -> float:  # 0 when none completed (the report says so from `requests`)
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2) if latencies else 0.0
 
     return {"tool": f"python threads c{connections} {seconds}s", "requests": len(latencies),
             "rps": round(len(latencies) / seconds, 1), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "non_2xx": bad[0]}
