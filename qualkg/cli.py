@@ -369,6 +369,23 @@ QDPX = "qdpx"  # not an RDF serialisation: a REFI-QDA project for QDA tools (ing
 EXPORT_FORMATS = (*(f.value for f in ExportFormat), QDPX)
 
 
+@app.command("reindex")
+def reindex_cmd(ctx: typer.Context) -> None:
+    """Make the columnar projection beside the store again from the graph (decision 0130)."""
+    from qualkg.wiring import reindex
+
+    run = invocation(ctx)
+    if run.server() is not None:
+        run.err.print("a server is running on this store and owns its projection; stop it to reindex")
+        raise typer.Exit(code=1)
+    try:
+        graphs = reindex(run.settings)
+    except StoreError as e:
+        run.err.print(f"cannot rebuild the columnar projection: {e}", markup=False)
+        raise typer.Exit(code=1) from None
+    run.err.print(f"columnar projection rebuilt from {graphs} graph(s)")
+
+
 @app.command("export")
 def export_cmd(ctx: typer.Context, study: str,
                fmt: Annotated[str, typer.Option("--format", "-f", help=f"{', '.join(EXPORT_FORMATS)}")] = "ttl",

@@ -9,8 +9,8 @@ from functools import cache
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
-from rdflib import URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib import Literal, URIRef
+from rdflib.namespace import OWL, RDF, SKOS
 
 from qualkg.ontology import vocabulary_graph
 from qualkg.queries.catalog import VOCABULARIES
@@ -28,11 +28,12 @@ class Concept(BaseModel):
 
 @cache
 def concepts(name: str) -> tuple[Concept, ...]:
-    """The concepts of one vocabulary, sorted by label. Cached: the model does not change at run time."""
+    """The current concepts of one vocabulary (deprecated ones left out), sorted by label. Cached: the model
+    does not change at run time."""
     ns = VOCABULARIES[name]
     g = vocabulary_graph()
     iris = {s for s in set(g.subjects(SKOS.inScheme, None)) | set(g.subjects(RDF.type, SKOS.Concept))
-            if isinstance(s, URIRef) and str(s).startswith(ns)}
+            if isinstance(s, URIRef) and str(s).startswith(ns) and (s, OWL.deprecated, Literal(True)) not in g}
 
     def english(subject: URIRef, prop: URIRef) -> str | None:
         values = list(g.objects(subject, prop))

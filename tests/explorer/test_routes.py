@@ -1,6 +1,7 @@
 """The explorer's two routers over a real uvicorn: the static page and files (/, /explorer/…) and the
 vocabularies (/vocab/{name}) that its dropdowns list. Expected concepts are read off
-ontology/vocab/{roles,features,modes}.ttl by hand: 17 roles, 11 features, 9 modes."""
+ontology/vocab/{roles,features,modes}.ttl by hand: 17 roles, 11 features, 8 current modes (the deprecated
+semi-structured-interview is not listed)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def test_nothing_outside_the_static_folder_is_served(explorer_url: str, path: st
 @pytest.mark.parametrize("name, n, sample, label, broader", [
     ("role", 17, "psychiatrist", "psychiatrist", "non-peer-practitioner"),
     ("feature", 11, "flattened-hierarchy", "flattened hierarchy", None),
-    ("mode", 9, "focus-group", "focus group", None),
-    ("mode", 9, "joint-interview", "joint interview", "interview"),
+    ("mode", 8, "focus-group", "focus group", None),
+    ("mode", 8, "joint-interview", "joint interview", "interview"),
 ])
 def test_vocabulary_lists_its_concepts_without_a_key(explorer_url: str, name: str, n: int, sample: str, label: str,
                                                       broader: str | None) -> None:
@@ -51,6 +52,13 @@ def test_every_listed_concept_is_accepted_as_a_parameter(explorer_url: str, name
     param = {"role": ("participants", "role"), "feature": ("teams", "feature"), "mode": ("excerpts", "mode")}[name]
     for concept in httpx.get(f"{explorer_url}/vocab/{name}").json():
         assert param[1] in catalog.bind(param[0], {param[1]: concept["id"]})
+
+
+def test_a_deprecated_concept_is_not_offered(explorer_url: str) -> None:
+    """modes.ttl marks mode:semi-structured-interview owl:deprecated (replaced by an individual interview
+    with a semi-structured structure); a dropdown must not offer it."""
+    ids = {c["id"] for c in httpx.get(f"{explorer_url}/vocab/mode").json()}
+    assert "semi-structured-interview" not in ids and "individual-interview" in ids
 
 
 def test_unknown_vocabulary_names_the_known_ones(explorer_url: str) -> None:
