@@ -13,7 +13,7 @@ PORT   ?= 8000
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --python $(PY) -e ".[dev,docs,bench]"
+	$(VENV)/bin/uv pip install --compile-bytecode --python $(PY) -e ".[dev,docs,bench]"
 	touch $(STAMP)
 
 venv: $(STAMP)
