@@ -26,6 +26,7 @@ from qualkg.invocation import Invocation, invocation
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pydantic import ValidationError
 
     from qualkg.queries.catalog import Catalog
     from qualkg.store.base import GraphStore
@@ -72,6 +73,13 @@ def _fail(err: Console, e: SynthesisError) -> typer.Exit:
     for p in e.problems:
         err.print(str(p), style="red", markup=False, highlight=False)
     return typer.Exit(code=1)
+
+
+def _invalid(err: Console, e: ValidationError, where: str, code: int) -> typer.Exit:
+    """Every field pydantic refused, each on its own line (`where` names the file, if any)."""
+    for problem in e.errors():
+        err.print(f"{where}{'.'.join(map(str, problem['loc']))}: {problem['msg']}", markup=False)
+    return typer.Exit(code=code)
 
 
 def _write(err: Console, df: pd.DataFrame, fmt: str, out: Path | None, notices: list[str], name: str) -> None:
@@ -201,9 +209,7 @@ def review_cmd(ctx: typer.Context, set_id: str, subject: str, predicate: str, ob
                                predicate_modifier="Not" if negated else None, reviewer=reviewer,
                                reviewer_id=reviewer_id)
     except ValidationError as e:
-        for err in e.errors():
-            run.err.print(f"{'.'.join(map(str, err['loc']))}: {err['msg']}", markup=False)
-        raise typer.Exit(code=2) from None
+        raise _invalid(run.err, e, "", 2) from None
     with _context(run) as (store, catalog):
         try:
             iri = record_mapping_review(store, catalog.iris, review)
@@ -272,9 +278,7 @@ def assess_cmd(ctx: typer.Context, finding: str,
     try:
         assessment = TypeAdapter(Assessment).validate_json(body.read_bytes())
     except ValidationError as e:
-        for err in e.errors():
-            run.err.print(f"{body}, {'.'.join(map(str, err['loc']))}: {err['msg']}", markup=False)
-        raise typer.Exit(code=1) from None
+        raise _invalid(run.err, e, f"{body}, ", 1) from None
     with _context(run) as (store, catalog):
         try:
             iri = record_assessment(store, catalog.iris, finding, assessment)
