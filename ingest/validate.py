@@ -58,6 +58,12 @@ def _model_ntriples() -> str:
     return model_graph().serialize(format="nt")
 
 
+def warm() -> None:
+    """Compile the shapes and serialise the model now (a worker process's start, before its first study)."""
+    _compiled_shapes()
+    _model_ntriples()
+
+
 def _report_pyshacl(triples: Sequence[Triple]) -> Graph:
     _, report, _ = pyshacl.validate(
         to_rdflib(triples) + vocabulary_graph(),
@@ -107,8 +113,12 @@ def shacl_results(triples: Sequence[Triple], engine: Engine = "turbo") -> list[S
             shape=_iri_or_none(report.value(r, SH.sourceShape)),
             component=(one(SH.sourceConstraintComponent) or "").rsplit("#", 1)[-1],
         ))
-    return sorted(results, key=lambda x: (x.severity, x.focus, x.path or "", x.component, x.shape or "", x.message,
-                                          x.value or ""))
+    return sorted(results, key=result_key)
+
+
+def result_key(x: ShapeResult) -> tuple[str, ...]:
+    """The order of a report's results: the same for a whole study graph and for its transcript chunks."""
+    return (x.severity, x.focus, x.path or "", x.component, x.shape or "", x.message, x.value or "")
 
 
 def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | None = None,
@@ -118,18 +128,24 @@ def gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | 
     `locate` maps a node IRI to where its record came from (file, element or row), so a
     violation on an excerpt points at the selection or row that produced it.
     """
+    return [p for _, p in keyed_gate(triples, file=file, locate=locate, engine=engine)]
+
+
+def keyed_gate(triples: Sequence[Triple], *, file: str, locate: Mapping[str, Where] | None = None,
+               engine: Engine = "turbo") -> list[tuple[tuple[str, ...], Problem]]:
+    """`gate`'s problems, each with its result's sort key (`result_key`), so chunks' problems can be merged."""
     problems = []
     for res in shacl_results(triples, engine):
         # Per-transcript checks report the transcript as focus and the excerpt as value: locate either.
         where = (locate or {}).get(res.focus) or (locate or {}).get(res.value or "") or Where(file, element=res.focus)
         where = Where(where.file, where.element or res.focus, where.row, _local(res.path))
-        problems.append(Problem(
+        problems.append((result_key(res), Problem(
             where=where,
             rule=f"shacl:{res.component}" + (f" ({_local(res.shape)})" if res.shape else ""),
             message=res.message,
             value=res.value,
             severity="error" if res.severity == "Violation" else "warning",
-        ))
+        )))
     return problems
 
 
