@@ -50,11 +50,13 @@ def test_answers_come_from_the_projection_while_it_is_current(served: tuple[str,
     is in progress (or a refresh failed) the same question is answered by SPARQL: all five again."""
     base, store = served
     assert len(excerpts(base)) == 5
+    assert httpx.get(f"{base}/health").json()["projection_current"] is True
     store.projection.query("DELETE FROM excerpt WHERE x_iri LIKE '%'")
     try:
         assert excerpts(base) == []
         with store.projection.writing([FX]):
             assert not store.projection.current
+            assert httpx.get(f"{base}/health").json()["projection_current"] is False
             assert len(excerpts(base)) == 5
     finally:
         assert store.projection.refresh(store.inner, [FX])
