@@ -69,7 +69,7 @@ def log_graph(iris: IriScheme, study: str) -> str:
     return iris.log_graph(study)
 
 
-def _digest(path: Path) -> str:
+def input_digest(path: Path) -> str:
     h = hashlib.sha256()
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for f in files:
@@ -283,7 +283,7 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
     graphs: dict[str, list[Triple]] = {}
     steps: list[Problem | StudyRecords] = []  # in batch order: a refused study's problem, or a study to check
     seen: set[str] = set()
-    digest, when = _digest(path), now or datetime.now(UTC)
+    digest, when = input_digest(path), now or datetime.now(UTC)
     for rec in progress(batch):
         if rec.study.id in seen:
             steps.append(Problem(Where(path.name), "unique-study",

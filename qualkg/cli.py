@@ -253,8 +253,7 @@ def load_bundled(ctx: typer.Context,
                  data: Annotated[Path, typer.Option(help="Folder of bundled study packages.")] = Path("data")) -> None:
     """Ingest the study packages bundled in DATA that the store does not hold as they are (by input digest):
     a changed package replaces its study, an unchanged one is skipped, other studies are left alone."""
-    from qualkg.ingest.pipeline import DIGEST_QUERY, IngestReport
-    from qualkg.ingest.pipeline import _digest as input_digest  # request: H1 to name it public
+    from qualkg.ingest.pipeline import DIGEST_QUERY, IngestReport, input_digest
     from qualkg.store.shared import ReadOnlyStore
 
     run = invocation(ctx)
