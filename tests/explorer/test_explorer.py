@@ -175,6 +175,7 @@ def test_a_runner_row_leads_to_its_excerpts(ui: Explorer) -> None:
     header = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
     row = next(tr for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")
                if tr.find_elements(By.TAG_NAME, "td")[header.index("Code")].text == "Low pay")
+    ui.driver.execute_script("arguments[0].scrollIntoView()", table)
     ui.screenshot("runner", docs=True)
     row.find_element(By.CSS_SELECTOR, "a.row-excerpts").click()
     ui.wait_for("#main[data-page='excerpts'] #excerpt-results[data-state='ready']")

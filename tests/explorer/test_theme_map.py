@@ -102,7 +102,7 @@ def test_500_codes_all_open_keep_labels_whole_and_apart(big_ui: Explorer) -> Non
         "const f = document.querySelector('.map-scroll').getBoundingClientRect();"
         "return [s.width <= f.width, s.height <= f.height];")
     assert fits == [True, True]
-    big_ui.screenshot("theme-map-500-fit", docs=True)
+    big_ui.screenshot("theme-map-500-fit")  # an overview of 17,000 px of tree: not for the README
 
 
 def test_500_codes_search_shows_the_paths_to_the_matches(big_ui: Explorer) -> None:
