@@ -3,6 +3,8 @@ person (decision 0070): checked on the headers' text, on bad headers, and on ans
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -28,7 +30,9 @@ def test_every_count_like_column_is_declared(catalog: Catalog) -> None:
     for q in all_questions(catalog):
         declared = {c.name for c in q.columns if c.declared_numeric}
         assert set(count_like_columns(q.sparql)) <= declared, q.id
-        assert [c.name for c in q.columns] == projected(q.sparql), q.id  # the header lists the answer's columns
+        # the header lists the answer's columns; a CONSTRUCT answers triples, listed as s, p, o
+        constructs = re.search(r"^CONSTRUCT\b", q.sparql, re.MULTILINE) is not None
+        assert [c.name for c in q.columns] == (["s", "p", "o"] if constructs else projected(q.sparql)), q.id
 
 
 def test_person_counts_and_study_counts_are_told_apart(catalog: Catalog) -> None:
