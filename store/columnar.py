@@ -150,6 +150,9 @@ class Projection:
         except duckdb.Error as e:
             raise StoreError(f"cannot open the columnar projection {path}: {e}") from e
         self._lock = threading.Lock()  # one writer at a time
+        self._reads = threading.Condition()  # guards `_reading` and `_closed`: close waits for running reads
+        self._reading = 0
+        self._closed = False
         self._pending = 0  # writes of the graph in progress: the projection may lag behind them
         if not read_only:
             self._create()
@@ -172,14 +175,23 @@ class Projection:
 
     # -- reads ----------------------------------------------------------------------------------
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run one statement with named `$parameters`; its result as a DataFrame."""
-        cursor = self._db.cursor()
+        """Run one statement with named `$parameters`; its result as a DataFrame (StoreError once closed)."""
+        with self._reads:
+            if self._closed:
+                raise StoreError("the columnar projection is closed")
+            self._reading += 1
         try:
-            return cursor.execute(sql, dict(params or {})).df()
+            cursor = self._db.cursor()
+            try:
+                return cursor.execute(sql, dict(params or {})).df()
+            finally:
+                cursor.close()
         except duckdb.Error as e:
             raise StoreError(f"the columnar projection could not answer: {e}") from e
         finally:
-            cursor.close()
+            with self._reads:
+                self._reading -= 1
+                self._reads.notify_all()
 
     # -- writes ---------------------------------------------------------------------------------
     @contextmanager
@@ -217,8 +229,10 @@ class Projection:
                         if extract.stage:
                             cur.unregister(extract.table)
                 cur.execute("INSERT INTO projected SELECT unnest($gs), 'current'", {"gs": list(frames)})
-        except Exception:  # the graph is written; the projection must not pretend to follow it
-            log.exception("refreshing the columnar projection of %s failed: it is stale until rebuilt", graphs)
+        except Exception as e:  # the graph is written; the projection must not pretend to follow it
+            # one line, no traceback: a full disk here is an operating condition, and the CLI prints no tracebacks
+            log.error("refreshing the columnar projection of %s failed (%s: %s): it is stale until rebuilt",
+                      graphs, type(e).__name__, e)
             self._set_state(graphs, "stale")
             return False
         self._stale -= set(graphs)
@@ -245,8 +259,13 @@ class Projection:
             raise StoreError(f"the columnar projection of {', '.join(failed)} could not be rebuilt (see the log)")
         return len(graphs)
 
-    def close(self) -> None:
-        self._db.close()
+    def close(self, wait_s: float = 30.0) -> None:
+        """Close after the reads running now (up to `wait_s`) and any write in progress; later reads fail."""
+        with self._reads:
+            self._closed = True
+            self._reads.wait_for(lambda: self._reading == 0, timeout=wait_s)
+        with self._lock:
+            self._db.close()
 
     # -- helpers --------------------------------------------------------------------------------
     def _extract(self, store: GraphStore, graph: str) -> list[tuple[Extract, pd.DataFrame]]:

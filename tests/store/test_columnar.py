@@ -6,6 +6,8 @@ Counts from tests/fixture_study.py: 5 excerpts X1–X5 (X5 carries two codes: 6 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,3 +144,19 @@ def test_a_bad_extract_is_refused_with_its_file(text: str, problem: str) -> None
     with pytest.raises(ValueError, match=problem) as refused:
         parse_extract(text, "bad.rq")
     assert "bad.rq" in str(refused.value)
+
+
+def test_close_waits_for_a_running_read_and_refuses_later_ones() -> None:
+    """Shutting the server down while a question runs on the projection: the read finishes with its answer,
+    close does not fail ("connection is busy"), and a read after it is a StoreError, not a crash."""
+    projection = Projection(None, projection_spec())
+    answers: list[object] = []
+    reader = threading.Thread(target=lambda: answers.append(
+        projection.query("SELECT count(*) AS n FROM range(300000000) t(i) WHERE i % 7 = 0").iloc[0, 0]))
+    reader.start()
+    time.sleep(0.05)  # the read is running
+    projection.close()
+    reader.join()
+    assert answers == [42857143]  # ceil(300,000,000 / 7), by hand
+    with pytest.raises(StoreError, match="closed"):
+        projection.query("SELECT 1")
