@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from typing import Generic, Protocol, TypeVar
 from typing import Literal as Lit
-from typing import Protocol, TypeVar
 
 import pandas as pd
 import yaml
@@ -34,7 +34,7 @@ class HasId(Protocol):
     def id(self) -> str: ...
 
 
-T = TypeVar("T", bound=HasId)  # a question or a Cypher twin: anything loaded by its `id`
+T = TypeVar("T", bound=HasId)  # a question or a twin (Cypher, SQL): anything loaded by its `id`
 
 # Vocabulary name → the namespace its concepts live in.
 VOCABULARIES: dict[str, str] = {"role": str(ROLE), "feature": str(FEATURE), "mode": str(MODE)}
@@ -425,6 +425,31 @@ def load_by_id(folder: str, suffix: str, parse: Callable[[str, str], T]) -> dict
                 raise ValueError(f"{f.name}: duplicate id '{item.id}'")
             out[item.id] = item
     return out
+
+
+class TwinCatalog(Generic[T]):
+    """The named questions' twins for one other engine (`engine`: "SQL", "Cypher"), each answering a SPARQL
+    question of `catalog`: the SPARQL question stays the definition, a question without a twin is not refused."""
+
+    engine = "other"
+
+    def __init__(self, catalog: Catalog, twins: Mapping[str, T]) -> None:
+        orphans = sorted(set(twins) - set(catalog.questions))
+        if orphans:
+            raise ValueError(f"{self.engine} twins without a SPARQL question: {', '.join(orphans)}")
+        self.catalog = catalog
+        self.twins = dict(twins)
+
+    def missing(self) -> list[str]:
+        """Named questions that have no twin yet (answered from the RDF store)."""
+        return sorted(set(self.catalog.questions) - set(self.twins))
+
+    def twin(self, qid: str) -> T:
+        """The twin of question `qid`; KeyError when it has none."""
+        twin = self.twins.get(qid)
+        if twin is None:
+            raise KeyError(f"question '{qid}' has no {self.engine} twin")
+        return twin
 
 
 def load_questions() -> dict[str, Question]:

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 from neo4j import Driver, Query, RoutingControl
 
-from qualkg.queries.catalog import Catalog, answer_frame, load_by_id
+from qualkg.queries.catalog import Catalog, TwinCatalog, answer_frame, load_by_id
 from qualkg.store.base import QueryError
 from qualkg.store.terms import to_python
 
@@ -44,19 +44,10 @@ def load_twins() -> dict[str, Twin]:
     return load_by_id("cypher", ".cypher", parse_twin)
 
 
-class CypherCatalog:
+class CypherCatalog(TwinCatalog[Twin]):
     """Runs the named questions on Neo4j: same checks as the SPARQL catalog, same DataFrame columns."""
 
-    def __init__(self, catalog: Catalog, twins: Mapping[str, Twin]) -> None:
-        orphans = sorted(set(twins) - set(catalog.questions))
-        if orphans:
-            raise ValueError(f"Cypher twins without a SPARQL question: {', '.join(orphans)}")
-        self.catalog = catalog
-        self.twins = dict(twins)
-
-    def missing(self) -> list[str]:
-        """Named questions that have no twin yet (the API answers those from the RDF store)."""
-        return sorted(set(self.catalog.questions) - set(self.twins))
+    engine = "Cypher"
 
     def parameters(self, qid: str, raw: Mapping[str, str | None]) -> dict[str, Any]:
         """Checked parameter values as Cypher parameters; every declared parameter present (null when unset)."""
@@ -69,9 +60,7 @@ class CypherCatalog:
         """Run a question's twin; a DataFrame with the columns the question declares (the hidden record
         columns, as `Catalog.run` gives them, only with `records`)."""
         question = self.catalog.get(qid)
-        twin = self.twins.get(qid)
-        if twin is None:
-            raise KeyError(f"question '{qid}' has no Cypher twin")
+        twin = self.twin(qid)
         params = self.parameters(qid, raw)
         text = twin.cypher
         if question.paged and limit is not None:

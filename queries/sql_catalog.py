@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from qualkg.queries.catalog import Catalog, answer_frame, load_by_id
+from qualkg.queries.catalog import Catalog, TwinCatalog, answer_frame, load_by_id
 from qualkg.store.base import GraphStore, QueryError
 from qualkg.store.columnar import Projection, Spec, parse_extract
 from qualkg.store.terms import to_python
@@ -62,15 +62,10 @@ def projection_spec() -> Spec:
                 folder.joinpath("derive.sql").read_text(encoding="utf-8"))
 
 
-class SqlCatalog:
+class SqlCatalog(TwinCatalog[SqlTwin]):
     """Runs the named questions on the projection: same checks as the SPARQL catalog, same DataFrame columns."""
 
-    def __init__(self, catalog: Catalog, twins: Mapping[str, SqlTwin]) -> None:
-        orphans = sorted(set(twins) - set(catalog.questions))
-        if orphans:
-            raise ValueError(f"SQL twins without a SPARQL question: {', '.join(orphans)}")
-        self.catalog = catalog
-        self.twins = dict(twins)
+    engine = "SQL"
 
     def parameters(self, qid: str, raw: Mapping[str, str | None], store: GraphStore | None = None) -> dict[str, Any]:
         """Checked parameter values (given `store`, against its data too: `Catalog.bind`) as DuckDB parameters:
@@ -85,10 +80,7 @@ class SqlCatalog:
         """Run a question's twin; a DataFrame with the columns the question declares (the hidden record
         columns, as `Catalog.run` gives them, only with `records`). Values are checked against `store`'s data."""
         question = self.catalog.get(qid)
-        twin = self.twins.get(qid)
-        if twin is None:
-            raise KeyError(f"question '{qid}' has no SQL twin")
-        text = twin.page(limit if question.paged else None, offset)
+        text = self.twin(qid).page(limit if question.paged else None, offset)
         expected = [c.name for c in (question.columns if records else question.published)]
         if not records:  # the record lists are not computed at all: DuckDB drops the aggregates no one reads
             text = f"SELECT {', '.join(_quoted(c) for c in expected)} FROM ({text}) AS answer"
