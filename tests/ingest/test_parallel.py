@@ -7,18 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from qualkg.ingest.pipeline import check_batch, chunks, ingest, worker_count
 from qualkg.ingest.records import StudyRecords
 from qualkg.ontology.iris import IriScheme
-from qualkg.store import open_store
-from qualkg.store.base import ExportFormat, GraphStore
-from qualkg.wiring import load_model
 from tests.fixture_study import fixture_records
+from tests.ingest.test_pipeline import MINIMAL, as_graph, new_store
 
-MINIMAL = Path(__file__).parent / "data" / "package" / "minimal"
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
@@ -71,26 +67,16 @@ def _batch(tmp_path: Path) -> Path:
     return tmp_path / "batch"
 
 
-def _store() -> GraphStore:
-    store = open_store("oxigraph", path=None)
-    load_model(store)
-    return store
-
-
-def _graph(store: GraphStore, graph: str) -> Graph:
-    return Graph().parse(data=store.export(graph, ExportFormat.ntriples), format="nt")
-
-
 def test_a_clean_batch_gives_the_same_report_and_graphs(tmp_path: Path, iris: IriScheme) -> None:
     batch = _batch(tmp_path)
-    one, two = _store(), _store()
+    one, two = new_store(), new_store()
     serial = ingest(batch, one, iris, now=NOW, workers=1, chunk_excerpts=2)
     parallel = ingest(batch, two, iris, now=NOW, workers=2, chunk_excerpts=2)
     assert parallel.as_dict() == serial.as_dict()
     assert [(s.study, s.excerpts, s.transcripts) for s in parallel.studies] == [
         ("fixture-study", 5, 2), ("fixture-study-two", 5, 2)]
     for s in parallel.studies:
-        assert isomorphic(_graph(two, s.graph), _graph(one, s.graph))
+        assert isomorphic(as_graph(two, s.graph), as_graph(one, s.graph))
 
 
 def test_the_worker_count_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
