@@ -7,6 +7,7 @@ from QUALKG_* variables, so each is defined once, here (decision 0019).
 from __future__ import annotations
 
 import ipaddress
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,9 @@ class ApiSettings(BaseModel):
     query_timeout_s: float = Field(10.0, gt=0)
     max_rows: int = Field(10_000, ge=1)
     max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    ingest_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), ge=1,
+                                description="Processes that map and validate an ingest batch of over 1,250 "
+                                "excerpts, by transcript chunks (decision 0140); 1 = in the calling process.")
     max_body_bytes: int = Field(1024 * 1024, ge=1, description="Largest request body other than an upload.")
     cors_origins: tuple[str, ...] = Field((), description="Origins allowed by CORS (JSON list); none = CORS off.")
     engine: Literal["store", "neo4j"] = Field("store", description="Where the API answers named questions: "

@@ -8,7 +8,6 @@ Large batches are mapped and validated in worker processes, in transcript chunks
 from __future__ import annotations
 
 import hashlib
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -125,7 +124,6 @@ def _reserved(path: Path, options: ReadOptions | None, study: str, named: str) -
                    message + " Ingesting it would replace that graph.", study)
 
 
-WORKERS_ENV = "QUALKG_INGEST_WORKERS"
 CHUNK_EXCERPTS = 1_250  # a study with more excerpts is checked in transcript chunks of about this many
 Key = tuple[str, ...]
 
@@ -190,16 +188,6 @@ def merged(parts: list[Checked]) -> Checked:
     return Checked(list(dict.fromkeys(t for part in parts for t in part.triples)),
                    [(key, first[key]) for key in sorted(counts) for _ in range(counts[key])],
                    sum(part.spans for part in parts))
-
-
-def worker_count() -> int:
-    """QUALKG_INGEST_WORKERS, else min(2, CPUs): the processes that map and validate; 1 checks in this one."""
-    raw = os.environ.get(WORKERS_ENV, "").strip()
-    if not raw:
-        return min(2, os.cpu_count() or 1)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{WORKERS_ENV} must be a whole number of at least 1, not '{raw}'.")
-    return int(raw)
 
 
 _pools: dict[int, ProcessPoolExecutor] = {}
@@ -271,12 +259,12 @@ def _study_metadata(rec: StudyRecords, mapper: StudyMapper, path: Path, warnings
 def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = "auto",
            options: ReadOptions | None = None, dry_run: bool = False,
            progress: Progress = iter, now: datetime | None = None, allow_duplicate: bool = False,
-           workers: int | None = None, chunk_excerpts: int = CHUNK_EXCERPTS) -> IngestReport:
+           workers: int = 1, chunk_excerpts: int = CHUNK_EXCERPTS) -> IngestReport:
     """Ingest one input (file or study package). Raises IngestError with located problems, writing nothing.
 
     With `dry_run` (or no store) the input is read, mapped and validated but not written. An input whose
     digest the store already holds under another study id is refused unless `allow_duplicate`. `workers`
-    (default `worker_count()`) processes check studies and transcript chunks of `chunk_excerpts` excerpts.
+    processes (settings: `ingest_workers`) check studies and transcript chunks of `chunk_excerpts` excerpts.
     """
     batch = read(path, fmt, options)
     report = IngestReport(source=path.name)
@@ -295,7 +283,7 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
             continue
         steps.append(rec)
     studies = [s for s in steps if isinstance(s, StudyRecords)]
-    checked = iter(check_batch(studies, iris, path.name, digest, workers or worker_count(), chunk_excerpts))
+    checked = iter(check_batch(studies, iris, path.name, digest, workers, chunk_excerpts))
     errors: list[Problem] = []
     for step in steps:
         if isinstance(step, Problem):
@@ -322,4 +310,4 @@ def ingest(path: Path, store: GraphStore | None, iris: IriScheme, *, fmt: str = 
     return report
 
 
-__all__ = ["IngestError", "IngestReport", "StudySummary", "ingest", "log_graph", "worker_count"]
+__all__ = ["IngestError", "IngestReport", "StudySummary", "ingest", "log_graph"]

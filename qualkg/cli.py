@@ -119,7 +119,7 @@ def _ingest_one(run: Invocation, path: Path, store: GraphStore | None, fmt: str,
 
     try:
         report = ingest(path, store, build_iris(run.settings), fmt=fmt, options=options, dry_run=dry_run,
-                        progress=_progress(run), allow_duplicate=allow_duplicate)
+                        progress=_progress(run), allow_duplicate=allow_duplicate, workers=run.settings.ingest_workers)
     except IngestError as e:
         run.err.print(_problems_table(e.problems, f"Not ingested: {len(e.problems)} problem(s) in {path}"))
         if report_file:

@@ -117,6 +117,7 @@ async def upload_study(request: Request) -> JSONResponse:
             with app_state.write_lock:  # one writer at a time: a batch is replaced atomically
                 try:
                     report = ingest(upload.path, app_state.store, app_state.catalog.iris, dry_run=form.dry_run,
+                                    workers=config.ingest_workers,
                                     options=ReadOptions(form.study, form.preset.value, upload.paths.get("mapping"),
                                                         upload.paths.get("codebook")))
                 except IngestError as e:  # 422 (app.py), naming the uploaded file only

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from rdflib.compare import isomorphic
 
-from qualkg.ingest.pipeline import check_batch, chunks, ingest, worker_count
+from qualkg.ingest.pipeline import check_batch, chunks, ingest
 from qualkg.ingest.records import StudyRecords
 from qualkg.ontology.iris import IriScheme
+from qualkg.settings import Settings
 from tests.fixture_study import fixture_records
 from tests.ingest.test_pipeline import MINIMAL, as_graph, new_store
 
@@ -79,10 +81,13 @@ def test_a_clean_batch_gives_the_same_report_and_graphs(tmp_path: Path, iris: Ir
         assert isomorphic(as_graph(two, s.graph), as_graph(one, s.graph))
 
 
-def test_the_worker_count_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_worker_count_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QUALKG_INGEST_WORKERS is read by the settings (the composition root), not by the pipeline."""
     monkeypatch.setenv("QUALKG_INGEST_WORKERS", "1")
-    assert worker_count() == 1
+    assert Settings().ingest_workers == 1
     monkeypatch.setenv("QUALKG_INGEST_WORKERS", "two")
-    with pytest.raises(ValueError, match="QUALKG_INGEST_WORKERS must be a whole number"):
-        worker_count()
-
+    with pytest.raises(ValidationError, match="ingest_workers"):
+        Settings()
+    monkeypatch.setenv("QUALKG_INGEST_WORKERS", "0")
+    with pytest.raises(ValidationError, match="ingest_workers"):
+        Settings()
