@@ -41,7 +41,7 @@ from qualkg.ingest.records import (
     Transcript,
     Where,
 )
-from qualkg.ingest.safe_io import SafeZip, ZipLimits
+from qualkg.ingest.safe_io import SafeYamlLoader, SafeZip, YamlAliasRefused, YamlTooDeep, ZipLimits
 from qualkg.ontology.iris import reserved_study_id
 
 # --- Vocabulary: the allowed local names, in ONE place. They mirror the SKOS schemes in
@@ -326,36 +326,6 @@ class PackageRecords(StudyRecords):
     case_attributes: list[AttributeRule] = field(default_factory=list)  # applied by ingest.merge
 
 
-class _AliasRefused(yaml.YAMLError):
-    def __init__(self, line: int) -> None:
-        super().__init__(f"alias at line {line}")
-        self.line = line
-
-
-class _TooDeep(yaml.YAMLError):
-    def __init__(self, line: int) -> None:
-        super().__init__(f"nested more than {MAX_YAML_DEPTH} deep at line {line}")
-        self.line = line
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases (anchors alone are harmless; reusing them is what multiplies) and
-    collections nested more than MAX_YAML_DEPTH deep (PyYAML composes them by recursion)."""
-
-    _depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise _AliasRefused(self.peek_event().start_mark.line + 1)
-        if self._depth >= MAX_YAML_DEPTH:
-            raise _TooDeep(self.peek_event().start_mark.line + 1)
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 # --- reading ------------------------------------------------------------------------------
 
 ReadFile = Callable[[str], bytes | None]  # relative path -> bytes, or None when absent
@@ -476,14 +446,14 @@ class _Reader:
         if raw is None:
             raise ReaderError([Problem(self.where(STUDY_FILE), "missing-file", f"a package needs {STUDY_FILE}")])
         try:
-            data = yaml.load(raw.decode("utf-8"), Loader=_NoAliasLoader)
+            data = yaml.load(raw.decode("utf-8"), Loader=SafeYamlLoader)
         except UnicodeDecodeError as e:
             raise ReaderError([Problem(self.where(STUDY_FILE), "utf-8", f"not UTF-8: {e.reason}")]) from None
-        except _AliasRefused as e:
+        except YamlAliasRefused as e:
             raise ReaderError([Problem(self.where(STUDY_FILE, element=f"line {e.line}"), "yaml-alias",
                                        "YAML aliases (*name) are refused: nested aliases expand exponentially "
                                        "(a 'billion laughs' attack) and a study.yaml never needs them")]) from None
-        except _TooDeep as e:
+        except YamlTooDeep as e:
             raise ReaderError([Problem(self.where(STUDY_FILE, element=f"line {e.line}"), "yaml-depth",
                                        f"lists and mappings are nested more than {MAX_YAML_DEPTH} deep; a "
                                        "study.yaml nests about 3 deep, and deeper nesting is refused")]) from None

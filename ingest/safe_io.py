@@ -15,13 +15,15 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
+import yaml
 
 from qualkg.ingest.errors import ReaderError, fail
-from qualkg.ingest.limits import MAX_XML_DEPTH, capped, shown
+from qualkg.ingest.limits import MAX_XML_DEPTH, MAX_YAML_DEPTH, capped, shown
 from qualkg.ingest.problems import Problem, Where
 
 
@@ -199,3 +201,33 @@ def _check_depth(root: Element, file: str, max_depth: int) -> None:
                        "nests nearly so deep, and deeper nesting is refused.",
                        element=f"{tag}[@guid='{guid}']" if guid else tag, value=f"depth {depth}")
         stack.extend((child, depth + 1) for child in reversed(el))  # document order
+
+
+class YamlAliasRefused(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"alias at line {line}")
+        self.line = line
+
+
+class YamlTooDeep(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"nested more than {MAX_YAML_DEPTH} deep at line {line}")
+        self.line = line
+
+
+class SafeYamlLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases (anchors alone are harmless; reusing them is what multiplies) and
+    collections nested more than MAX_YAML_DEPTH deep (PyYAML composes them by recursion)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise YamlAliasRefused(self.peek_event().start_mark.line + 1)
+        if self._depth >= MAX_YAML_DEPTH:
+            raise YamlTooDeep(self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1

@@ -17,8 +17,8 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from qualkg.ingest.limits import MAX_YAML_DEPTH
-from qualkg.ingest.package import _AliasRefused, _NoAliasLoader, _TooDeep
 from qualkg.ingest.problems import Problem, yaml_location
+from qualkg.ingest.safe_io import SafeYamlLoader, YamlAliasRefused, YamlTooDeep
 from qualkg.ontology import vocabulary_graph
 from qualkg.ontology.iris import IriScheme, slug
 from qualkg.ontology.namespaces import FEATURE, QK, ROLE
@@ -63,11 +63,11 @@ class Frame(_Strict):
 def read_frame(path: Path) -> Frame:
     """Parse a frame file; every problem names the file and the field path."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliasLoader)  # ingest's depth-limited loader
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeYamlLoader)  # ingest's depth-limited loader
         frame = Frame.model_validate(data)
-    except _AliasRefused as e:
+    except YamlAliasRefused as e:
         raise fail(str(path), "yaml-alias", f"YAML aliases (*name) are refused (line {e.line})") from None
-    except _TooDeep as e:
+    except YamlTooDeep as e:
         raise fail(str(path), "yaml-depth", f"nested more than {MAX_YAML_DEPTH} deep (line {e.line})") from None
     except yaml.YAMLError as e:
         raise fail(str(path), "yaml", f"not valid YAML: {e}") from None

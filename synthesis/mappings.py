@@ -28,8 +28,8 @@ from sssom.util import MappingSetDataFrame
 from sssom.validators import validate
 from sssom.writers import write_table
 
-from qualkg.ingest.package import _NoAliasLoader
 from qualkg.ingest.problems import HEADER_ROW, Problem
+from qualkg.ingest.safe_io import SafeYamlLoader
 from qualkg.ontology.iris import IriScheme
 from qualkg.ontology.namespaces import QK, SEMAPV
 from qualkg.queries.catalog import Catalog
@@ -144,7 +144,7 @@ def _demonstration(path: Path) -> bool:
     """The set-level `demonstration` extension slot, read from the `#` block (sssom-py drops extension values)."""
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     block = "\n".join(line[1:] for line in itertools.takewhile(lambda line: line.startswith("#"), lines))
-    meta = yaml.load(block, Loader=_NoAliasLoader) or {}
+    meta = yaml.load(block, Loader=SafeYamlLoader) or {}
     if not isinstance(meta, dict) or DEMONSTRATION not in meta:
         return False
     declared = any(isinstance(d, dict) and d.get("slot_name") == DEMONSTRATION
