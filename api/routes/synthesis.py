@@ -9,6 +9,7 @@ proposed ones, with a notice (docs/synthesis.md).
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from qualkg.api.deps import CatalogDep, StoreDep
 from qualkg.api.security import PrincipalDep, require
 from qualkg.api.tables import choose_format, table_response
 from qualkg.queries.catalog import Catalog
-from qualkg.store.base import GraphStore
+from qualkg.store.base import GraphStore, StoreError
 from qualkg.synthesis import feeds
 from qualkg.synthesis.judgements import (
     Assessment,
@@ -46,17 +47,27 @@ MappingsQ = Annotated[Literal["reviewed", "all"], Query(
 MAX_SSSOM_BYTES = 5_000_000
 
 
+_ONE_VIEW = threading.BoundedSemaphore(1)  # mappings=all copies the store: one copy at a time, not one per caller
+VIEW_WAIT_S = 10.0
+
+
 @contextmanager
 def _view(store: GraphStore, catalog: Catalog, mappings: str) -> Iterator[GraphStore]:
-    """The store, or with mappings=all an in-memory copy that also asserts the proposed mappings."""
+    """The store, or with mappings=all an in-memory copy that also asserts the proposed mappings; while
+    another caller's copy exists a second waits up to VIEW_WAIT_S, then is told to retry (503)."""
     if mappings != "all":
         yield store
         return
-    view = proposed_view(store, catalog.iris)
+    if not _ONE_VIEW.acquire(timeout=VIEW_WAIT_S):
+        raise StoreError("another mappings=all answer is being built; try again shortly")
     try:
-        yield view
+        view = proposed_view(store, catalog.iris)
+        try:
+            yield view
+        finally:
+            view.close()
     finally:
-        view.close()
+        _ONE_VIEW.release()
 
 
 def _support(request: Request, store: GraphStore, catalog: Catalog, principal: Any, finding: str | None) -> Any:

@@ -136,3 +136,19 @@ def test_import_a_mapping_set_over_http(url: str) -> None:
         assert r.json()["mappings"] == 1
         sets = {s["set"]: s["proposed"] for s in c.get("/synthesis/mapping-sets").json()}
         assert sets["https://example.org/user-set"] == 1
+
+
+def test_a_second_copy_for_mappings_all_waits_then_is_told_to_retry(url: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """mappings=all answers from a copy of the store; while one copy exists (held here) another caller
+    waits, then gets 503 with Retry-After rather than a second copy; once released it is answered."""
+    monkeypatch.setattr(synthesis_routes, "VIEW_WAIT_S", 0.2)
+    assert synthesis_routes._ONE_VIEW.acquire(timeout=5)
+    try:
+        with _client(url, "review") as c:
+            busy = c.get("/synthesis/findings?mappings=all")
+    finally:
+        synthesis_routes._ONE_VIEW.release()
+    assert busy.status_code == 503 and "retry-after" in busy.headers
+    with _client(url, "review") as c:
+        assert c.get("/synthesis/findings?mappings=all").status_code == 200
